@@ -1,0 +1,100 @@
+import type { EmulatorStore } from './emulator-store';
+import {
+  metadataParam,
+  nestedParams,
+  optionalAmount,
+  optionalBoolean,
+  optionalEnum,
+  optionalString,
+  requiredAmount,
+  requiredCurrency,
+  type FormParams,
+} from './form-params';
+import { Router, type PathParams } from './router';
+import type { CaptureMethod, RefundReason } from './stripe-emulator.types';
+
+export interface ApiRequest {
+  params: FormParams;
+  path: PathParams;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: object;
+}
+
+/** Handlers are synchronous on purpose: each call is then atomic against concurrent requests. */
+export type ApiHandler = (request: ApiRequest) => ApiResponse;
+
+const CAPTURE_METHODS: readonly CaptureMethod[] = ['automatic', 'automatic_async', 'manual'];
+const REFUND_REASONS: readonly RefundReason[] = ['duplicate', 'fraudulent', 'requested_by_customer'];
+const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
+
+function ok(body: object): ApiResponse {
+  return { status: 200, body };
+}
+
+function list(url: string, items: readonly { created: number }[], params: FormParams): ApiResponse {
+  const limit = Math.min(optionalAmount(params, 'limit') ?? 10, 100);
+  const newestFirst = [...items].reverse().sort((a, b) => b.created - a.created);
+  const data = newestFirst.slice(0, limit);
+  return ok({ object: 'list', data, has_more: newestFirst.length > data.length, url });
+}
+
+function automaticPaymentMethods(params: FormParams): boolean | null {
+  const nested = nestedParams(params, 'automatic_payment_methods');
+  return nested === null ? null : (optionalBoolean(nested, 'enabled') ?? false);
+}
+
+/** The `/v1` surface: unknown parameters are ignored, as Stripe's older API versions tolerate. */
+export function apiRoutes(store: EmulatorStore): Router<ApiHandler> {
+  return new Router<ApiHandler>()
+    .on('POST', '/v1/payment_intents', ({ params }) =>
+      ok(
+        store.createPaymentIntent({
+          amount: requiredAmount(params, 'amount'),
+          currency: requiredCurrency(params, 'currency'),
+          paymentMethod: optionalString(params, 'payment_method'),
+          confirm: optionalBoolean(params, 'confirm') ?? false,
+          customer: optionalString(params, 'customer'),
+          description: optionalString(params, 'description'),
+          metadata: metadataParam(params),
+          automaticPaymentMethods: automaticPaymentMethods(params),
+          captureMethod: optionalEnum(params, 'capture_method', CAPTURE_METHODS) ?? 'automatic',
+        }),
+      ),
+    )
+    .on('GET', '/v1/payment_intents', ({ params }) =>
+      list('/v1/payment_intents', store.listPaymentIntents(), params),
+    )
+    .on('GET', '/v1/payment_intents/:id', ({ path }) => ok(store.retrievePaymentIntent(path.id)))
+    .on('POST', '/v1/payment_intents/:id/confirm', ({ path, params }) =>
+      ok(store.confirmPaymentIntent(path.id, optionalString(params, 'payment_method'))),
+    )
+    .on('POST', '/v1/payment_intents/:id/cancel', ({ path, params }) =>
+      ok(
+        store.cancelPaymentIntent(path.id, optionalEnum(params, 'cancellation_reason', CANCELLATION_REASONS)),
+      ),
+    )
+    .on('POST', '/v1/payment_intents/:id/capture', ({ path, params }) =>
+      ok(store.capturePaymentIntent(path.id, optionalAmount(params, 'amount_to_capture'))),
+    )
+    .on('POST', '/v1/refunds', ({ params }) =>
+      ok(
+        store.createRefund({
+          paymentIntent: optionalString(params, 'payment_intent'),
+          charge: optionalString(params, 'charge'),
+          amount: optionalAmount(params, 'amount'),
+          reason: optionalEnum(params, 'reason', REFUND_REASONS),
+          metadata: metadataParam(params),
+        }),
+      ),
+    )
+    .on('GET', '/v1/refunds', ({ params }) =>
+      list('/v1/refunds', store.listRefunds(optionalString(params, 'payment_intent') ?? undefined), params),
+    )
+    .on('GET', '/v1/refunds/:id', ({ path }) => ok(store.retrieveRefund(path.id)))
+    .on('GET', '/v1/charges/:id', ({ path }) => ok(store.retrieveCharge(path.id)))
+    .on('GET', '/v1/events', ({ params }) => list('/v1/events', store.listEvents(), params))
+    .on('GET', '/v1/events/:id', ({ path }) => ok(store.retrieveEvent(path.id)));
+}

@@ -1,0 +1,120 @@
+import { parseFaultSpec } from './fault-injector';
+import { Router, type PathParams } from './router';
+import type { StripeEmulator } from './stripe-emulator';
+import type { DeliverOptions, SettleOutcome, WebhookTarget } from './stripe-emulator.types';
+
+export interface ControlRequest {
+  body: Record<string, unknown>;
+  path: PathParams;
+}
+
+export interface ControlResponse {
+  status: number;
+  body: unknown;
+}
+
+export type ControlHandler = (request: ControlRequest) => ControlResponse | Promise<ControlResponse>;
+
+/** A bad control request; answered with 400 and the message. */
+export class ControlError extends Error {}
+
+function ok(body: unknown = { ok: true }): ControlResponse {
+  return { status: 200, body };
+}
+
+function stringField(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  if (typeof value !== 'string' || value === '') throw new ControlError(`${name} must be a non-empty string`);
+  return value;
+}
+
+function optionalField<T extends 'boolean' | 'number' | 'string'>(
+  body: Record<string, unknown>,
+  name: string,
+  type: T,
+): (T extends 'boolean' ? boolean : T extends 'number' ? number : string) | undefined {
+  const value = body[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== type) throw new ControlError(`${name} must be a ${type}`);
+  return value as T extends 'boolean' ? boolean : T extends 'number' ? number : string;
+}
+
+function webhookTarget(body: Record<string, unknown>): WebhookTarget {
+  return { url: stringField(body, 'url'), secret: stringField(body, 'secret') };
+}
+
+function settleOutcome(body: Record<string, unknown>): SettleOutcome {
+  const outcome = body.outcome;
+  if (outcome !== 'succeeded' && outcome !== 'failed')
+    throw new ControlError("outcome must be 'succeeded' or 'failed'");
+  return outcome;
+}
+
+function deliverOptions(body: Record<string, unknown>): DeliverOptions {
+  return {
+    times: optionalField(body, 'times', 'number'),
+    concurrent: optionalField(body, 'concurrent', 'boolean'),
+    timestamp: optionalField(body, 'timestamp', 'number'),
+    secret: optionalField(body, 'secret', 'string'),
+  };
+}
+
+function faultSpecs(body: unknown): unknown[] {
+  if (body !== null && typeof body === 'object' && 'faults' in body && Array.isArray(body.faults)) {
+    return body.faults;
+  }
+  return [body];
+}
+
+/**
+ * The `/_emulator` surface, for a standalone emulator driven by another process. JSON in, JSON out;
+ * no authentication, as it only ever listens on loopback.
+ */
+export function controlRoutes(emulator: StripeEmulator): Router<ControlHandler> {
+  const setWebhook: ControlHandler = ({ body }) => {
+    emulator.setWebhookTarget(webhookTarget(body), {
+      autoDeliver: optionalField(body, 'autoDeliver', 'boolean'),
+    });
+    return ok();
+  };
+  return new Router<ControlHandler>()
+    .on('GET', '/_emulator/state', () => ok(emulator.state()))
+    .on('POST', '/_emulator/reset', () => {
+      emulator.reset();
+      return ok();
+    })
+    .on('GET', '/_emulator/faults', () => ok({ faults: emulator.activeFaults() }))
+    .on('POST', '/_emulator/faults', ({ body }) => {
+      const specs = faultSpecs(body).map((spec) => {
+        try {
+          return parseFaultSpec(spec);
+        } catch (error) {
+          throw new ControlError(error instanceof Error ? error.message : String(error));
+        }
+      });
+      specs.forEach((spec) => emulator.injectFault(spec));
+      return { status: 201, body: { faults: emulator.activeFaults() } };
+    })
+    .on('DELETE', '/_emulator/faults', () => {
+      emulator.clearFaults();
+      return ok();
+    })
+    .on('PUT', '/_emulator/webhook', setWebhook)
+    .on('POST', '/_emulator/webhook', setWebhook)
+    .on('DELETE', '/_emulator/webhook', () => {
+      emulator.setWebhookTarget(null);
+      return ok();
+    })
+    .on('POST', '/_emulator/webhook/idle', async () => {
+      await emulator.webhooksIdle();
+      return ok();
+    })
+    .on('POST', '/_emulator/payment_intents/:id/settle', ({ path, body }) =>
+      ok(emulator.settlePaymentIntent(path.id, settleOutcome(body))),
+    )
+    .on('POST', '/_emulator/events/:id/deliver', async ({ path, body }) => {
+      const event = emulator.events().find((candidate) => candidate.id === path.id);
+      if (!event) return { status: 404, body: { error: { message: `No such event: '${path.id}'` } } };
+      return ok({ statuses: await emulator.deliver(event, deliverOptions(body)) });
+    });
+}

@@ -1,0 +1,725 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
+import { StripeEmulator, type StripeEvent } from '../src/stripe-emulator/stripe-emulator';
+
+const WEBHOOK_SECRET = 'whsec_emulator_e2e';
+
+interface ReceivedWebhook {
+  body: string;
+  signature: string;
+}
+
+/** A webhook endpoint that records what it receives and answers with a configurable status. */
+class WebhookReceiver {
+  received: ReceivedWebhook[] = [];
+  status = 200;
+  private readonly server: Server = createServer((request, response) => {
+    void readAll(request).then((body) => {
+      this.received.push({ body, signature: String(request.headers['stripe-signature']) });
+      response.writeHead(this.status).end();
+    });
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/webhooks/stripe`;
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Every received body, verified through the SDK as the service under test would. */
+  verifiedEvents(stripe: Stripe): Stripe.Event[] {
+    return this.received.map(({ body, signature }) =>
+      stripe.webhooks.constructEvent(body, signature, WEBHOOK_SECRET),
+    );
+  }
+
+  reset(): void {
+    this.received = [];
+    this.status = 200;
+  }
+}
+
+async function readAll(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeError) return error;
+    throw error;
+  }
+  throw new Error('Expected the Stripe call to fail, but it succeeded');
+}
+
+describe(StripeEmulator.name, () => {
+  const logger = { log: jest.fn(), warn: jest.fn() };
+  const receiver = new WebhookReceiver();
+  let webhookUrl: string;
+  let emulator: StripeEmulator;
+  let stripe: Stripe;
+
+  beforeAll(async () => {
+    webhookUrl = await receiver.start();
+    emulator = new StripeEmulator({ port: 0, logger });
+    const { port } = await emulator.start();
+    stripe = new Stripe('sk_test_emulator', {
+      host: '127.0.0.1',
+      port,
+      protocol: 'http',
+      maxNetworkRetries: 0,
+      timeout: 5000,
+    });
+  });
+
+  afterAll(async () => {
+    await emulator.stop();
+    await receiver.stop();
+  });
+
+  beforeEach(async () => {
+    await emulator.webhooksIdle();
+    emulator.setWebhookTarget(null);
+    emulator.reset();
+    receiver.reset();
+    logger.warn.mockClear();
+  });
+
+  const paidIntent = () =>
+    stripe.paymentIntents.create({
+      amount: 5000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    });
+
+  describe('lifecycle', () => {
+    it('serves on the port it reports and refuses a second listener on it', async () => {
+      expect(emulator.url).toBe(`http://127.0.0.1:${emulator.port}`);
+      const clash = new StripeEmulator({ port: emulator.port, logger });
+      await expect(clash.start()).rejects.toThrow(/EADDRINUSE/);
+    });
+
+    it('requires a secret key', async () => {
+      const publishable = new Stripe('pk_test_emulator', {
+        host: '127.0.0.1',
+        port: emulator.port,
+        protocol: 'http',
+        maxNetworkRetries: 0,
+      });
+      const error = await rejection(publishable.paymentIntents.create({ amount: 100, currency: 'usd' }));
+      expect(error).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
+      expect(error.statusCode).toBe(401);
+      expect(error.type).toBe('StripeAuthenticationError');
+      expect(emulator.paymentIntents()).toHaveLength(0);
+    });
+  });
+
+  describe('PaymentIntents', () => {
+    it('creates an unconfirmed PaymentIntent shaped like Stripe', async () => {
+      const intent = await stripe.paymentIntents.create({
+        amount: 1999,
+        currency: 'EUR',
+        description: 'order 42',
+        metadata: { order_id: '42', tenant: 't-1' },
+        automatic_payment_methods: { enabled: true },
+      });
+      expect(intent).toMatchObject({
+        object: 'payment_intent',
+        amount: 1999,
+        currency: 'eur',
+        status: 'requires_payment_method',
+        livemode: false,
+        amount_received: 0,
+        latest_charge: null,
+        description: 'order 42',
+        metadata: { order_id: '42', tenant: 't-1' },
+        automatic_payment_methods: { enabled: true },
+      });
+      expect(intent.id).toMatch(/^pi_[A-Za-z0-9]{24}$/);
+      expect(intent.client_secret).toMatch(new RegExp(`^${intent.id}_secret_[A-Za-z0-9]+$`));
+      expect(typeof intent.created).toBe('number');
+      expect(intent.lastResponse.requestId).toMatch(/^req_/);
+    });
+
+    it('waits for confirmation when a payment method is attached', async () => {
+      const intent = await stripe.paymentIntents.create({
+        amount: 700,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+      });
+      expect(intent.status).toBe('requires_confirmation');
+      expect(intent.payment_method).toBe('pm_card_visa');
+    });
+
+    it('charges pm_card_visa when created with confirm', async () => {
+      const intent = await paidIntent();
+      expect(intent.status).toBe('succeeded');
+      expect(intent.amount_received).toBe(5000);
+      expect(intent.latest_charge).toMatch(/^ch_/);
+      const retrieved = await stripe.paymentIntents.retrieve(intent.id);
+      expect(retrieved).toEqual({ ...intent });
+    });
+
+    it('confirms later with a payment method given at confirmation', async () => {
+      const created = await stripe.paymentIntents.create({ amount: 1200, currency: 'usd' });
+      const confirmed = await stripe.paymentIntents.confirm(created.id, { payment_method: 'pm_card_visa' });
+      expect(confirmed.id).toBe(created.id);
+      expect(confirmed.status).toBe('succeeded');
+      expect(confirmed.amount_received).toBe(1200);
+    });
+
+    it('declines pm_card_chargeDeclined with a 402 card error carrying the PaymentIntent', async () => {
+      const created = await stripe.paymentIntents.create({ amount: 3000, currency: 'usd' });
+      const error = await rejection(
+        stripe.paymentIntents.confirm(created.id, { payment_method: 'pm_card_chargeDeclined' }),
+      );
+      expect(error).toBeInstanceOf(Stripe.errors.StripeCardError);
+      expect(error.statusCode).toBe(402);
+      expect(error.code).toBe('card_declined');
+      expect(error.decline_code).toBe('generic_decline');
+      expect(error.charge).toMatch(/^ch_/);
+      expect(error.payment_intent?.id).toBe(created.id);
+      expect(error.payment_intent?.status).toBe('requires_payment_method');
+      expect(error.payment_intent?.last_payment_error?.decline_code).toBe('generic_decline');
+      const retrieved = await stripe.paymentIntents.retrieve(created.id);
+      expect(retrieved.status).toBe('requires_payment_method');
+      expect(retrieved.amount_received).toBe(0);
+    });
+
+    it('declines on create-and-confirm, still creating the PaymentIntent', async () => {
+      const error = await rejection(
+        stripe.paymentIntents.create({
+          amount: 3000,
+          currency: 'usd',
+          payment_method: 'pm_card_chargeDeclined',
+          confirm: true,
+        }),
+      );
+      expect(error).toBeInstanceOf(Stripe.errors.StripeCardError);
+      expect(emulator.paymentIntents().map((intent) => intent.id)).toEqual([error.payment_intent?.id]);
+    });
+
+    it('asks for authentication with pm_card_authenticationRequired', async () => {
+      const intent = await stripe.paymentIntents.create({
+        amount: 900,
+        currency: 'usd',
+        payment_method: 'pm_card_authenticationRequired',
+        confirm: true,
+      });
+      expect(intent.status).toBe('requires_action');
+      expect(intent.next_action?.type).toBe('use_stripe_sdk');
+    });
+
+    it('leaves pm_card_processing processing until settled', async () => {
+      const intent = await stripe.paymentIntents.create({
+        amount: 900,
+        currency: 'usd',
+        payment_method: 'pm_card_processing',
+        confirm: true,
+      });
+      expect(intent.status).toBe('processing');
+      emulator.settlePaymentIntent(intent.id, 'succeeded');
+      const settled = await stripe.paymentIntents.retrieve(intent.id);
+      expect(settled.status).toBe('succeeded');
+      expect(settled.amount_received).toBe(900);
+      expect(settled.latest_charge).toBe(intent.latest_charge);
+    });
+
+    it('rejects an unknown payment method with resource_missing on payment_method', async () => {
+      const error = await rejection(
+        stripe.paymentIntents.create({
+          amount: 100,
+          currency: 'usd',
+          payment_method: 'pm_nope',
+          confirm: true,
+        }),
+      );
+      expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(error.statusCode).toBe(400);
+      expect(error.code).toBe('resource_missing');
+      expect(error.param).toBe('payment_method');
+      expect(emulator.paymentIntents()).toHaveLength(0);
+    });
+
+    it('answers 404 resource_missing for an unknown PaymentIntent', async () => {
+      const error = await rejection(stripe.paymentIntents.retrieve('pi_doesnotexist'));
+      expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(error.statusCode).toBe(404);
+      expect(error.code).toBe('resource_missing');
+    });
+
+    it.each([
+      [{ currency: 'usd' }, 'amount', 'parameter_missing'],
+      [{ amount: 100 }, 'currency', 'parameter_missing'],
+      [{ amount: -5, currency: 'usd' }, 'amount', 'parameter_invalid_integer'],
+      [{ amount: 100, currency: 'dollars' }, 'currency', 'parameter_invalid'],
+    ])('rejects %j with a 400 naming %s', async (params, param, code) => {
+      const error = await rejection(stripe.paymentIntents.create(params as Stripe.PaymentIntentCreateParams));
+      expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(error.statusCode).toBe(400);
+      expect(error.param).toBe(param);
+      expect(error.code).toBe(code);
+    });
+
+    it('ignores parameters it does not model', async () => {
+      const intent = await stripe.paymentIntents.create({
+        amount: 100,
+        currency: 'usd',
+        statement_descriptor_suffix: 'ORDER',
+        setup_future_usage: 'off_session',
+      });
+      expect(intent.status).toBe('requires_payment_method');
+    });
+
+    it('cancels an open PaymentIntent but not a succeeded one', async () => {
+      const open = await stripe.paymentIntents.create({ amount: 100, currency: 'usd' });
+      const canceled = await stripe.paymentIntents.cancel(open.id, { cancellation_reason: 'abandoned' });
+      expect(canceled.status).toBe('canceled');
+      expect(canceled.cancellation_reason).toBe('abandoned');
+
+      const paid = await paidIntent();
+      const error = await rejection(stripe.paymentIntents.cancel(paid.id));
+      expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(error.code).toBe('payment_intent_unexpected_state');
+      expect((await stripe.paymentIntents.retrieve(paid.id)).status).toBe('succeeded');
+    });
+
+    it('authorizes then captures with capture_method manual', async () => {
+      const intent = await stripe.paymentIntents.create({
+        amount: 800,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        capture_method: 'manual',
+      });
+      expect(intent.status).toBe('requires_capture');
+      expect(intent.amount_capturable).toBe(800);
+      const captured = await stripe.paymentIntents.capture(intent.id);
+      expect(captured.status).toBe('succeeded');
+      expect(captured.amount_received).toBe(800);
+    });
+  });
+
+  describe('refunds', () => {
+    it('refunds in full by default', async () => {
+      const intent = await paidIntent();
+      const refund = await stripe.refunds.create({
+        payment_intent: intent.id,
+        reason: 'requested_by_customer',
+        metadata: { ticket: 'T-9' },
+      });
+      expect(refund).toMatchObject({
+        object: 'refund',
+        amount: 5000,
+        currency: 'usd',
+        payment_intent: intent.id,
+        charge: intent.latest_charge,
+        status: 'succeeded',
+        reason: 'requested_by_customer',
+        metadata: { ticket: 'T-9' },
+      });
+      expect(refund.id).toMatch(/^re_/);
+      expect(await stripe.refunds.retrieve(refund.id)).toEqual({ ...refund });
+      const charge = await stripe.charges.retrieve(intent.latest_charge as string);
+      expect(charge.amount_refunded).toBe(5000);
+      expect(charge.refunded).toBe(true);
+
+      const again = await rejection(stripe.refunds.create({ payment_intent: intent.id }));
+      expect(again).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(again.code).toBe('charge_already_refunded');
+    });
+
+    it('refunds partially, then refuses more than what is left', async () => {
+      const intent = await paidIntent();
+      await stripe.refunds.create({ payment_intent: intent.id, amount: 2000 });
+      const tooMuch = await rejection(stripe.refunds.create({ payment_intent: intent.id, amount: 3001 }));
+      expect(tooMuch).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(tooMuch.code).toBe('amount_too_large');
+      expect(tooMuch.param).toBe('amount');
+      const rest = await stripe.refunds.create({ payment_intent: intent.id });
+      expect(rest.amount).toBe(3000);
+      const charge = await stripe.charges.retrieve(intent.latest_charge as string);
+      expect(charge.amount_refunded).toBe(5000);
+      expect(charge.refunded).toBe(true);
+      expect(emulator.refunds().map((refund) => refund.amount)).toEqual([2000, 3000]);
+    });
+
+    it('refuses to refund a PaymentIntent that has not succeeded', async () => {
+      const intent = await stripe.paymentIntents.create({ amount: 100, currency: 'usd' });
+      const error = await rejection(stripe.refunds.create({ payment_intent: intent.id }));
+      expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(error.statusCode).toBe(400);
+      expect(emulator.refunds()).toHaveLength(0);
+    });
+  });
+
+  describe('idempotency', () => {
+    const params = { amount: 2500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true };
+
+    it('replays the stored response for the same key and parameters', async () => {
+      const idempotencyKey = randomUUID();
+      const first = await stripe.paymentIntents.create(params, { idempotencyKey });
+      const second = await stripe.paymentIntents.create(params, { idempotencyKey });
+      expect(second.id).toBe(first.id);
+      expect(first.lastResponse.headers['idempotent-replayed']).toBeUndefined();
+      expect(second.lastResponse.headers['idempotent-replayed']).toBe('true');
+      expect(emulator.stats()).toMatchObject({ paymentIntentsCreated: 1, executed: 1, replayed: 1 });
+      expect(emulator.requestLog().map(({ idempotencyKey: key, replayed }) => ({ key, replayed }))).toEqual([
+        { key: idempotencyKey, replayed: false },
+        { key: idempotencyKey, replayed: true },
+      ]);
+    });
+
+    it('replays a stored card decline', async () => {
+      const idempotencyKey = randomUUID();
+      const declined = { ...params, payment_method: 'pm_card_chargeDeclined' };
+      const first = await rejection(stripe.paymentIntents.create(declined, { idempotencyKey }));
+      const second = await rejection(stripe.paymentIntents.create(declined, { idempotencyKey }));
+      expect(second).toBeInstanceOf(Stripe.errors.StripeCardError);
+      expect(second.payment_intent?.id).toBe(first.payment_intent?.id);
+      expect(second.headers?.['idempotent-replayed']).toBe('true');
+      expect(emulator.stats().paymentIntentsCreated).toBe(1);
+    });
+
+    it('refuses the same key with different parameters', async () => {
+      const idempotencyKey = randomUUID();
+      await stripe.paymentIntents.create(params, { idempotencyKey });
+      const error = await rejection(
+        stripe.paymentIntents.create({ ...params, amount: 2600 }, { idempotencyKey }),
+      );
+      expect(error).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
+      expect(error.statusCode).toBe(400);
+      expect(emulator.stats().paymentIntentsCreated).toBe(1);
+    });
+
+    it('answers 409 while the first request with the key is still running', async () => {
+      emulator.addLatency(300, { method: 'POST', path: '/v1/payment_intents' });
+      const idempotencyKey = randomUUID();
+      const outcomes = await Promise.allSettled([
+        stripe.paymentIntents.create(params, { idempotencyKey }),
+        stripe.paymentIntents.create(params, { idempotencyKey }),
+      ]);
+      const fulfilled = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      const rejected: unknown[] = outcomes.flatMap((outcome) =>
+        outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
+      );
+      expect(fulfilled).toHaveLength(1);
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]).toBeInstanceOf(Stripe.errors.StripeError);
+      expect(rejected[0]).toMatchObject({ statusCode: 409, code: 'idempotency_key_in_use' });
+      expect(emulator.stats().paymentIntentsCreated).toBe(1);
+    });
+
+    it('does not store a validation failure, so the key stays usable', async () => {
+      const idempotencyKey = randomUUID();
+      const invalid = await rejection(
+        stripe.paymentIntents.create({ currency: 'usd' } as Stripe.PaymentIntentCreateParams, {
+          idempotencyKey,
+        }),
+      );
+      expect(invalid.param).toBe('amount');
+      const created = await stripe.paymentIntents.create(
+        { amount: 100, currency: 'usd' },
+        { idempotencyKey },
+      );
+      expect(created.lastResponse.headers['idempotent-replayed']).toBeUndefined();
+    });
+
+    it('scopes keys to the API key', async () => {
+      const idempotencyKey = randomUUID();
+      const other = new Stripe('sk_test_other_account', {
+        host: '127.0.0.1',
+        port: emulator.port,
+        protocol: 'http',
+        maxNetworkRetries: 0,
+      });
+      const mine = await stripe.paymentIntents.create(params, { idempotencyKey });
+      const theirs = await other.paymentIntents.create(params, { idempotencyKey });
+      expect(theirs.id).not.toBe(mine.id);
+    });
+  });
+
+  describe('fault injection', () => {
+    it('fails the next N calls with 500 without executing, then succeeds', async () => {
+      emulator.failNext(2, 500, { method: 'POST', path: '/v1/payment_intents' });
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const error = await rejection(paidIntent());
+        expect(error).toBeInstanceOf(Stripe.errors.StripeAPIError);
+        expect(error.statusCode).toBe(500);
+        expect(error.rawType).toBe('api_error');
+      }
+      expect(emulator.paymentIntents()).toHaveLength(0);
+      const intent = await paidIntent();
+      expect(intent.status).toBe('succeeded');
+      expect(emulator.stats()).toMatchObject({ faults: 2, paymentIntentsCreated: 1 });
+    });
+
+    it('does not store an injected failure, so a retry with the same key executes', async () => {
+      emulator.failNext(1, 503);
+      const idempotencyKey = randomUUID();
+      const params = { amount: 100, currency: 'usd' };
+      await expect(stripe.paymentIntents.create(params, { idempotencyKey })).rejects.toBeInstanceOf(
+        Stripe.errors.StripeAPIError,
+      );
+      const created = await stripe.paymentIntents.create(params, { idempotencyKey });
+      expect(created.lastResponse.headers['idempotent-replayed']).toBeUndefined();
+    });
+
+    it('answers 429 as a rate limit', async () => {
+      emulator.failNext(1, 429);
+      await expect(paidIntent()).rejects.toBeInstanceOf(Stripe.errors.StripeRateLimitError);
+    });
+
+    it('only fails calls that match', async () => {
+      emulator.failNext(1, 500, { method: 'POST', path: '/v1/refunds' });
+      const intent = await paidIntent();
+      await expect(stripe.refunds.create({ payment_intent: intent.id })).rejects.toBeInstanceOf(
+        Stripe.errors.StripeAPIError,
+      );
+      await expect(stripe.refunds.create({ payment_intent: intent.id })).resolves.toMatchObject({
+        amount: 5000,
+      });
+    });
+
+    it('adds latency to matching calls until cleared', async () => {
+      emulator.addLatency(250, { method: 'GET' });
+      const intent = await stripe.paymentIntents.create({ amount: 100, currency: 'usd' });
+      const started = Date.now();
+      await stripe.paymentIntents.retrieve(intent.id);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+      emulator.clearFaults();
+      const again = Date.now();
+      await stripe.paymentIntents.retrieve(intent.id);
+      expect(Date.now() - again).toBeLessThan(200);
+    });
+
+    it('commits then drops the response; a retry with the same key gets the same PaymentIntent', async () => {
+      // stripe-node retries a reset connection once by itself, with the same key: drop both answers.
+      emulator.dropAfterCommit(2, { method: 'POST', path: '/v1/payment_intents' });
+      const idempotencyKey = randomUUID();
+      const params = { amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true };
+      const lost = await rejection(stripe.paymentIntents.create(params, { idempotencyKey }));
+      expect(lost).toBeInstanceOf(Stripe.errors.StripeConnectionError);
+      const [committed] = emulator.paymentIntents();
+      expect(emulator.paymentIntents()).toHaveLength(1);
+      expect(committed.status).toBe('succeeded');
+      expect(emulator.requestLog().map(({ outcome, dropped }) => ({ outcome, dropped }))).toEqual([
+        { outcome: 'executed', dropped: true },
+        { outcome: 'replayed', dropped: true },
+      ]);
+
+      const retried = await stripe.paymentIntents.create(params, { idempotencyKey });
+      expect(retried.id).toBe(committed.id);
+      expect(retried.lastResponse.headers['idempotent-replayed']).toBe('true');
+      expect(emulator.paymentIntents()).toHaveLength(1);
+      expect(emulator.stats()).toMatchObject({ paymentIntentsCreated: 1, dropped: 2 });
+    });
+
+    it('lets the SDK recover a single dropped response through its own keyed retry', async () => {
+      emulator.dropAfterCommit(1, { method: 'POST', path: '/v1/payment_intents' });
+      const intent = await paidIntent();
+      expect(intent.lastResponse.headers['idempotent-replayed']).toBe('true');
+      expect(emulator.paymentIntents().map(({ id }) => id)).toEqual([intent.id]);
+    });
+  });
+
+  describe('webhooks', () => {
+    beforeEach(() => emulator.setWebhookTarget({ url: webhookUrl, secret: WEBHOOK_SECRET }));
+
+    it('delivers signed events for state changes after answering', async () => {
+      const idempotencyKey = randomUUID();
+      const intent = await stripe.paymentIntents.create(
+        { amount: 5000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
+        { idempotencyKey },
+      );
+      await emulator.webhooksIdle();
+      const [event] = receiver.verifiedEvents(stripe);
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.received[0].signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+      expect(event).toMatchObject({
+        object: 'event',
+        type: 'payment_intent.succeeded',
+        livemode: false,
+        pending_webhooks: 1,
+        api_version: Stripe.API_VERSION,
+        request: { idempotency_key: idempotencyKey },
+        data: { object: { id: intent.id, status: 'succeeded' } },
+      });
+      expect(event.id).toMatch(/^evt_/);
+    });
+
+    it.each([
+      ['pm_card_chargeDeclined', 'payment_intent.payment_failed'],
+      ['pm_card_authenticationRequired', 'payment_intent.requires_action'],
+      ['pm_card_processing', 'payment_intent.processing'],
+    ])('announces confirming with %s as %s', async (paymentMethod, type) => {
+      await stripe.paymentIntents
+        .create({ amount: 100, currency: 'usd', payment_method: paymentMethod, confirm: true })
+        .catch((error: unknown) => {
+          if (!(error instanceof Stripe.errors.StripeCardError)) throw error;
+        });
+      await emulator.webhooksIdle();
+      expect(receiver.verifiedEvents(stripe).map((event) => event.type)).toEqual([type]);
+    });
+
+    it('announces cancellations and refunds', async () => {
+      const open = await stripe.paymentIntents.create({ amount: 100, currency: 'usd' });
+      await stripe.paymentIntents.cancel(open.id);
+      const paid = await paidIntent();
+      const refund = await stripe.refunds.create({ payment_intent: paid.id, amount: 1500 });
+      await emulator.webhooksIdle();
+      const events = receiver.verifiedEvents(stripe);
+      expect(events.map((event) => event.type)).toEqual([
+        'payment_intent.canceled',
+        'payment_intent.succeeded',
+        'charge.refunded',
+        'charge.refund.updated',
+      ]);
+      expect(events[2].data.object).toMatchObject({
+        object: 'charge',
+        payment_intent: paid.id,
+        amount_refunded: 1500,
+      });
+      expect(events[3].data.object).toMatchObject({ object: 'refund', id: refund.id, amount: 1500 });
+    });
+
+    it('keeps events without sending them when auto-delivery is off', async () => {
+      emulator.autoDeliverWebhooks = false;
+      await paidIntent();
+      await emulator.webhooksIdle();
+      expect(receiver.received).toHaveLength(0);
+      expect(emulator.events().map((event) => event.type)).toEqual(['payment_intent.succeeded']);
+    });
+
+    it('delivers one event several times, sequentially or at once', async () => {
+      emulator.autoDeliverWebhooks = false;
+      const intent = await paidIntent();
+      const event = emulator.buildPaymentIntentEvent(intent.id);
+      expect(await emulator.deliver(event, { times: 3 })).toEqual([200, 200, 200]);
+      expect(await emulator.deliver(event, { times: 4, concurrent: true })).toEqual([200, 200, 200, 200]);
+      const ids = receiver.verifiedEvents(stripe).map((received) => received.id);
+      expect(ids).toEqual(Array.from({ length: 7 }, () => event.id));
+    });
+
+    it('delivers events in reverse order', async () => {
+      emulator.autoDeliverWebhooks = false;
+      const intent = await paidIntent();
+      const refund = await stripe.refunds.create({ payment_intent: intent.id });
+      const events: StripeEvent[] = [
+        emulator.buildPaymentIntentEvent(intent.id),
+        emulator.buildRefundEvent(refund.id, 'charge.refunded'),
+        emulator.buildRefundEvent(refund.id),
+      ];
+      expect(await emulator.deliverAll(events, { order: 'reverse' })).toEqual([200, 200, 200]);
+      expect(receiver.verifiedEvents(stripe).map((event) => event.id)).toEqual(
+        events.map((event) => event.id).reverse(),
+      );
+    });
+
+    it('signs with a stale timestamp or a wrong secret on request', async () => {
+      emulator.autoDeliverWebhooks = false;
+      const event = emulator.buildPaymentIntentEvent((await paidIntent()).id);
+      await emulator.deliver(event, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+      await emulator.deliver(event, { secret: 'whsec_not_the_right_one' });
+      const [stale, forged] = receiver.received;
+      expect(() => stripe.webhooks.constructEvent(stale.body, stale.signature, WEBHOOK_SECRET)).toThrow(
+        /Timestamp outside the tolerance zone/,
+      );
+      expect(() => stripe.webhooks.constructEvent(forged.body, forged.signature, WEBHOOK_SECRET)).toThrow(
+        Stripe.errors.StripeSignatureVerificationError,
+      );
+      const header = emulator.signPayload(stale.body);
+      expect(stripe.webhooks.constructEvent(stale.body, header, WEBHOOK_SECRET).id).toBe(event.id);
+    });
+
+    it('reports failed deliveries without crashing', async () => {
+      emulator.autoDeliverWebhooks = false;
+      const event = emulator.buildPaymentIntentEvent((await paidIntent()).id);
+      receiver.status = 500;
+      expect(await emulator.deliver(event)).toEqual([500]);
+      expect(
+        await emulator.deliver(event, { target: { url: 'http://127.0.0.1:1/nowhere', secret: 'whsec_x' } }),
+      ).toEqual([0]);
+      expect(emulator.webhookDeliveries().map(({ status }) => status)).toEqual([500, 0]);
+      expect(logger.warn).toHaveBeenCalledTimes(2);
+      expect((await stripe.paymentIntents.retrieve(event.data.object.id)).id).toBe(event.data.object.id);
+    });
+
+    it('announces a settled processing payment', async () => {
+      const intent = await stripe.paymentIntents.create({
+        amount: 100,
+        currency: 'usd',
+        payment_method: 'pm_card_processing',
+        confirm: true,
+      });
+      emulator.settlePaymentIntent(intent.id, 'failed');
+      await emulator.webhooksIdle();
+      expect(receiver.verifiedEvents(stripe).map((event) => event.type)).toEqual([
+        'payment_intent.processing',
+        'payment_intent.payment_failed',
+      ]);
+    });
+  });
+
+  describe('control API', () => {
+    const control = async (method: string, path: string, body?: object): Promise<Response> =>
+      fetch(`${emulator.url}/_emulator${path}`, {
+        method,
+        headers: { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+
+    it('injects faults, reports state and resets over HTTP', async () => {
+      const injected = await control('POST', '/faults', { kind: 'fail', status: 503, times: 1 });
+      expect(injected.status).toBe(201);
+      const error = await rejection(paidIntent());
+      expect(error.statusCode).toBe(503);
+      await paidIntent();
+
+      const state = (await (await control('GET', '/state')).json()) as {
+        paymentIntents: unknown[];
+        counters: { faults: number; paymentIntentsCreated: number };
+      };
+      expect(state.paymentIntents).toHaveLength(1);
+      expect(state.counters).toMatchObject({ faults: 1, paymentIntentsCreated: 1 });
+
+      expect((await control('POST', '/reset')).status).toBe(200);
+      expect(emulator.paymentIntents()).toHaveLength(0);
+    });
+
+    it('rejects a malformed fault', async () => {
+      const response = await control('POST', '/faults', { kind: 'explode' });
+      expect(response.status).toBe(400);
+      expect(emulator.activeFaults()).toHaveLength(0);
+    });
+
+    it('configures the webhook target and settles payments over HTTP', async () => {
+      expect((await control('PUT', '/webhook', { url: webhookUrl, secret: WEBHOOK_SECRET })).status).toBe(
+        200,
+      );
+      const intent = await stripe.paymentIntents.create({
+        amount: 100,
+        currency: 'usd',
+        payment_method: 'pm_card_authenticationRequired',
+        confirm: true,
+      });
+      const settled = await control('POST', `/payment_intents/${intent.id}/settle`, { outcome: 'succeeded' });
+      expect(settled.status).toBe(200);
+      await control('POST', '/webhook/idle');
+      expect(receiver.verifiedEvents(stripe).map((event) => event.type)).toEqual([
+        'payment_intent.requires_action',
+        'payment_intent.succeeded',
+      ]);
+    });
+  });
+});
