@@ -14,7 +14,7 @@ const transform = {
       babelrc: false,
       configFile: false,
       plugins: [
-        'babel-plugin-transform-import-meta',
+        `${__dirname}/test/support/babel-plugin-import-meta.js`,
         '@babel/plugin-transform-dynamic-import',
         '@babel/plugin-transform-modules-commonjs',
       ],

@@ -1,0 +1,28 @@
+import { HttpStatus } from '@nestjs/common';
+import { AppException } from '../common/errors/app.exception';
+
+export enum AuthErrorCode {
+  TOKEN_MISSING = 'AUTH_TOKEN_MISSING',
+  TOKEN_INVALID = 'AUTH_TOKEN_INVALID',
+  TOKEN_EXPIRED = 'AUTH_TOKEN_EXPIRED',
+  ADMIN_ROLE_REQUIRED = 'ADMIN_ROLE_REQUIRED',
+}
+
+const AUTH_ERROR_STATUS: Record<AuthErrorCode, HttpStatus> = {
+  [AuthErrorCode.TOKEN_MISSING]: HttpStatus.UNAUTHORIZED,
+  [AuthErrorCode.TOKEN_INVALID]: HttpStatus.UNAUTHORIZED,
+  [AuthErrorCode.TOKEN_EXPIRED]: HttpStatus.UNAUTHORIZED,
+  [AuthErrorCode.ADMIN_ROLE_REQUIRED]: HttpStatus.FORBIDDEN,
+};
+
+export class AuthException extends AppException {
+  constructor(code: AuthErrorCode, message: string) {
+    super(
+      code,
+      AUTH_ERROR_STATUS[code],
+      message,
+      undefined,
+      code === AuthErrorCode.ADMIN_ROLE_REQUIRED ? {} : { 'WWW-Authenticate': 'Bearer' },
+    );
+  }
+}

@@ -1,0 +1,59 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { JwtService, TokenExpiredError } from '@nestjs/jwt';
+import { AppConfig } from '../config/app-config';
+import { AuthErrorCode, AuthException } from './auth-error-code';
+import { principalFromClaims } from './jwt-claims';
+import { AuthenticatedRequest } from './principal';
+import { IS_PUBLIC } from './public.decorator';
+
+/**
+ * Global guard: every route needs a valid HS256 bearer token unless marked @Public().
+ * Only HS256 is accepted, so `alg: none` and algorithm-confusion tokens fail verification.
+ */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly jwt: JwtService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic) return true;
+
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw new AuthException(AuthErrorCode.TOKEN_MISSING, 'A bearer token is required');
+
+    const claims = await this.verify(token);
+    const principal = principalFromClaims(claims);
+    if (!principal)
+      throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The bearer token lacks required claims');
+    request.principal = principal;
+    return true;
+  }
+
+  private async verify(token: string): Promise<unknown> {
+    try {
+      return await this.jwt.verifyAsync<object>(token, {
+        secret: this.config.jwtSecret,
+        algorithms: ['HS256'],
+      });
+    } catch (error) {
+      if (error instanceof TokenExpiredError) {
+        throw new AuthException(AuthErrorCode.TOKEN_EXPIRED, 'The bearer token has expired');
+      }
+      throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The bearer token is invalid');
+    }
+  }
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}

@@ -1,0 +1,31 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { normalizeError } from './normalize-error';
+
+/**
+ * Renders every error as `{statusCode, code, message, details?}` (SPEC §3). Unexpected errors
+ * are logged by type, code and message only (no stack, no SQL text or parameters) and reach the
+ * client as a bare 500.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { exception, origin } = normalizeError(error);
+    if (origin === 'unexpected') this.logger.error({ err: describe(error) }, 'Unhandled error');
+    if (origin === 'database-unavailable') this.logger.warn({ err: describe(error) }, 'Database unavailable');
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    response.status(exception.status).set(exception.headers).json(exception.toBody());
+  }
+}
+
+function describe(error: unknown): { type: string; message: string; code?: unknown } {
+  return error instanceof Error
+    ? { type: error.name, message: error.message, code: (error as Error & { code?: unknown }).code }
+    : { type: typeof error, message: String(error) };
+}

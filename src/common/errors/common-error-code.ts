@@ -1,0 +1,53 @@
+import { HttpStatus } from '@nestjs/common';
+import { AppException } from './app.exception';
+
+export enum CommonErrorCode {
+  VALIDATION_FAILED = 'VALIDATION_FAILED',
+  MALFORMED_JSON = 'MALFORMED_JSON',
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
+  ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
+  NOT_FOUND = 'NOT_FOUND',
+  FORBIDDEN = 'FORBIDDEN',
+  CONFLICT = 'CONFLICT',
+  TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
+  BAD_REQUEST = 'BAD_REQUEST',
+  INTERNAL_ERROR = 'INTERNAL_ERROR',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+}
+
+export const COMMON_ERROR_STATUS: Record<CommonErrorCode, HttpStatus> = {
+  [CommonErrorCode.VALIDATION_FAILED]: HttpStatus.BAD_REQUEST,
+  [CommonErrorCode.MALFORMED_JSON]: HttpStatus.BAD_REQUEST,
+  [CommonErrorCode.PAYLOAD_TOO_LARGE]: HttpStatus.PAYLOAD_TOO_LARGE,
+  [CommonErrorCode.UNSUPPORTED_MEDIA_TYPE]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  [CommonErrorCode.ROUTE_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [CommonErrorCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [CommonErrorCode.FORBIDDEN]: HttpStatus.FORBIDDEN,
+  [CommonErrorCode.CONFLICT]: HttpStatus.CONFLICT,
+  [CommonErrorCode.TOO_MANY_REQUESTS]: HttpStatus.TOO_MANY_REQUESTS,
+  [CommonErrorCode.BAD_REQUEST]: HttpStatus.BAD_REQUEST,
+  [CommonErrorCode.INTERNAL_ERROR]: HttpStatus.INTERNAL_SERVER_ERROR,
+  [CommonErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+export class CommonException extends AppException {
+  constructor(
+    code: CommonErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ) {
+    super(code, COMMON_ERROR_STATUS[code], message, details, headers);
+  }
+
+  /** A dependency the request cannot run without is unreachable; the client should retry. */
+  static serviceUnavailable(
+    message = 'A required service is unavailable; retry shortly',
+    retryAfterSeconds = 5,
+  ) {
+    return new CommonException(CommonErrorCode.SERVICE_UNAVAILABLE, message, undefined, {
+      'Retry-After': String(retryAfterSeconds),
+    });
+  }
+}

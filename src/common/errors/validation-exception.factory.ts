@@ -1,0 +1,22 @@
+import { ValidationError } from 'class-validator';
+import { CommonErrorCode, CommonException } from './common-error-code';
+
+interface FieldError {
+  field: string;
+  messages: string[];
+}
+
+/** ValidationPipe errors as one 400 that names every offending field, nested ones by path. */
+export function validationExceptionFactory(errors: ValidationError[]): CommonException {
+  const fields = flatten(errors);
+  const message = fields.map(({ messages }) => messages[0]).join('; ') || 'Request validation failed';
+  return new CommonException(CommonErrorCode.VALIDATION_FAILED, message, { fields });
+}
+
+function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}

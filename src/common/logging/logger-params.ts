@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import { AppConfig } from '../../config/app-config';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Structured JSON logs with a request id (the caller's `X-Request-Id` when it is sane, a new
+ * UUID otherwise) on every line. Credentials never reach a log: the headers that carry them
+ * are redacted, and bodies are not logged at all.
+ */
+export function loggerParams(config: AppConfig): Params {
+  return {
+    pinoHttp: {
+      level: config.logLevel,
+      genReqId: (request: IncomingMessage) => {
+        const given = request.headers['x-request-id'];
+        return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers["stripe-signature"]',
+          'req.headers["idempotency-key"]',
+          'res.headers["set-cookie"]',
+        ],
+        censor: '[redacted]',
+      },
+      customLogLevel: (_request, response, error) =>
+        error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+      autoLogging: { ignore: (request) => request.url === '/health' || request.url === '/metrics' },
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadAppConfig } from './app-config';
+
+describe(loadAppConfig.name, () => {
+  const valid = { NODE_ENV: 'test', JWT_SECRET: 'a-test-secret-of-enough-length' };
+
+  it('applies the SPEC defaults', () => {
+    const config = loadAppConfig(valid);
+    expect(config).toMatchObject({
+      port: 3000,
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/payments',
+      redisUrl: 'redis://127.0.0.1:6379',
+      migrationsRun: true,
+      workerMode: 'all',
+      webhooks: { toleranceSeconds: 300, maxAttempts: 5, sweepIntervalSeconds: 30 },
+      idempotency: { ttlSeconds: 86400, clientErrorTtlSeconds: 600, lockTtlSeconds: 60 },
+    });
+  });
+
+  it('converts numbers and booleans from their text', () => {
+    const config = loadAppConfig({
+      ...valid,
+      PORT: '0',
+      MIGRATIONS_RUN: 'false',
+      IDEMPOTENCY_LOCK_TTL_SECONDS: '5',
+    });
+    expect(config.port).toBe(0);
+    expect(config.migrationsRun).toBe(false);
+    expect(config.idempotency.lockTtlSeconds).toBe(5);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '3.5'],
+    ['MIGRATIONS_RUN', 'yes'],
+    ['WORKER_MODE', 'both'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['STRIPE_API_URL', 'http://127.0.0.1:12111/v1'],
+    ['STRIPE_WEBHOOK_SECRET', 'secret'],
+    ['IDEMPOTENCY_TTL_SECONDS', '0'],
+  ])('rejects %s=%s with one line naming the variable', (name, value) => {
+    const load = () => loadAppConfig({ ...valid, [name]: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(new RegExp(`^Invalid configuration: ${name}: [^\\n]+$`));
+  });
+
+  it('never echoes a secret value in its message', () => {
+    expect(() => loadAppConfig({ ...valid, JWT_SECRET: 'short' })).toThrow(
+      /^Invalid configuration: JWT_SECRET: [^"]+$/,
+    );
+  });
+
+  it('requires the secrets in production and so refuses sandbox mode there', () => {
+    expect(() => loadAppConfig({ NODE_ENV: 'production' })).toThrow(
+      'JWT_SECRET is required when NODE_ENV=production',
+    );
+    expect(() => loadAppConfig({ NODE_ENV: 'production', JWT_SECRET: valid.JWT_SECRET })).toThrow(
+      'STRIPE_SECRET_KEY is required when NODE_ENV=production',
+    );
+  });
+
+  it('requires JWT_SECRET outside development and falls back to a marked secret in development', () => {
+    expect(() => loadAppConfig({ NODE_ENV: 'test' })).toThrow('JWT_SECRET is required when NODE_ENV=test');
+    expect(loadAppConfig({}).jwtSecret).toBe(DEVELOPMENT_JWT_SECRET);
+  });
+
+  it('enters sandbox mode without a Stripe key, with a generated webhook secret', () => {
+    const config = loadAppConfig(valid);
+    expect(config.stripe.sandbox).toBe(true);
+    expect(config.stripe.webhookSecrets).toEqual([expect.stringMatching(/^whsec_sandbox_/)]);
+  });
+
+  it('splits rotated webhook secrets', () => {
+    const config = loadAppConfig({
+      ...valid,
+      STRIPE_SECRET_KEY: 'sk_test_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_a, whsec_b',
+    });
+    expect(config.stripe).toMatchObject({ sandbox: false, webhookSecrets: ['whsec_a', 'whsec_b'] });
+  });
+});

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { EnvironmentVariables, LOG_LEVELS, NODE_ENVS, WORKER_MODES } from './environment-variables';
+
+export type NodeEnv = (typeof NODE_ENVS)[number];
+export type WorkerMode = (typeof WORKER_MODES)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A configuration fault; its message is one line naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface StripeConfig {
+  /** Unset in sandbox mode: the in-process emulator stands in for Stripe. */
+  readonly secretKey: string | undefined;
+  /** Base URL the SDK talks to; unset means Stripe's own. */
+  readonly apiUrl: string | undefined;
+  readonly webhookSecrets: readonly string[];
+  readonly sandbox: boolean;
+  readonly timeoutMs: number;
+  readonly maxNetworkRetries: number;
+}
+
+export interface AppConfigValues {
+  readonly nodeEnv: NodeEnv;
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly migrationsRun: boolean;
+  readonly redisUrl: string;
+  readonly jwtSecret: string;
+  readonly stripe: StripeConfig;
+  readonly webhooks: {
+    readonly toleranceSeconds: number;
+    readonly maxAttempts: number;
+    readonly sweepIntervalSeconds: number;
+  };
+  readonly idempotency: {
+    readonly ttlSeconds: number;
+    readonly clientErrorTtlSeconds: number;
+    readonly lockTtlSeconds: number;
+  };
+  readonly workerMode: WorkerMode;
+  readonly logLevel: LogLevel;
+}
+
+/**
+ * The typed, validated configuration. Built once at boot by `loadAppConfig`; nothing else
+ * reads `process.env`. Injected by class token.
+ */
+export class AppConfig implements AppConfigValues {
+  readonly nodeEnv!: NodeEnv;
+  readonly port!: number;
+  readonly databaseUrl!: string;
+  readonly migrationsRun!: boolean;
+  readonly redisUrl!: string;
+  readonly jwtSecret!: string;
+  readonly stripe!: StripeConfig;
+  readonly webhooks!: AppConfigValues['webhooks'];
+  readonly idempotency!: AppConfigValues['idempotency'];
+  readonly workerMode!: WorkerMode;
+  readonly logLevel!: LogLevel;
+
+  constructor(values: AppConfigValues) {
+    Object.assign(this, values);
+  }
+
+  get runsHttp(): boolean {
+    return this.workerMode !== 'worker';
+  }
+
+  get runsWorkers(): boolean {
+    return this.workerMode !== 'api';
+  }
+}
+
+/** Only used where no secret is configured in development, and said so loudly at boot. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-do-not-deploy';
+
+type Env = Record<string, string | undefined>;
+
+/** Never echoed back in an error line. */
+const SECRET_VARIABLES = new Set([
+  'JWT_SECRET',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'DATABASE_URL',
+  'REDIS_URL',
+]);
+
+export function loadAppConfig(env: Env): AppConfig {
+  const vars = validateEnvironment(env);
+  const production = vars.NODE_ENV === 'production';
+
+  if (production) {
+    for (const name of ['JWT_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const) {
+      if (!vars[name]) throw new ConfigError(`${name} is required when NODE_ENV=production`);
+    }
+  }
+  if (!vars.JWT_SECRET && vars.NODE_ENV !== 'development') {
+    throw new ConfigError(`JWT_SECRET is required when NODE_ENV=${vars.NODE_ENV}`);
+  }
+
+  const sandbox = !vars.STRIPE_SECRET_KEY;
+  // Sandbox mode signs the emulator's webhooks itself when no secret is given.
+  const webhookSecrets = vars.STRIPE_WEBHOOK_SECRET
+    ? vars.STRIPE_WEBHOOK_SECRET.split(',').map((secret) => secret.trim())
+    : sandbox
+      ? [`whsec_sandbox_${randomBytes(24).toString('hex')}`]
+      : [];
+
+  return new AppConfig({
+    nodeEnv: vars.NODE_ENV,
+    port: vars.PORT,
+    databaseUrl: vars.DATABASE_URL,
+    migrationsRun: vars.MIGRATIONS_RUN,
+    redisUrl: vars.REDIS_URL,
+    jwtSecret: vars.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+    stripe: {
+      secretKey: vars.STRIPE_SECRET_KEY,
+      apiUrl: vars.STRIPE_API_URL,
+      webhookSecrets,
+      sandbox,
+      timeoutMs: vars.STRIPE_TIMEOUT_MS,
+      maxNetworkRetries: vars.STRIPE_MAX_NETWORK_RETRIES,
+    },
+    webhooks: {
+      toleranceSeconds: vars.WEBHOOK_TOLERANCE_SECONDS,
+      maxAttempts: vars.WEBHOOK_MAX_ATTEMPTS,
+      sweepIntervalSeconds: vars.WEBHOOK_SWEEP_INTERVAL_SECONDS,
+    },
+    idempotency: {
+      ttlSeconds: vars.IDEMPOTENCY_TTL_SECONDS,
+      clientErrorTtlSeconds: vars.IDEMPOTENCY_CLIENT_ERROR_TTL_SECONDS,
+      lockTtlSeconds: vars.IDEMPOTENCY_LOCK_TTL_SECONDS,
+    },
+    workerMode: vars.WORKER_MODE,
+    logLevel: vars.LOG_LEVEL,
+  });
+}
+
+function validateEnvironment(env: Env): EnvironmentVariables {
+  const known = new Set(Object.keys(new EnvironmentVariables()));
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([name, value]) => known.has(name) && value !== undefined && value !== ''),
+  );
+  const vars = plainToInstance(EnvironmentVariables, given, { enableImplicitConversion: true });
+  // Implicit conversion turns "abc" into NaN and "" into 0; keep the raw text for the message.
+  const [error] = validateSync(vars, { stopAtFirstError: true });
+  if (error) {
+    const message = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
+    const raw = SECRET_VARIABLES.has(error.property) ? undefined : given[error.property];
+    throw new ConfigError(
+      `Invalid configuration: ${error.property}: ${message}${raw === undefined ? '' : ` (got "${raw}")`}`,
+    );
+  }
+  return vars;
+}

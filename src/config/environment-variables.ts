@@ -1,0 +1,99 @@
+import { Transform } from 'class-transformer';
+import { applyDecorators } from '@nestjs/common';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+
+/**
+ * The process environment as the service accepts it (SPEC §1). Defaults live here and only
+ * here; `loadAppConfig` turns a validated instance into the typed `AppConfig`.
+ */
+export const NODE_ENVS = ['development', 'test', 'production'] as const;
+export const WORKER_MODES = ['api', 'worker', 'all'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+// Reads the raw text: implicit conversion alone would turn "false" into true.
+const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }): unknown => {
+  const raw = obj[key];
+  if (raw === 'true' || raw === true) return true;
+  if (raw === 'false' || raw === false) return false;
+  return raw;
+};
+
+/** One message for every way an integer setting can be wrong. */
+function IntegerInRange(min: number, max?: number): PropertyDecorator {
+  const message = `$property must be an integer ${max === undefined ? `>= ${min}` : `from ${min} to ${max}`}`;
+  const decorators = [IsInt({ message }), Min(min, { message })];
+  if (max !== undefined) decorators.push(Max(max, { message }));
+  return applyDecorators(...decorators);
+}
+
+// Property types are spelled out: implicit conversion reads them from decorator metadata.
+export class EnvironmentVariables {
+  @IsIn(NODE_ENVS)
+  NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
+
+  @IntegerInRange(0, 65535)
+  PORT: number = 3000;
+
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/payments';
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  MIGRATIONS_RUN: boolean = true;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL: string = 'redis://127.0.0.1:6379';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters' })
+  JWT_SECRET?: string;
+
+  @IsOptional()
+  @Matches(/^(sk|rk)_(test|live)_\S+$/, {
+    message: 'STRIPE_SECRET_KEY must look like sk_test_… or sk_live_…',
+  })
+  STRIPE_SECRET_KEY?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^/\s]+\/?$/, {
+    message: 'STRIPE_API_URL must be an http(s) base URL without a path',
+  })
+  STRIPE_API_URL?: string;
+
+  @IsOptional()
+  @Matches(/^whsec_[^,\s]+(,\s*whsec_[^,\s]+)*$/, {
+    message: 'STRIPE_WEBHOOK_SECRET must be one or more whsec_… secrets, comma-separated',
+  })
+  STRIPE_WEBHOOK_SECRET?: string;
+
+  @IntegerInRange(1000, 120000)
+  STRIPE_TIMEOUT_MS: number = 20000;
+
+  @IntegerInRange(0, 5)
+  STRIPE_MAX_NETWORK_RETRIES: number = 2;
+
+  @IntegerInRange(1, 3600)
+  WEBHOOK_TOLERANCE_SECONDS: number = 300;
+
+  @IntegerInRange(1)
+  IDEMPOTENCY_TTL_SECONDS: number = 86400;
+
+  @IntegerInRange(1)
+  IDEMPOTENCY_CLIENT_ERROR_TTL_SECONDS: number = 600;
+
+  @IntegerInRange(1, 3600)
+  IDEMPOTENCY_LOCK_TTL_SECONDS: number = 60;
+
+  @IntegerInRange(1, 100)
+  WEBHOOK_MAX_ATTEMPTS: number = 5;
+
+  @IntegerInRange(1)
+  WEBHOOK_SWEEP_INTERVAL_SECONDS: number = 30;
+
+  @IsIn(WORKER_MODES)
+  WORKER_MODE: (typeof WORKER_MODES)[number] = 'all';
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+}

@@ -1,0 +1,27 @@
+import { QueryFailedError } from 'typeorm';
+
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+// SQLSTATE class 08 (connection exception) and the shutdown / not-yet-accepting codes.
+const UNAVAILABLE_SQLSTATES = /^(08...|57P01|57P02|57P03|53300)$/;
+const POOL_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+/**
+ * True when an error means PostgreSQL could not be reached or dropped the connection, as
+ * opposed to a query that ran and failed. Those become 503 with Retry-After, never 500.
+ */
+export function isDatabaseUnavailableError(error: unknown): boolean {
+  const cause = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  if (!(cause instanceof Error)) return false;
+  const code = (cause as Error & { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code)))
+    return true;
+  return POOL_MESSAGES.test(cause.message);
+}

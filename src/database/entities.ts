@@ -1,0 +1,9 @@
+import { PaymentIdempotency } from '../idempotency/entities/payment-idempotency.entity';
+
+type EntityClass = new () => object;
+
+/**
+ * Every TypeORM entity of the service, in one list so the app and the migration CLI
+ * (ormconfig.ts) see the same schema. Modules still register theirs with forFeature.
+ */
+export const ENTITIES: EntityClass[] = [PaymentIdempotency];

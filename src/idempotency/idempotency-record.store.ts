@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { IdempotencyStatus, StoredResponse } from './entities/payment-idempotency.entity';
+import { IdempotencyScope } from './idempotency-scope';
+
+export interface ExistingRecord {
+  requestHash: string;
+  status: IdempotencyStatus;
+  response: StoredResponse | null;
+  /** Time left before the record expires. */
+  ttlMs: number;
+}
+
+export type ClaimResult =
+  { claimed: true; takeover: boolean } | { claimed: false; existing: ExistingRecord | null };
+
+interface ClaimRow {
+  previous_status: IdempotencyStatus | null;
+}
+
+interface RecordRow {
+  request_hash: string;
+  status: IdempotencyStatus;
+  response: StoredResponse | null;
+  ttl_ms: string;
+}
+
+const SCOPE = 'tenant_id = $1 AND user_id = $2 AND idempotency_key = $3';
+
+/**
+ * `payment_idempotency`, the record of truth (SPEC §4). Every transition is one statement
+ * settled by PostgreSQL itself: the primary key decides who claims a key, and the lock token
+ * makes sure only the execution holding it may renew, complete or release it. Times come from
+ * the database clock, so every instance agrees on when a lock or a record has expired.
+ */
+@Injectable()
+export class IdempotencyRecordStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Inserts an in-progress record, or takes over one that has expired (treated as absent) or
+   * whose lock was not renewed for `lockTtlSeconds` (its process died). Anything else is left
+   * untouched and returned for the caller to replay, reject or report as in progress.
+   */
+  async claim(
+    scope: IdempotencyScope,
+    requestHash: string,
+    lockToken: string,
+    lockTtlSeconds: number,
+    ttlSeconds: number,
+  ): Promise<ClaimResult> {
+    const rows: ClaimRow[] = await this.dataSource.query(
+      `WITH previous AS (SELECT status FROM payment_idempotency WHERE ${SCOPE})
+       INSERT INTO payment_idempotency AS record
+         (tenant_id, user_id, idempotency_key, request_hash, status, response, locked_at, lock_token, expires_at)
+       VALUES ($1, $2, $3, $4, 'in_progress', NULL, now(), $5, now() + make_interval(secs => $7))
+       ON CONFLICT (tenant_id, user_id, idempotency_key) DO UPDATE
+         SET request_hash = EXCLUDED.request_hash, status = 'in_progress', response = NULL,
+             locked_at = now(), lock_token = EXCLUDED.lock_token, expires_at = EXCLUDED.expires_at,
+             updated_at = now()
+         WHERE record.expires_at <= now()
+            OR (record.status = 'in_progress'
+                AND record.request_hash = EXCLUDED.request_hash
+                AND record.locked_at <= now() - make_interval(secs => $6))
+       RETURNING (SELECT status FROM previous) AS previous_status`,
+      [scope.tenantId, scope.userId, scope.key, requestHash, lockToken, lockTtlSeconds, ttlSeconds],
+    );
+    if (rows.length > 0) return { claimed: true, takeover: rows[0].previous_status === 'in_progress' };
+    return { claimed: false, existing: await this.find(scope) };
+  }
+
+  /** The live (unexpired) record of a scope, if any. */
+  async find(scope: IdempotencyScope): Promise<ExistingRecord | null> {
+    const rows: RecordRow[] = await this.dataSource.query(
+      `SELECT request_hash, status, response,
+              floor(extract(epoch FROM expires_at - now()) * 1000)::bigint AS ttl_ms
+       FROM payment_idempotency WHERE ${SCOPE} AND expires_at > now()`,
+      [scope.tenantId, scope.userId, scope.key],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          requestHash: row.request_hash,
+          status: row.status,
+          response: row.response,
+          ttlMs: Number(row.ttl_ms),
+        }
+      : null;
+  }
+
+  /** Heartbeat of a running execution. False when the lock is no longer ours. */
+  async renew(scope: IdempotencyScope, lockToken: string): Promise<boolean> {
+    return this.affectsOne(
+      `UPDATE payment_idempotency SET locked_at = now()
+       WHERE ${SCOPE} AND lock_token = $4 AND status = 'in_progress'`,
+      [scope.tenantId, scope.userId, scope.key, lockToken],
+    );
+  }
+
+  async complete(
+    scope: IdempotencyScope,
+    lockToken: string,
+    response: StoredResponse,
+    ttlSeconds: number,
+  ): Promise<boolean> {
+    return this.affectsOne(
+      `UPDATE payment_idempotency
+         SET status = 'completed', response = $5::jsonb, locked_at = NULL, lock_token = NULL,
+             expires_at = now() + make_interval(secs => $6), updated_at = now()
+       WHERE ${SCOPE} AND lock_token = $4`,
+      [scope.tenantId, scope.userId, scope.key, lockToken, JSON.stringify(response), ttlSeconds],
+    );
+  }
+
+  /** Forgets an in-progress record so the same key may be retried at once (5xx, validation). */
+  async release(scope: IdempotencyScope, lockToken: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [
+      scope.tenantId,
+      scope.userId,
+      scope.key,
+      lockToken,
+    ]);
+  }
+
+  /** The cleanup job's query: removes up to `limit` expired records, returns how many. */
+  async deleteExpired(limit = 1000): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM payment_idempotency WHERE ctid IN (
+         SELECT ctid FROM payment_idempotency WHERE expires_at <= now() LIMIT $1)`,
+      [limit],
+    );
+    return result[1];
+  }
+
+  private async affectsOne(sql: string, parameters: unknown[]): Promise<boolean> {
+    const result: [unknown[], number] = await this.dataSource.query(sql, parameters);
+    return result[1] === 1;
+  }
+}

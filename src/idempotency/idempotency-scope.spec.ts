@@ -1,0 +1,71 @@
+import { fingerprintRequest, readIdempotencyKey, scopeId, stripeIdempotencyKey } from './idempotency-scope';
+
+describe('idempotency scope', () => {
+  const key = '3f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d';
+
+  describe(readIdempotencyKey.name, () => {
+    it('reads a bare UUID v4 and lower-cases it', () => {
+      expect(readIdempotencyKey(['Idempotency-Key', key.toUpperCase()])).toEqual({ key });
+    });
+
+    it('reads a quoted structured-field string', () => {
+      expect(readIdempotencyKey(['idempotency-key', `"${key}"`])).toEqual({ key });
+    });
+
+    it('reports a missing header', () => {
+      expect(readIdempotencyKey(['Content-Type', 'application/json'])).toEqual({ problem: 'missing' });
+    });
+
+    it('reports a header given twice, even with the same value', () => {
+      expect(readIdempotencyKey(['Idempotency-Key', key, 'Idempotency-Key', key])).toEqual({
+        problem: 'repeated',
+      });
+    });
+
+    it.each([
+      ['not a UUID', 'abc'],
+      ['a UUID v1', '3f1c2b8e-3d4a-1f5b-9c6d-7e8f9a0b1c2d'],
+      ['a bad variant', '3f1c2b8e-3d4a-4f5b-7c6d-7e8f9a0b1c2d'],
+      ['a half-quoted key', `"${key}`],
+      ['empty', ''],
+    ])('rejects %s', (_name, value) => {
+      expect(readIdempotencyKey(['Idempotency-Key', value])).toEqual({ problem: 'invalid' });
+    });
+  });
+
+  describe(fingerprintRequest.name, () => {
+    it('ignores key order at every depth', () => {
+      expect(fingerprintRequest('POST', '/payments/process', { a: 1, b: { x: 1, y: [1, 2] } })).toBe(
+        fingerprintRequest('post', '/payments/process', { b: { y: [1, 2], x: 1 }, a: 1 }),
+      );
+    });
+
+    it('differs by body, route and method', () => {
+      const base = fingerprintRequest('POST', '/refunds', { amount: 1 });
+      expect(fingerprintRequest('POST', '/refunds', { amount: 2 })).not.toBe(base);
+      expect(fingerprintRequest('POST', '/intents', { amount: 1 })).not.toBe(base);
+      expect(fingerprintRequest('PUT', '/refunds', { amount: 1 })).not.toBe(base);
+      expect(fingerprintRequest('POST', '/refunds', [1, 2])).not.toBe(
+        fingerprintRequest('POST', '/refunds', [2, 1]),
+      );
+    });
+  });
+
+  describe(stripeIdempotencyKey.name, () => {
+    const scope = { tenantId: '6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d', userId: 'alice', key };
+
+    it('is deterministic per scope and operation, and short enough for Stripe', () => {
+      const derived = stripeIdempotencyKey(scope, 'create_payment_intent');
+      expect(derived).toBe(stripeIdempotencyKey({ ...scope }, 'create_payment_intent'));
+      expect(derived.length).toBeLessThanOrEqual(255);
+      expect(stripeIdempotencyKey(scope, 'create_refund')).not.toBe(derived);
+      expect(stripeIdempotencyKey({ ...scope, userId: 'bob' }, 'create_payment_intent')).not.toBe(derived);
+    });
+
+    it('carries no tenant, user or key in clear', () => {
+      const derived = stripeIdempotencyKey(scope, 'create_payment_intent');
+      for (const part of [scope.tenantId, scope.userId, scope.key]) expect(derived).not.toContain(part);
+      expect(scopeId(scope)).not.toContain(scope.tenantId);
+    });
+  });
+});

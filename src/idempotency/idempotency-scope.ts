@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
+
+/** An idempotency key belongs to one user of one tenant (SPEC §4). */
+export interface IdempotencyScope {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly key: string;
+}
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+const QUOTED = /^"(.*)"$/;
+
+export type KeyReading = { key: string } | { problem: 'missing' | 'invalid' | 'repeated' };
+
+/**
+ * Reads `Idempotency-Key` from the raw header list, so a header sent twice is seen as such
+ * (Node would otherwise join the values with a comma). A UUID v4, bare or as a quoted
+ * structured-field string; normalised to lower case.
+ */
+export function readIdempotencyKey(rawHeaders: readonly string[]): KeyReading {
+  const values: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() === 'idempotency-key') values.push(rawHeaders[i + 1]);
+  }
+  if (values.length === 0) return { problem: 'missing' };
+  if (values.length > 1) return { problem: 'repeated' };
+  const value = values[0].trim();
+  const key = QUOTED.exec(value)?.[1] ?? value;
+  return UUID_V4.test(key) ? { key: key.toLowerCase() } : { problem: 'invalid' };
+}
+
+/**
+ * The request's fingerprint: method, route template and the body as canonical JSON (object
+ * keys sorted at every depth, so key order never matters). A sha256, hex.
+ */
+export function fingerprintRequest(method: string, route: string, body: unknown): string {
+  return sha256(`${method.toUpperCase()} ${route}\n${stringify(body ?? null)}`);
+}
+
+/** A stable, opaque id of the scope for cache keys: no tenant or user id in clear. */
+export function scopeId(scope: IdempotencyScope): string {
+  return sha256(`${scope.tenantId}\n${scope.userId}\n${scope.key}`);
+}
+
+/**
+ * The Stripe `Idempotency-Key` for one operation of one scoped request. Deterministic, so a
+ * re-execution after a crash or a lost answer sends the same key and Stripe replays instead of
+ * charging again; a hash (67 chars, Stripe allows 255), so no tenant data leaves in clear.
+ */
+export function stripeIdempotencyKey(scope: IdempotencyScope, operation: string): string {
+  return `ps1_${sha256(`${scope.tenantId}\n${scope.userId}\n${scope.key}\n${operation}`)}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { IdempotencyRecordStore } from './idempotency-record.store';
+import { IdempotencyCache } from './idempotency.cache';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { idempotencyMetricProviders, IdempotencyMetrics } from './idempotency.metrics';
+import { IdempotencyService } from './idempotency.service';
+
+@Module({
+  providers: [
+    ...idempotencyMetricProviders,
+    IdempotencyMetrics,
+    IdempotencyRecordStore,
+    IdempotencyCache,
+    IdempotencyService,
+    IdempotencyInterceptor,
+  ],
+  exports: [IdempotencyService, IdempotencyInterceptor, IdempotencyRecordStore],
+})
+export class IdempotencyModule {}

@@ -1,0 +1,32 @@
+import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
+
+const logger = new Logger('Redis');
+
+/**
+ * Redis is an accelerator, never the only guard: commands must fail at once while it is
+ * down (no offline queue, one try) so callers fall back to PostgreSQL instead of waiting,
+ * and the client keeps reconnecting in the background. Errors are logged on state changes
+ * only, not once per failed reconnect.
+ */
+export function createRedisClient(url: string, connectionName: string): Redis {
+  const client = new Redis(url, {
+    connectionName,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 1000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  let healthy = true;
+  client.on('ready', () => {
+    if (!healthy) logger.log({ connectionName }, 'Redis connection restored');
+    healthy = true;
+  });
+  client.on('error', (error: Error) => {
+    if (healthy)
+      logger.warn({ connectionName, err: { message: error.message } }, 'Redis unavailable; degrading');
+    healthy = false;
+  });
+  return client;
+}

@@ -1,0 +1,27 @@
+import Stripe from 'stripe';
+import { StripeConfig } from '../config/app-config';
+
+/** Used against the sandbox emulator or an STRIPE_API_URL double when no real key is configured. */
+export const SANDBOX_SECRET_KEY = 'sk_test_sandbox_emulator';
+
+/**
+ * The official SDK, pointed at Stripe or at `apiUrl` (emulator, proxy, test double).
+ * Every mutating call carries an idempotency key derived from the client's own key, so the
+ * SDK's network retries are safe: Stripe replays instead of charging twice.
+ */
+export function createStripeClient(config: StripeConfig, apiUrl: string | undefined): Stripe {
+  const target = apiUrl ? new URL(apiUrl) : undefined;
+  return new Stripe(config.secretKey ?? SANDBOX_SECRET_KEY, {
+    timeout: config.timeoutMs,
+    maxNetworkRetries: config.maxNetworkRetries,
+    appInfo: { name: 'payment-service' },
+    telemetry: false,
+    ...(target
+      ? {
+          host: target.hostname,
+          port: target.port || (target.protocol === 'https:' ? 443 : 80),
+          protocol: target.protocol === 'https:' ? 'https' : 'http',
+        }
+      : {}),
+  });
+}

@@ -1,0 +1,40 @@
+import { Body, Controller, Get, Post } from '@nestjs/common';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { AdminOnly } from '../../src/auth/admin.guard';
+import { CurrentPrincipal, Principal } from '../../src/auth/principal';
+
+export class ProbeBody {
+  @IsInt()
+  @Min(1)
+  @Max(99999999)
+  amount!: number;
+
+  @IsOptional()
+  @IsString()
+  note?: string;
+}
+
+/** A guarded controller that only the tests mount, to exercise the cross-cutting layers. */
+@Controller('probe')
+export class ProbeController {
+  @Get('me')
+  me(@CurrentPrincipal() principal: Principal) {
+    return principal;
+  }
+
+  @Post('echo')
+  echo(@Body() body: ProbeBody) {
+    return { received: body };
+  }
+
+  @AdminOnly()
+  @Get('admin')
+  admin() {
+    return { ok: true };
+  }
+
+  @Get('boom')
+  boom(): never {
+    throw new Error('SELECT secret FROM vault WHERE password = hunter2');
+  }
+}
