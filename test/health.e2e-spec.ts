@@ -1,18 +1,7 @@
 import request from 'supertest';
 import { createTestApp, TestApp } from './support/test-app';
 import { DisposableRedis } from './support/redis-server';
-
-async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
+import { eventually } from './support/time';
 
 describe('Health, readiness and docs', () => {
   let redis: DisposableRedis;

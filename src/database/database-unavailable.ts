@@ -1,4 +1,5 @@
 import { QueryFailedError } from 'typeorm';
+import { asErrorLike } from '../common/errors/error-like';
 
 const NETWORK_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -18,9 +19,9 @@ const POOL_MESSAGES =
  * opposed to a query that ran and failed. Those become 503 with Retry-After, never 500.
  */
 export function isDatabaseUnavailableError(error: unknown): boolean {
-  const cause = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
-  if (!(cause instanceof Error)) return false;
-  const code = (cause as Error & { code?: unknown }).code;
+  const cause = asErrorLike(error instanceof QueryFailedError ? (error.driverError as unknown) : error);
+  if (!cause) return false;
+  const code = cause.code;
   if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code)))
     return true;
   return POOL_MESSAGES.test(cause.message);

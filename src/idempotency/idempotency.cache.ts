@@ -87,7 +87,7 @@ export class IdempotencyCache {
       return await run();
     } catch (error) {
       this.metrics.redisFallback(operation);
-      this.logger.debug({ operation, err: { message: (error as Error).message } }, 'Redis fallback');
+      this.logger.debug({ operation, err: error }, 'Redis fallback');
       return undefined;
     }
   }

@@ -105,10 +105,7 @@ export class IdempotencyService {
       if (!completed)
         this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock was taken over before completion');
     } catch (error) {
-      this.logger.error(
-        { scopeId: lease.scopeId, err: { message: (error as Error).message } },
-        'Could not store result',
-      );
+      this.logger.error({ scopeId: lease.scopeId, err: error }, 'Could not store result');
       return;
     }
     await this.cache.storeResponse(
@@ -122,10 +119,7 @@ export class IdempotencyService {
     try {
       await this.records.release(lease.scope, lease.token);
     } catch (error) {
-      this.logger.warn(
-        { scopeId: lease.scopeId, err: { message: (error as Error).message } },
-        'Could not release key',
-      );
+      this.logger.warn({ scopeId: lease.scopeId, err: error }, 'Could not release key');
     }
     await this.cache.release(lease.scopeId, lease.token);
   }
@@ -142,7 +136,7 @@ export class IdempotencyService {
       const renewed = await this.records.renew(scope, token);
       if (!renewed) this.logger.warn({ scopeId: id }, 'Idempotency lock no longer held');
     } catch (error) {
-      this.logger.warn({ scopeId: id, err: { message: (error as Error).message } }, 'Lock renewal failed');
+      this.logger.warn({ scopeId: id, err: error }, 'Lock renewal failed');
     }
     await this.cache.renew(id, token, this.lockTtlMs);
   }

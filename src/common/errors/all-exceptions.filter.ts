@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { describeError } from './error-like';
 import { normalizeError } from './normalize-error';
 
 /**
@@ -14,18 +15,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const { exception, origin } = normalizeError(error);
-    if (origin === 'unexpected') this.logger.error({ err: describe(error) }, 'Unhandled error');
-    if (origin === 'database-unavailable') this.logger.warn({ err: describe(error) }, 'Database unavailable');
+    if (origin === 'unexpected') this.logger.error({ err: describeError(error) }, 'Unhandled error');
+    if (origin === 'database-unavailable')
+      this.logger.warn({ err: describeError(error) }, 'Database unavailable');
     if (response.headersSent) {
       response.end();
       return;
     }
     response.status(exception.status).set(exception.headers).json(exception.toBody());
   }
-}
-
-function describe(error: unknown): { type: string; message: string; code?: unknown } {
-  return error instanceof Error
-    ? { type: error.name, message: error.message, code: (error as Error & { code?: unknown }).code }
-    : { type: typeof error, message: String(error) };
 }

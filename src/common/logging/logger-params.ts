@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
+import { describeError } from '../errors/error-like';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -30,6 +31,8 @@ export function loggerParams(config: AppConfig): Params {
       },
       customLogLevel: (_request, response, error) =>
         error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+      // pino-http attaches an Error to every 5xx line; keep its type and message, never a stack.
+      serializers: { err: describeError },
       autoLogging: { ignore: (request) => request.url === '/health' || request.url === '/metrics' },
     },
   };

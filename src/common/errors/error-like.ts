@@ -1,0 +1,28 @@
+import { types } from 'node:util';
+
+export interface ErrorLike {
+  name: string;
+  message: string;
+  code?: unknown;
+}
+
+/**
+ * Reads an error duck-typed: errors raised by Node's own sockets come from another realm in
+ * some hosts (test VMs), where `instanceof Error` is false for them.
+ */
+export function asErrorLike(error: unknown): ErrorLike | undefined {
+  if (error instanceof Error || types.isNativeError(error)) return error;
+  if (typeof error === 'object' && error !== null && typeof (error as ErrorLike).message === 'string') {
+    const { name, message, code } = error as ErrorLike;
+    return { name: typeof name === 'string' ? name : 'Error', message, code };
+  }
+  return undefined;
+}
+
+/** What a log line may say about an error: type, code and message. Never a stack, SQL or parameters. */
+export function describeError(error: unknown): { type: string; message: string; code?: unknown } {
+  const like = asErrorLike(error);
+  return like
+    ? { type: like.name, message: like.message, code: like.code }
+    : { type: typeof error, message: String(error) };
+}

@@ -1,0 +1,55 @@
+import { Body, Controller, Injectable, Post, Res } from '@nestjs/common';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import type { Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { AppException } from '../../src/common/errors/app.exception';
+import { CurrentIdempotencyScope } from '../../src/idempotency/idempotent-request';
+import { IdempotencyScope, stripeIdempotencyKey } from '../../src/idempotency/idempotency-scope';
+import { Idempotent } from '../../src/idempotency/idempotent.decorator';
+import { sleep } from './time';
+
+export const PROBE_FAILURES = [402, 404, 409, 422, 500, 503] as const;
+
+export class ProbeChargeBody {
+  @IsInt()
+  @Min(1)
+  amount!: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  delayMs?: number;
+
+  @IsOptional()
+  @IsIn(PROBE_FAILURES)
+  fail?: (typeof PROBE_FAILURES)[number];
+}
+
+/** Counts handler executions: the number every idempotency test is about. */
+@Injectable()
+export class ExecutionCounter {
+  count = 0;
+}
+
+/** A trivial idempotent POST that only the tests mount. */
+@Controller('probe-idempotency')
+export class IdempotencyProbeController {
+  constructor(private readonly executions: ExecutionCounter) {}
+
+  @Post('charges')
+  @Idempotent()
+  async charge(
+    @Body() body: ProbeChargeBody,
+    @CurrentIdempotencyScope() scope: IdempotencyScope,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const execution = ++this.executions.count;
+    if (body.delayMs) await sleep(body.delayMs);
+    if (body.fail)
+      throw new AppException(`PROBE_${body.fail}`, body.fail, `probe failed with ${body.fail}`);
+    const id = randomUUID();
+    response.location(`/probe-idempotency/charges/${id}`);
+    return { id, amount: body.amount, execution, stripeKey: stripeIdempotencyKey(scope, 'charge') };
+  }
+}
