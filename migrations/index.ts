@@ -1,5 +1,6 @@
 import type { MigrationInterface } from 'typeorm';
 import { CreatePaymentIdempotency1796025642556 } from './1796025642556-CreatePaymentIdempotency';
+import { CreatePaymentsAndRefunds1796026586843 } from './1796026586843-CreatePaymentsAndRefunds';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -7,4 +8,7 @@ type MigrationClass = new () => MigrationInterface;
  * Migrations in the order they run. A new file from `npm run migration:generate` is added
  * here; listing them explicitly keeps the same set in the app, the CLI and the tests.
  */
-export const MIGRATIONS: MigrationClass[] = [CreatePaymentIdempotency1796025642556];
+export const MIGRATIONS: MigrationClass[] = [
+  CreatePaymentIdempotency1796025642556,
+  CreatePaymentsAndRefunds1796026586843,
+];

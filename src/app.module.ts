@@ -12,6 +12,8 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PaymentsModule } from './payments/payments.module';
+import { RefundsModule } from './refunds/refunds.module';
 import { RedisModule } from './redis/redis.module';
 import { StripeModule } from './stripe/stripe.module';
 
@@ -31,6 +33,8 @@ export class AppModule {
         HealthModule,
         IdempotencyModule,
         StripeModule,
+        PaymentsModule,
+        RefundsModule,
       ],
       providers: [
         {

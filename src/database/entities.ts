@@ -1,4 +1,6 @@
 import { PaymentIdempotency } from '../idempotency/entities/payment-idempotency.entity';
+import { PaymentTransaction } from '../payments/entities/payment-transaction.entity';
+import { Refund } from '../refunds/entities/refund.entity';
 
 type EntityClass = new () => object;
 
@@ -6,4 +8,4 @@ type EntityClass = new () => object;
  * Every TypeORM entity of the service, in one list so the app and the migration CLI
  * (ormconfig.ts) see the same schema. Modules still register theirs with forFeature.
  */
-export const ENTITIES: EntityClass[] = [PaymentIdempotency];
+export const ENTITIES: EntityClass[] = [PaymentIdempotency, PaymentTransaction, Refund];

@@ -2,14 +2,22 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../auth/principal';
 import { IdempotencyScope } from './idempotency-scope';
 
-export type IdempotentRequest = AuthenticatedRequest & { idempotencyScope?: IdempotencyScope };
+/** The running idempotent request: its scoped key and its fingerprint. */
+export interface IdempotentExecution extends IdempotencyScope {
+  readonly requestHash: string;
+}
+
+export type IdempotentRequest = AuthenticatedRequest & { idempotentExecution?: IdempotentExecution };
 
 /**
- * The scoped key of the running idempotent request, for deriving Stripe idempotency keys
- * (`stripeIdempotencyKey(scope, 'create_payment_intent')`). Only on `@Idempotent()` routes.
+ * The running idempotent request, for deriving Stripe idempotency keys
+ * (`stripeIdempotencyKey(execution, 'payment_intents.create')`) and for recognising a
+ * re-execution of the same request. Only on `@Idempotent()` routes.
  */
-export const CurrentIdempotencyScope = createParamDecorator((_data: unknown, context: ExecutionContext) => {
-  const scope = context.switchToHttp().getRequest<IdempotentRequest>().idempotencyScope;
-  if (!scope) throw new Error('CurrentIdempotencyScope used on a route without @Idempotent()');
-  return scope;
-});
+export const CurrentIdempotentExecution = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): IdempotentExecution => {
+    const execution = context.switchToHttp().getRequest<IdempotentRequest>().idempotentExecution;
+    if (!execution) throw new Error('CurrentIdempotentExecution used on a route without @Idempotent()');
+    return execution;
+  },
+);

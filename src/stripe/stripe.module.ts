@@ -2,6 +2,7 @@ import { Inject, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs
 import { AppConfig } from '../config/app-config';
 import { StripeEmulator } from '../stripe-emulator/stripe-emulator';
 import { createStripeClient } from './stripe-client.factory';
+import { StripeGateway } from './stripe.gateway';
 import { STRIPE_CLIENT, STRIPE_SANDBOX_EMULATOR } from './stripe.constants';
 
 const logger = new Logger('StripeModule');
@@ -14,6 +15,7 @@ async function startSandboxEmulator(config: AppConfig): Promise<StripeEmulator |
   if (!config.stripe.sandbox || config.stripe.apiUrl) return null;
   const emulator = new StripeEmulator({
     port: 0,
+    logger: { log: (message) => logger.log(message), warn: (message) => logger.warn(message) },
     webhook: {
       url: `http://127.0.0.1:${config.port}/webhooks/stripe`,
       secret: config.stripe.webhookSecrets[0],
@@ -33,8 +35,9 @@ async function startSandboxEmulator(config: AppConfig): Promise<StripeEmulator |
       useFactory: (config: AppConfig, emulator: StripeEmulator | null) =>
         createStripeClient(config.stripe, emulator?.url ?? config.stripe.apiUrl),
     },
+    StripeGateway,
   ],
-  exports: [STRIPE_CLIENT],
+  exports: [StripeGateway],
 })
 export class StripeModule implements OnApplicationShutdown {
   constructor(

@@ -3,8 +3,8 @@ import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { AppException } from '../../src/common/errors/app.exception';
-import { CurrentIdempotencyScope } from '../../src/idempotency/idempotent-request';
-import { IdempotencyScope, stripeIdempotencyKey } from '../../src/idempotency/idempotency-scope';
+import { CurrentIdempotentExecution, IdempotentExecution } from '../../src/idempotency/idempotent-request';
+import { stripeIdempotencyKey } from '../../src/idempotency/idempotency-scope';
 import { Idempotent } from '../../src/idempotency/idempotent.decorator';
 import { sleep } from './time';
 
@@ -41,15 +41,14 @@ export class IdempotencyProbeController {
   @Idempotent()
   async charge(
     @Body() body: ProbeChargeBody,
-    @CurrentIdempotencyScope() scope: IdempotencyScope,
+    @CurrentIdempotentExecution() execution: IdempotentExecution,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const execution = ++this.executions.count;
+    const run = ++this.executions.count;
     if (body.delayMs) await sleep(body.delayMs);
-    if (body.fail)
-      throw new AppException(`PROBE_${body.fail}`, body.fail, `probe failed with ${body.fail}`);
+    if (body.fail) throw new AppException(`PROBE_${body.fail}`, body.fail, `probe failed with ${body.fail}`);
     const id = randomUUID();
     response.location(`/probe-idempotency/charges/${id}`);
-    return { id, amount: body.amount, execution, stripeKey: stripeIdempotencyKey(scope, 'charge') };
+    return { id, amount: body.amount, execution: run, stripeKey: stripeIdempotencyKey(execution, 'charge') };
   }
 }

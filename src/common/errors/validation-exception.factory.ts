@@ -20,3 +20,9 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
+
+/** A route parameter that must be a UUID: the same 400 shape as a body field. */
+export const uuidParamExceptionFactory = (field: string) => () =>
+  new CommonException(CommonErrorCode.VALIDATION_FAILED, `${field} must be a UUID`, {
+    fields: [{ field, messages: [`${field} must be a UUID`] }],
+  });

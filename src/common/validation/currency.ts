@@ -1,0 +1,60 @@
+/**
+ * Currencies the service accepts: lowercase ISO 4217 codes Stripe settles for card payments.
+ * Amounts are always integers in the currency's minor unit; for zero-decimal currencies the
+ * minor unit is the unit itself (100 JPY is `amount: 100`, 1.00 USD is `amount: 100`).
+ */
+export const ZERO_DECIMAL_CURRENCIES: ReadonlySet<string> = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
+
+export const SUPPORTED_CURRENCIES: readonly string[] = [
+  'usd',
+  'eur',
+  'gbp',
+  'chf',
+  'cad',
+  'aud',
+  'nzd',
+  'sek',
+  'nok',
+  'dkk',
+  'pln',
+  'czk',
+  'huf',
+  'ron',
+  'bgn',
+  'sgd',
+  'hkd',
+  'mxn',
+  'brl',
+  'inr',
+  'zar',
+  'ils',
+  'aed',
+  'thb',
+  'myr',
+  'php',
+  'idr',
+  'try',
+  ...ZERO_DECIMAL_CURRENCIES,
+];
+
+/** Digits after the decimal point of the currency's major unit: 0 or 2 here. */
+export function currencyExponent(currency: string): 0 | 2 {
+  return ZERO_DECIMAL_CURRENCIES.has(currency) ? 0 : 2;
+}

@@ -1,0 +1,98 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateBy,
+  ValidationOptions,
+} from 'class-validator';
+import { SUPPORTED_CURRENCIES } from './currency';
+
+export const MAX_AMOUNT = 99_999_999;
+
+/** An integer amount in the currency's minor unit, 1–99,999,999 (SPEC §5). */
+export const IsAmount = (options: { optional?: boolean } = {}) =>
+  applyDecorators(
+    ...(options.optional ? [IsOptional()] : []),
+    IsInt({ message: '$property must be an integer in minor units' }),
+    Min(1),
+    Max(MAX_AMOUNT),
+    (options.optional ? ApiPropertyOptional : ApiProperty)({
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_AMOUNT,
+      description: 'Minor units (cents; yen for zero-decimal currencies)',
+    }),
+  );
+
+export const IsCurrency = () =>
+  applyDecorators(
+    IsString(),
+    IsIn(SUPPORTED_CURRENCIES, { message: '$property must be a supported lowercase ISO 4217 code' }),
+    ApiProperty({ enum: SUPPORTED_CURRENCIES, example: 'usd' }),
+  );
+
+/** A Stripe object id of the given prefix, e.g. `pm_…`, `cus_…`. */
+export const IsStripeId = (prefix: string, options: { optional?: boolean; example?: string } = {}) =>
+  applyDecorators(
+    ...(options.optional ? [IsOptional()] : []),
+    IsString(),
+    Matches(new RegExp(`^${prefix}_[A-Za-z0-9_]{1,250}$`), { message: `$property must be a ${prefix}_… id` }),
+    (options.optional ? ApiPropertyOptional : ApiProperty)({ example: options.example ?? `${prefix}_123` }),
+  );
+
+export const IsDescription = () =>
+  applyDecorators(IsOptional(), IsString(), MaxLength(1000), ApiPropertyOptional({ maxLength: 1000 }));
+
+/** Keys the service writes into Stripe metadata itself; clients may not use the prefix. */
+export const RESERVED_METADATA_PREFIX = 'ps_';
+export const MAX_METADATA_KEYS = 40;
+
+/**
+ * Stripe's metadata limits (50 keys, keys ≤ 40 chars without square brackets, string values
+ * ≤ 500 chars), leaving room for the keys the service adds.
+ */
+export function IsStripeMetadata(validationOptions?: ValidationOptions): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    IsObject(),
+    ValidateBy(
+      {
+        name: 'isStripeMetadata',
+        validator: {
+          validate: (value: unknown) => metadataProblem(value) === undefined,
+          defaultMessage: (args) =>
+            `${args?.property ?? 'metadata'} ${metadataProblem(args?.value) ?? 'is invalid'}`,
+        },
+      },
+      validationOptions,
+    ),
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: { type: 'string', maxLength: 500 },
+      description: `Up to ${MAX_METADATA_KEYS} string pairs; keys ≤ 40 chars, not starting with "${RESERVED_METADATA_PREFIX}"`,
+    }),
+  );
+}
+
+function metadataProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object';
+  const entries = Object.entries(value);
+  if (entries.length > MAX_METADATA_KEYS) return `must have at most ${MAX_METADATA_KEYS} keys`;
+  for (const [key, item] of entries) {
+    if (key.length < 1 || key.length > 40 || /[[\]]/.test(key))
+      return `key "${key.slice(0, 40)}" is not allowed`;
+    if (key.startsWith(RESERVED_METADATA_PREFIX))
+      return `keys may not start with "${RESERVED_METADATA_PREFIX}"`;
+    if (typeof item !== 'string' || item.length > 500)
+      return `value of "${key}" must be a string of at most 500 chars`;
+  }
+  return undefined;
+}

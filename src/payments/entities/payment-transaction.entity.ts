@@ -1,0 +1,113 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  Unique,
+  UpdateDateColumn,
+} from 'typeorm';
+
+export const PAYMENT_STATUSES = [
+  'requires_payment_method',
+  'requires_action',
+  'processing',
+  'succeeded',
+  'failed',
+  'canceled',
+  'partially_refunded',
+  'refunded',
+] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+export const PAYMENT_KINDS = ['payment', 'fee'] as const;
+export type PaymentKind = (typeof PAYMENT_KINDS)[number];
+
+const inList = (values: readonly string[]) => values.map((value) => `'${value}'`).join(', ');
+
+/**
+ * One payment (or fee) and its PaymentIntent. The row is written before Stripe is called and
+ * completed after, so a crash in between leaves a row the retry finishes (SPEC §4, §7).
+ */
+@Entity({ name: 'payment_transactions' })
+// SPEC §7 names (tenant_id, idempotency_key); keys are scoped per user too (SPEC §4), so the
+// user is part of the unique key: one row per scoped key, and two users never collide.
+@Unique('payment_transactions_scoped_key_unique', ['tenantId', 'userId', 'idempotencyKey'])
+@Unique('payment_transactions_stripe_payment_intent_unique', ['stripePaymentIntentId'])
+@Index('payment_transactions_tenant_created_idx', ['tenantId', 'createdAt'])
+@Check('payment_transactions_amount_check', '"amount" > 0 AND "amount" <= 99999999')
+@Check(
+  'payment_transactions_amount_refunded_check',
+  '"amount_refunded" >= 0 AND "amount_refunded" <= "amount"',
+)
+@Check('payment_transactions_status_check', `"status" IN (${inList(PAYMENT_STATUSES)})`)
+@Check('payment_transactions_kind_check', `"kind" IN (${inList(PAYMENT_KINDS)})`)
+export class PaymentTransaction {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId!: string;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 128 })
+  userId!: string;
+
+  @Column({ name: 'idempotency_key', type: 'uuid' })
+  idempotencyKey!: string;
+
+  /** Fingerprint of the creating request: a reused key with another request is refused. */
+  @Column({ name: 'request_hash', type: 'char', length: 64 })
+  requestHash!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  kind!: PaymentKind;
+
+  @Column({ type: 'varchar', length: 32 })
+  status!: PaymentStatus;
+
+  @Column({ type: 'integer' })
+  amount!: number;
+
+  @Column({ name: 'amount_refunded', type: 'integer', default: 0 })
+  amountRefunded!: number;
+
+  @Column({ type: 'char', length: 3 })
+  currency!: string;
+
+  @Column({ name: 'stripe_payment_intent_id', type: 'varchar', length: 255, nullable: true })
+  stripePaymentIntentId!: string | null;
+
+  @Column({ name: 'payment_method_id', type: 'varchar', length: 255, nullable: true })
+  paymentMethodId!: string | null;
+
+  @Column({ name: 'customer_id', type: 'varchar', length: 255, nullable: true })
+  customerId!: string | null;
+
+  @Column({ type: 'varchar', length: 1000, nullable: true })
+  description!: string | null;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata!: Record<string, string>;
+
+  @Column({ name: 'related_payment_id', type: 'uuid', nullable: true })
+  relatedPaymentId!: string | null;
+
+  @ManyToOne(() => PaymentTransaction, { onDelete: 'RESTRICT', nullable: true })
+  @JoinColumn({
+    name: 'related_payment_id',
+    foreignKeyConstraintName: 'payment_transactions_related_payment_fk',
+  })
+  relatedPayment?: PaymentTransaction | null;
+
+  @Column({ name: 'failure_code', type: 'varchar', length: 64, nullable: true })
+  failureCode!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

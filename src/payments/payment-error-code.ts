@@ -1,0 +1,20 @@
+import { HttpStatus } from '@nestjs/common';
+import { AppException } from '../common/errors/app.exception';
+
+export enum PaymentErrorCode {
+  PAYMENT_NOT_FOUND = 'PAYMENT_NOT_FOUND',
+  RELATED_PAYMENT_NOT_FOUND = 'RELATED_PAYMENT_NOT_FOUND',
+  CARD_DECLINED = 'CARD_DECLINED',
+}
+
+const PAYMENT_ERROR_STATUS: Record<PaymentErrorCode, HttpStatus> = {
+  [PaymentErrorCode.PAYMENT_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [PaymentErrorCode.RELATED_PAYMENT_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [PaymentErrorCode.CARD_DECLINED]: HttpStatus.PAYMENT_REQUIRED,
+};
+
+export class PaymentException extends AppException {
+  constructor(code: PaymentErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, PAYMENT_ERROR_STATUS[code], message, details);
+  }
+}

@@ -1,0 +1,248 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import { EntityManager, Repository } from 'typeorm';
+import { IdempotencyErrorCode, IdempotencyException } from '../idempotency/idempotency-error-code';
+import { stripeIdempotencyKey } from '../idempotency/idempotency-scope';
+import { IdempotentExecution } from '../idempotency/idempotent-request';
+import { StripeErrorCode, StripeException } from '../stripe/stripe-error-code';
+import { StripeGateway } from '../stripe/stripe.gateway';
+import { ChargeFeeDto } from './dto/charge-fee.dto';
+import { CreateIntentDto } from './dto/create-intent.dto';
+import { ProcessPaymentDto } from './dto/process-payment.dto';
+import { PaymentKind, PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
+import { PaymentErrorCode, PaymentException } from './payment-error-code';
+import { paymentStatusOf, refundedStatus } from './payment-status.util';
+
+type NewPayment = Pick<
+  PaymentTransaction,
+  | 'kind'
+  | 'status'
+  | 'amount'
+  | 'currency'
+  | 'paymentMethodId'
+  | 'customerId'
+  | 'description'
+  | 'metadata'
+  | 'relatedPaymentId'
+>;
+
+export interface CreatedIntent {
+  payment: PaymentTransaction;
+  clientSecret: string;
+}
+
+/**
+ * Payments, intents and fees, charged exactly once. Each execution follows the same recovery
+ * points: (1) the row is written, keyed by the scoped idempotency key, before Stripe is called;
+ * (2) Stripe is called with a key derived from the same scoped key; (3) the row is completed
+ * with the PaymentIntent. A crash or lost answer anywhere leaves either nothing or a row the
+ * retry completes, and Stripe replays the call instead of charging again.
+ */
+@Injectable()
+export class PaymentsService {
+  constructor(
+    @InjectRepository(PaymentTransaction) private readonly payments: Repository<PaymentTransaction>,
+    private readonly stripe: StripeGateway,
+  ) {}
+
+  async createIntent(execution: IdempotentExecution, dto: CreateIntentDto): Promise<CreatedIntent> {
+    const payment = await this.recordAttempt(execution, {
+      ...this.commonFields(dto, 'payment'),
+      status: 'requires_payment_method',
+      paymentMethodId: null,
+      relatedPaymentId: null,
+    });
+    const intent = payment.stripePaymentIntentId
+      ? await this.stripe.retrievePaymentIntent(payment.stripePaymentIntentId)
+      : await this.stripe.createPaymentIntent(
+          { ...this.intentFields(payment), confirm: false },
+          stripeIdempotencyKey(execution, 'payment_intents.create'),
+        );
+    return { payment: await this.applyIntent(payment, intent), clientSecret: intent.client_secret ?? '' };
+  }
+
+  processPayment(execution: IdempotentExecution, dto: ProcessPaymentDto): Promise<PaymentTransaction> {
+    return this.charge(execution, {
+      ...this.commonFields(dto, 'payment'),
+      status: 'processing',
+      paymentMethodId: dto.paymentMethodId,
+      relatedPaymentId: null,
+    });
+  }
+
+  async chargeFee(execution: IdempotentExecution, dto: ChargeFeeDto): Promise<PaymentTransaction> {
+    if (dto.relatedPaymentId) {
+      const related = await this.payments.existsBy({
+        id: dto.relatedPaymentId,
+        tenantId: execution.tenantId,
+      });
+      if (!related) {
+        throw new PaymentException(
+          PaymentErrorCode.RELATED_PAYMENT_NOT_FOUND,
+          'relatedPaymentId names no payment of yours',
+          {
+            field: 'relatedPaymentId',
+          },
+        );
+      }
+    }
+    return this.charge(execution, {
+      ...this.commonFields({ ...dto, metadata: {} }, 'fee'),
+      status: 'processing',
+      paymentMethodId: dto.paymentMethodId,
+      relatedPaymentId: dto.relatedPaymentId ?? null,
+    });
+  }
+
+  async getPayment(tenantId: string, id: string): Promise<PaymentTransaction> {
+    const payment = await this.payments.findOneBy({ id, tenantId });
+    // Another tenant's payment is indistinguishable from a missing one (SPEC §2).
+    if (!payment) throw new PaymentException(PaymentErrorCode.PAYMENT_NOT_FOUND, 'Payment not found');
+    return payment;
+  }
+
+  /** For refunds: the tenant's payment, locked until the caller's transaction ends. */
+  async lockForRefund(manager: EntityManager, tenantId: string, id: string): Promise<PaymentTransaction> {
+    const payment = await manager
+      .getRepository(PaymentTransaction)
+      .createQueryBuilder('payment')
+      .setLock('pessimistic_write')
+      .where('payment.id = :id AND payment.tenantId = :tenantId', { id, tenantId })
+      .getOne();
+    if (!payment) throw new PaymentException(PaymentErrorCode.PAYMENT_NOT_FOUND, 'Payment not found');
+    return payment;
+  }
+
+  /** For refunds: adds a settled refund to a payment locked by `lockForRefund`. */
+  async addRefunded(manager: EntityManager, payment: PaymentTransaction, amount: number): Promise<void> {
+    const amountRefunded = payment.amountRefunded + amount;
+    await manager
+      .getRepository(PaymentTransaction)
+      .update({ id: payment.id }, { amountRefunded, status: refundedStatus(payment.amount, amountRefunded) });
+  }
+
+  private async charge(execution: IdempotentExecution, fields: NewPayment): Promise<PaymentTransaction> {
+    const payment = await this.recordAttempt(execution, fields);
+    if (payment.stripePaymentIntentId) {
+      // Completed by an earlier execution of the same request: answer it again, charge nothing.
+      if (payment.status === 'failed') throw this.declined(payment, payment.failureCode);
+      return payment;
+    }
+    let intent: Stripe.PaymentIntent;
+    try {
+      intent = await this.stripe.createPaymentIntent(
+        {
+          ...this.intentFields(payment),
+          paymentMethodId: payment.paymentMethodId ?? undefined,
+          confirm: true,
+        },
+        stripeIdempotencyKey(execution, 'payment_intents.create'),
+      );
+    } catch (error) {
+      if (error instanceof StripeException && error.is(StripeErrorCode.CARD_DECLINED)) {
+        const declineCode =
+          typeof error.details?.declineCode === 'string' ? error.details.declineCode : 'card_declined';
+        const failed = error.paymentIntent
+          ? await this.applyIntent(payment, error.paymentIntent, declineCode)
+          : await this.markFailed(payment, declineCode);
+        throw this.declined(failed, declineCode);
+      }
+      throw error;
+    }
+    return this.applyIntent(payment, intent);
+  }
+
+  /**
+   * Recovery point 1: the row exists before Stripe is called. A re-execution (after a 5xx or
+   * a crash) finds the row its first attempt wrote; a key whose idempotency record expired
+   * and that comes back with another request is refused rather than mixed up with the old one.
+   */
+  private async recordAttempt(
+    execution: IdempotentExecution,
+    fields: NewPayment,
+  ): Promise<PaymentTransaction> {
+    await this.payments
+      .createQueryBuilder()
+      .insert()
+      .values({
+        id: randomUUID(),
+        tenantId: execution.tenantId,
+        userId: execution.userId,
+        idempotencyKey: execution.key,
+        requestHash: execution.requestHash,
+        amountRefunded: 0,
+        ...fields,
+      })
+      .orIgnore()
+      .execute();
+    const payment = await this.payments.findOneByOrFail({
+      tenantId: execution.tenantId,
+      userId: execution.userId,
+      idempotencyKey: execution.key,
+    });
+    if (payment.requestHash !== execution.requestHash) {
+      throw new IdempotencyException(
+        IdempotencyErrorCode.KEY_MISMATCH,
+        'This Idempotency-Key already created another payment; use a new key for a new request',
+      );
+    }
+    return payment;
+  }
+
+  /**
+   * Recovery point 3: the first answer Stripe gives is written once, only while the row has no
+   * PaymentIntent yet; after that, status changes come from webhooks with their ordering rules.
+   */
+  private async applyIntent(
+    payment: PaymentTransaction,
+    intent: Stripe.PaymentIntent,
+    failureCode?: string,
+  ): Promise<PaymentTransaction> {
+    if (!payment.stripePaymentIntentId) {
+      const status: PaymentStatus = failureCode ? 'failed' : paymentStatusOf(intent);
+      await this.payments
+        .createQueryBuilder()
+        .update()
+        .set({ stripePaymentIntentId: intent.id, status, failureCode: failureCode ?? null })
+        .where('id = :id AND stripe_payment_intent_id IS NULL', { id: payment.id })
+        .execute();
+    }
+    return this.payments.findOneByOrFail({ id: payment.id });
+  }
+
+  private async markFailed(payment: PaymentTransaction, failureCode: string): Promise<PaymentTransaction> {
+    await this.payments.update({ id: payment.id }, { status: 'failed', failureCode });
+    return this.payments.findOneByOrFail({ id: payment.id });
+  }
+
+  private declined(payment: PaymentTransaction, declineCode: string | null): PaymentException {
+    return new PaymentException(PaymentErrorCode.CARD_DECLINED, 'The card was declined', {
+      paymentId: payment.id,
+      declineCode: declineCode ?? 'card_declined',
+    });
+  }
+
+  private commonFields(dto: CreateIntentDto, kind: PaymentKind) {
+    return {
+      kind,
+      amount: dto.amount,
+      currency: dto.currency,
+      customerId: dto.customerId ?? null,
+      description: dto.description ?? null,
+      metadata: dto.metadata ?? {},
+    };
+  }
+
+  /** Our ids travel in Stripe's metadata so webhooks can be traced back; the tenant still comes from our row. */
+  private intentFields(payment: PaymentTransaction) {
+    return {
+      amount: payment.amount,
+      currency: payment.currency,
+      customerId: payment.customerId ?? undefined,
+      description: payment.description ?? undefined,
+      metadata: { ...payment.metadata, ps_payment_id: payment.id, ps_tenant_id: payment.tenantId },
+    };
+  }
+}

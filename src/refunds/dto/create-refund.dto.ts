@@ -1,0 +1,21 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { IsAmount } from '../../common/validation/money.decorators';
+
+export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
+export type RefundReason = (typeof REFUND_REASONS)[number];
+
+export class CreateRefundDto {
+  @IsUUID()
+  @ApiProperty({ format: 'uuid' })
+  paymentId!: string;
+
+  /** Omitted: whatever is left to refund. */
+  @IsAmount({ optional: true })
+  amount?: number;
+
+  @IsOptional()
+  @IsIn(REFUND_REASONS)
+  @ApiPropertyOptional({ enum: REFUND_REASONS })
+  reason?: RefundReason;
+}

@@ -1,0 +1,18 @@
+import { HttpStatus } from '@nestjs/common';
+import { AppException } from '../common/errors/app.exception';
+
+export enum RefundErrorCode {
+  REFUND_EXCEEDS_PAYMENT = 'REFUND_EXCEEDS_PAYMENT',
+  PAYMENT_NOT_REFUNDABLE = 'PAYMENT_NOT_REFUNDABLE',
+}
+
+const REFUND_ERROR_STATUS: Record<RefundErrorCode, HttpStatus> = {
+  [RefundErrorCode.REFUND_EXCEEDS_PAYMENT]: HttpStatus.UNPROCESSABLE_ENTITY,
+  [RefundErrorCode.PAYMENT_NOT_REFUNDABLE]: HttpStatus.CONFLICT,
+};
+
+export class RefundException extends AppException {
+  constructor(code: RefundErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, REFUND_ERROR_STATUS[code], message, details);
+  }
+}

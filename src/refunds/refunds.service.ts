@@ -1,0 +1,163 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { IdempotencyErrorCode, IdempotencyException } from '../idempotency/idempotency-error-code';
+import { stripeIdempotencyKey } from '../idempotency/idempotency-scope';
+import { IdempotentExecution } from '../idempotency/idempotent-request';
+import { PaymentTransaction } from '../payments/entities/payment-transaction.entity';
+import { REFUNDABLE_STATUSES } from '../payments/payment-status.util';
+import { PaymentsService } from '../payments/payments.service';
+import { StripeGateway } from '../stripe/stripe.gateway';
+import { CreateRefundDto } from './dto/create-refund.dto';
+import { Refund, RefundStatus } from './entities/refund.entity';
+import { RefundErrorCode, RefundException } from './refund-error-code';
+
+/**
+ * Refunds in three steps, after rocket-rides-atomic: (1) under the payment's row lock, check
+ * what is left (settled and pending refunds both count) and reserve the amount as a `pending`
+ * refund; (2) call Stripe outside any transaction, with a key derived from the scoped key;
+ * (3) under the lock again, settle the refund and the payment's `amountRefunded`. Concurrent
+ * refunds with different keys queue on the lock, so their total never exceeds the payment;
+ * a failed Stripe call gives its reservation back.
+ */
+@Injectable()
+export class RefundsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly payments: PaymentsService,
+    private readonly stripe: StripeGateway,
+  ) {}
+
+  async refund(execution: IdempotentExecution, dto: CreateRefundDto): Promise<Refund> {
+    const { refund, paymentIntentId } = await this.dataSource.transaction((manager) =>
+      this.reserve(manager, execution, dto),
+    );
+    if (refund.status !== 'pending' || refund.stripeRefundId) return refund;
+
+    let stripeRefund: Stripe.Refund;
+    try {
+      stripeRefund = await this.stripe.createRefund(
+        {
+          paymentIntentId,
+          amount: refund.amount,
+          reason: dto.reason,
+          metadata: {
+            ps_refund_id: refund.id,
+            ps_payment_id: refund.paymentId,
+            ps_tenant_id: refund.tenantId,
+          },
+        },
+        stripeIdempotencyKey(execution, 'refunds.create'),
+      );
+    } catch (error) {
+      // Give the reservation back; the row is kept so a retry reuses it (same id, same Stripe
+      // parameters). If Stripe did refund after all, that retry gets the refund replayed, and
+      // the charge.refund webhook reports it too.
+      await this.dataSource
+        .getRepository(Refund)
+        .update({ id: refund.id, status: 'pending', stripeRefundId: IsNull() }, { status: 'failed' });
+      throw error;
+    }
+    return this.dataSource.transaction((manager) => this.settle(manager, refund, stripeRefund));
+  }
+
+  private async reserve(
+    manager: EntityManager,
+    execution: IdempotentExecution,
+    dto: CreateRefundDto,
+  ): Promise<{ refund: Refund; paymentIntentId: string }> {
+    const payment = await this.payments.lockForRefund(manager, execution.tenantId, dto.paymentId);
+    const refunds = manager.getRepository(Refund);
+    const earlier = await refunds.findOneBy({
+      tenantId: execution.tenantId,
+      userId: execution.userId,
+      idempotencyKey: execution.key,
+    });
+    if (earlier && earlier.requestHash !== execution.requestHash) {
+      throw new IdempotencyException(
+        IdempotencyErrorCode.KEY_MISMATCH,
+        'This Idempotency-Key already created another refund; use a new key for a new request',
+      );
+    }
+    // A re-execution of the same request resumes its refund, unless its Stripe call failed and
+    // gave the reservation back: then it reserves again, for the amount it asked Stripe for.
+    if (earlier && (earlier.status !== 'failed' || earlier.stripeRefundId)) {
+      return { refund: earlier, paymentIntentId: requireIntent(payment) };
+    }
+    if (!REFUNDABLE_STATUSES.has(payment.status) || !payment.stripePaymentIntentId) {
+      throw new RefundException(
+        RefundErrorCode.PAYMENT_NOT_REFUNDABLE,
+        `A ${payment.status} payment cannot be refunded`,
+        {
+          paymentStatus: payment.status,
+        },
+      );
+    }
+    const pending = Number((await refunds.sum('amount', { paymentId: payment.id, status: 'pending' })) ?? 0);
+    const remaining = payment.amount - payment.amountRefunded - pending;
+    const amount = earlier?.amount ?? dto.amount ?? remaining;
+    if (amount < 1 || amount > remaining) {
+      throw new RefundException(
+        RefundErrorCode.REFUND_EXCEEDS_PAYMENT,
+        `At most ${Math.max(remaining, 0)} can still be refunded`,
+        { remaining: Math.max(remaining, 0), requested: amount },
+      );
+    }
+    if (earlier) {
+      await refunds.update({ id: earlier.id }, { status: 'pending' });
+      return { refund: { ...earlier, status: 'pending' }, paymentIntentId: payment.stripePaymentIntentId };
+    }
+    const refund = await refunds.save(
+      refunds.create({
+        id: randomUUID(),
+        tenantId: execution.tenantId,
+        userId: execution.userId,
+        idempotencyKey: execution.key,
+        requestHash: execution.requestHash,
+        paymentId: payment.id,
+        amount,
+        currency: payment.currency,
+        status: 'pending',
+        reason: dto.reason ?? null,
+        stripeRefundId: null,
+      }),
+    );
+    return { refund, paymentIntentId: payment.stripePaymentIntentId };
+  }
+
+  private async settle(manager: EntityManager, refund: Refund, stripeRefund: Stripe.Refund): Promise<Refund> {
+    const payment = await this.payments.lockForRefund(manager, refund.tenantId, refund.paymentId);
+    const status = refundStatusOf(stripeRefund);
+    const refunds = manager.getRepository(Refund);
+    const current = await refunds.findOneByOrFail({ id: refund.id });
+    // Settle once: a webhook may have settled this refund while Stripe was answering.
+    if (current.status === 'pending') {
+      await refunds.update({ id: refund.id }, { status, stripeRefundId: stripeRefund.id });
+      if (status === 'succeeded') await this.payments.addRefunded(manager, payment, refund.amount);
+    }
+    return refunds.findOneByOrFail({ id: refund.id });
+  }
+}
+
+function requireIntent(payment: PaymentTransaction): string {
+  if (!payment.stripePaymentIntentId) {
+    throw new RefundException(RefundErrorCode.PAYMENT_NOT_REFUNDABLE, 'The payment has no PaymentIntent');
+  }
+  return payment.stripePaymentIntentId;
+}
+
+function refundStatusOf(refund: Stripe.Refund): RefundStatus {
+  switch (refund.status) {
+    case 'succeeded':
+      return 'succeeded';
+    case 'failed':
+      return 'failed';
+    case 'canceled':
+      return 'canceled';
+    default:
+      // pending, requires_action: settled later by the charge.refund.updated webhook.
+      return 'pending';
+  }
+}

@@ -1,0 +1,36 @@
+import { HttpStatus } from '@nestjs/common';
+import type Stripe from 'stripe';
+import { AppException } from '../common/errors/app.exception';
+
+export enum StripeErrorCode {
+  CARD_DECLINED = 'CARD_DECLINED',
+  PAYMENT_METHOD_INVALID = 'PAYMENT_METHOD_INVALID',
+  PAYMENT_PROVIDER_REJECTED = 'PAYMENT_PROVIDER_REJECTED',
+  PAYMENT_PROVIDER_UNAVAILABLE = 'PAYMENT_PROVIDER_UNAVAILABLE',
+}
+
+const STRIPE_ERROR_STATUS: Record<StripeErrorCode, HttpStatus> = {
+  [StripeErrorCode.CARD_DECLINED]: HttpStatus.PAYMENT_REQUIRED,
+  [StripeErrorCode.PAYMENT_METHOD_INVALID]: HttpStatus.UNPROCESSABLE_ENTITY,
+  [StripeErrorCode.PAYMENT_PROVIDER_REJECTED]: HttpStatus.UNPROCESSABLE_ENTITY,
+  [StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE]: HttpStatus.BAD_GATEWAY,
+};
+
+/**
+ * A Stripe failure in our own terms, translated at the edge of this module: callers never
+ * see an SDK error. A declined card keeps the PaymentIntent Stripe created for it.
+ */
+export class StripeException extends AppException {
+  constructor(
+    code: StripeErrorCode,
+    message: string,
+    readonly paymentIntent?: Stripe.PaymentIntent,
+    details?: Record<string, unknown>,
+  ) {
+    super(code, STRIPE_ERROR_STATUS[code], message, details);
+  }
+
+  is(code: StripeErrorCode): boolean {
+    return this.code === (code as string);
+  }
+}

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { Client, createPaymentsHarness, fieldsOf, PaymentsHarness } from './support/payments-app';
+
+describe('Refunds (SPEC §5)', () => {
+  let harness: PaymentsHarness;
+  let client: Client;
+
+  beforeAll(async () => {
+    harness = await createPaymentsHarness();
+  });
+  beforeEach(() => {
+    harness.emulator.clearFaults();
+    client = new Client(harness.app);
+  });
+  afterAll(() => harness.close());
+
+  const refundedAtStripe = (paymentIntentId: string) =>
+    harness.emulator
+      .refunds()
+      .filter((refund) => refund.payment_intent === paymentIntentId)
+      .reduce((sum, refund) => sum + refund.amount, 0);
+
+  it('refunds what is left when the amount is omitted, and the payment becomes refunded', async () => {
+    const payment = await client.paidPayment(1000);
+    const response = await client.post('/refunds', {
+      paymentId: payment.id,
+      reason: 'requested_by_customer',
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({
+      id: expect.any(String),
+      tenantId: client.tenantId,
+      paymentId: payment.id,
+      amount: 1000,
+      currency: 'usd',
+      status: 'succeeded',
+      reason: 'requested_by_customer',
+      stripeRefundId: expect.stringMatching(/^re_/),
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    const after = await client.get(`/payments/${payment.id}`);
+    expect(after.body).toMatchObject({ status: 'refunded', amountRefunded: 1000 });
+    expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(1000);
+
+    const again = await client.post('/refunds', { paymentId: payment.id });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('PAYMENT_NOT_REFUNDABLE');
+  });
+
+  it('refunds in parts: partially_refunded, then 422 REFUND_EXCEEDS_PAYMENT above what is left', async () => {
+    const payment = await client.paidPayment(1000);
+    expect((await client.post('/refunds', { paymentId: payment.id, amount: 300 })).status).toBe(201);
+    const partial = await client.get(`/payments/${payment.id}`);
+    expect(partial.body).toMatchObject({ status: 'partially_refunded', amountRefunded: 300 });
+
+    const tooMuch = await client.post('/refunds', { paymentId: payment.id, amount: 701 });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body).toMatchObject({ code: 'REFUND_EXCEEDS_PAYMENT', details: { remaining: 700 } });
+
+    const rest = await client.post('/refunds', { paymentId: payment.id });
+    expect(rest.body.amount).toBe(700);
+    expect((await client.get(`/payments/${payment.id}`)).body).toMatchObject({
+      status: 'refunded',
+      amountRefunded: 1000,
+    });
+    expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(1000);
+  });
+
+  it('replays a refund retried with its key, refunding once', async () => {
+    const payment = await client.paidPayment(1000);
+    const key = randomUUID();
+    const first = await client.post('/refunds', { paymentId: payment.id, amount: 100 }, key);
+    const replay = await client.post('/refunds', { paymentId: payment.id, amount: 100 }, key);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.text).toBe(first.text);
+    expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(100);
+  });
+
+  it('answers 409 PAYMENT_NOT_REFUNDABLE for a payment that has not succeeded', async () => {
+    const declined = await client.post('/payments/process', {
+      amount: 1000,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_chargeDeclined',
+    });
+    const response = await client.post('/refunds', { paymentId: declined.body.details.paymentId });
+    expect(response.status).toBe(409);
+    expect(response.body.code).toBe('PAYMENT_NOT_REFUNDABLE');
+  });
+
+  it('answers 404 for an unknown payment and for another tenant’s payment, refunding nothing', async () => {
+    const foreign = await new Client(harness.app).paidPayment(1000);
+    const unknown = await client.post('/refunds', { paymentId: randomUUID() });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('PAYMENT_NOT_FOUND');
+    const crossTenant = await client.post('/refunds', { paymentId: foreign.id, amount: 1 });
+    expect(crossTenant.status).toBe(404);
+    expect(refundedAtStripe(foreign.stripePaymentIntentId)).toBe(0);
+  });
+
+  it.each([
+    ['paymentId', { paymentId: 'nope' }],
+    ['amount', { paymentId: randomUUID(), amount: 0 }],
+    ['reason', { paymentId: randomUUID(), reason: 'bored' }],
+  ])('rejects a bad %s with 400 VALIDATION_FAILED', async (field, body) => {
+    const response = await client.post('/refunds', body);
+    expect(response.status).toBe(400);
+    expect(fieldsOf(response.body)).toContain(field);
+  });
+
+  it('lets exactly 3 of 12 concurrent refunds of 300 on a 1000 payment through; Stripe refunds 900', async () => {
+    const payment = await client.paidPayment(1000);
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, () => client.post('/refunds', { paymentId: payment.id, amount: 300 })),
+    );
+    const statuses = responses.map((response) => response.status).sort();
+    expect(statuses.filter((status) => status === 201)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 422)).toHaveLength(9);
+    expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(900);
+    expect((await client.get(`/payments/${payment.id}`)).body).toMatchObject({
+      status: 'partially_refunded',
+      amountRefunded: 900,
+    });
+  });
+
+  it('never refunds more than the payment when Stripe fails in the middle of concurrent refunds', async () => {
+    const payment = await client.paidPayment(1000);
+    harness.emulator.failNext(2, 500, { method: 'POST', path: '/v1/refunds' });
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, () => client.post('/refunds', { paymentId: payment.id, amount: 300 })),
+    );
+    const succeeded = responses.filter((response) => response.status === 201);
+    const failed = responses.filter((response) => response.status === 502);
+    expect(failed).toHaveLength(2);
+    expect(succeeded.length).toBeGreaterThanOrEqual(1);
+    expect(succeeded.length).toBeLessThanOrEqual(3);
+    const refunded = refundedAtStripe(payment.stripePaymentIntentId);
+    expect(refunded).toBe(succeeded.length * 300);
+    const after = await client.get(`/payments/${payment.id}`);
+    expect(after.body.amountRefunded).toBe(refunded);
+  });
+
+  it('gives the reservation back when Stripe fails, so the retry with the same key refunds', async () => {
+    const payment = await client.paidPayment(1000);
+    const key = randomUUID();
+    harness.emulator.failNext(1, 503, { method: 'POST', path: '/v1/refunds' });
+    const failed = await client.post('/refunds', { paymentId: payment.id }, key);
+    expect(failed.status).toBe(502);
+    expect((await client.get(`/payments/${payment.id}`)).body.amountRefunded).toBe(0);
+
+    const retry = await client.post('/refunds', { paymentId: payment.id }, key);
+    expect(retry.status).toBe(201);
+    expect(retry.body.amount).toBe(1000);
+    expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(1000);
+  });
+
+  it('refunds once when Stripe commits the refund and drops the connection', async () => {
+    const payment = await client.paidPayment(1000);
+    const key = randomUUID();
+    harness.emulator.dropAfterCommit(2, { method: 'POST', path: '/v1/refunds' });
+    const failed = await client.post('/refunds', { paymentId: payment.id, amount: 400 }, key);
+    expect(failed.status).toBe(502);
+    expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(400);
+
+    const retry = await client.post('/refunds', { paymentId: payment.id, amount: 400 }, key);
+    expect(retry.status).toBe(201);
+    expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(400);
+    expect((await client.get(`/payments/${payment.id}`)).body.amountRefunded).toBe(400);
+  });
+});

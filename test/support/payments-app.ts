@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { StripeEmulator } from '../../src/stripe-emulator/stripe-emulator';
+import { createTestApp, TestApp } from './test-app';
+import { bearer, signToken } from './tokens';
+
+export interface PaymentsHarness {
+  app: TestApp;
+  emulator: StripeEmulator;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app talking through the real Stripe SDK to an emulator the test owns, so it can
+ * inject faults and count what Stripe holds. SDK retries are off: faults reach the service.
+ */
+export async function createPaymentsHarness(env: Record<string, string> = {}): Promise<PaymentsHarness> {
+  const emulator = new StripeEmulator({ port: 0, logger: { log: () => undefined, warn: () => undefined } });
+  await emulator.start();
+  const app = await createTestApp({
+    env: {
+      STRIPE_API_URL: emulator.url,
+      STRIPE_SECRET_KEY: 'sk_test_e2e',
+      STRIPE_WEBHOOK_SECRET: 'whsec_e2e',
+      STRIPE_MAX_NETWORK_RETRIES: '0',
+      STRIPE_TIMEOUT_MS: '5000',
+      ...env,
+    },
+  });
+  return {
+    app,
+    emulator,
+    close: async () => {
+      await app.close();
+      await emulator.stop();
+    },
+  };
+}
+
+export class Client {
+  readonly headers: Record<string, string>;
+
+  constructor(
+    private readonly app: TestApp,
+    readonly tenantId: string = randomUUID(),
+    readonly userId = 'user-1',
+  ) {
+    this.headers = bearer(signToken({ tenantId, userId }));
+  }
+
+  post(path: string, body: object, key: string = randomUUID()) {
+    return request(this.app.http).post(path).set(this.headers).set('Idempotency-Key', key).send(body);
+  }
+
+  get(path: string) {
+    return request(this.app.http).get(path).set(this.headers);
+  }
+
+  /** A succeeded payment of `amount` usd, ready to refund. */
+  async paidPayment(amount = 1000): Promise<{ id: string; stripePaymentIntentId: string }> {
+    const response = await this.post('/payments/process', {
+      amount,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    if (response.status !== 201) throw new Error(`payment failed: ${response.status} ${response.text}`);
+    return response.body as { id: string; stripePaymentIntentId: string };
+  }
+}
+
+/** The field names a VALIDATION_FAILED body reports. */
+export function fieldsOf(body: { details?: { fields?: Array<{ field: string }> } }): string[] {
+  return (body.details?.fields ?? []).map((error) => error.field);
+}
