@@ -15,7 +15,7 @@ export function createRedisClient(url: string, connectionName: string): Redis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    commandTimeout: 1000,
+    commandTimeout: 500,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
   let healthy = true;

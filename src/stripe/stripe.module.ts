@@ -9,7 +9,7 @@ const logger = new Logger('StripeModule');
 
 /**
  * Sandbox mode (SPEC §1): no secret key outside production and no STRIPE_API_URL to talk to,
- * so the project's emulator is started in-process and its webhooks are sent back to us.
+ * so the project's emulator is started in-process and the SDK is pointed at it.
  */
 async function startSandboxEmulator(config: AppConfig): Promise<StripeEmulator | null> {
   if (!config.stripe.sandbox || config.stripe.apiUrl) return null;
@@ -20,6 +20,8 @@ async function startSandboxEmulator(config: AppConfig): Promise<StripeEmulator |
       url: `http://127.0.0.1:${config.port}/webhooks/stripe`,
       secret: config.stripe.webhookSecrets[0],
     },
+    // Events are signed and kept; they are sent once the service has its webhook route.
+    autoDeliverWebhooks: false,
   });
   const { url } = await emulator.start();
   logger.warn(`SANDBOX MODE: no STRIPE_SECRET_KEY, payments go to the in-process Stripe emulator at ${url}`);

@@ -1,0 +1,46 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import request from 'supertest';
+import { freePort } from './redis-server';
+import { sleep } from './time';
+
+const root = path.resolve(__dirname, '../..');
+
+/** The service as its own OS process (`src/main.ts`), as deployments run it. */
+export class ServiceProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(env: Record<string, string>): Promise<ServiceProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+      cwd: root,
+      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const service = new ServiceProcess(child, `http://127.0.0.1:${port}`);
+    const deadline = Date.now() + 30000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`service exited early: ${stderr}`);
+      const status = await request(service.url)
+        .get('/health')
+        .then((response) => response.status)
+        .catch(() => 0);
+      if (status === 200) return service;
+      await sleep(200);
+    }
+    await service.stop();
+    throw new Error('service did not become healthy in time');
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
