@@ -1,0 +1,182 @@
+import { AppConfig, loadAppConfig } from '../config/app-config';
+import { StoredResponse } from './entities/payment-idempotency.entity';
+import { IdempotencyException } from './idempotency-error-code';
+import { ClaimResult, ExistingRecord, IdempotencyRecordStore } from './idempotency-record.store';
+import { IdempotencyScope } from './idempotency-scope';
+import { CachedResponse, IdempotencyCache, LockMarker, MarkerResult } from './idempotency.cache';
+import { IdempotencyMetrics, IdempotencyOutcome } from './idempotency.metrics';
+import { IdempotencyService } from './idempotency.service';
+
+/** PostgreSQL's part, in memory: enough to exercise the service's decisions. */
+class FakeRecords {
+  existing: ExistingRecord | null = null;
+  claimResults: ClaimResult[] = [];
+  completed: Array<{ response: StoredResponse; ttlSeconds: number }> = [];
+  released = 0;
+
+  claim(): Promise<ClaimResult> {
+    return Promise.resolve(this.claimResults.shift() ?? { claimed: true, takeover: false });
+  }
+  find(): Promise<ExistingRecord | null> {
+    return Promise.resolve(this.existing);
+  }
+  renew(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+  complete(_scope: IdempotencyScope, _token: string, response: StoredResponse, ttlSeconds: number) {
+    this.completed.push({ response, ttlSeconds });
+    return Promise.resolve(true);
+  }
+  release(): Promise<void> {
+    this.released++;
+    return Promise.resolve();
+  }
+}
+
+class FakeCache {
+  cached: CachedResponse | undefined;
+  marker: MarkerResult = { acquired: true };
+  stored: CachedResponse[] = [];
+  releases = 0;
+
+  getResponse() {
+    return Promise.resolve(this.cached);
+  }
+  acquire(_id: string, _marker: LockMarker) {
+    return Promise.resolve(this.marker);
+  }
+  renew() {
+    return Promise.resolve();
+  }
+  release() {
+    this.releases++;
+    return Promise.resolve();
+  }
+  storeResponse(_id: string, response: CachedResponse) {
+    this.stored.push(response);
+    return Promise.resolve();
+  }
+}
+
+class FakeMetrics {
+  outcomes: IdempotencyOutcome[] = [];
+  record(outcome: IdempotencyOutcome) {
+    this.outcomes.push(outcome);
+  }
+  redisFallback() {}
+}
+
+const scope: IdempotencyScope = { tenantId: '6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d', userId: 'u', key: 'k' };
+const response = (overrides: Partial<StoredResponse> = {}): StoredResponse => ({
+  statusCode: 201,
+  body: '{"id":"p1"}',
+  location: '/payments/p1',
+  ...overrides,
+});
+const record = (overrides: Partial<ExistingRecord> = {}): ExistingRecord => ({
+  requestHash: 'h1',
+  status: 'completed',
+  response: response(),
+  ttlMs: 60_000,
+  ...overrides,
+});
+
+describe(IdempotencyService.name, () => {
+  let records: FakeRecords;
+  let cache: FakeCache;
+  let metrics: FakeMetrics;
+  let service: IdempotencyService;
+  const config: AppConfig = loadAppConfig({ NODE_ENV: 'test', JWT_SECRET: 'unit-test-secret-0123456789' });
+
+  beforeEach(() => {
+    records = new FakeRecords();
+    cache = new FakeCache();
+    metrics = new FakeMetrics();
+    service = new IdempotencyService(
+      config,
+      records as unknown as IdempotencyRecordStore,
+      cache as unknown as IdempotencyCache,
+      metrics as unknown as IdempotencyMetrics,
+    );
+  });
+
+  const executeLease = async () => {
+    const outcome = await service.begin(scope, 'h1');
+    if (outcome.kind !== 'execute') throw new Error(`expected execute, got ${outcome.kind}`);
+    return outcome.lease;
+  };
+
+  it('replays a cached response without touching PostgreSQL', async () => {
+    cache.cached = { ...response(), requestHash: 'h1' };
+    const outcome = await service.begin(scope, 'h1');
+    expect(outcome).toEqual({ kind: 'replay', response: response() });
+    expect(metrics.outcomes).toEqual(['replayed']);
+  });
+
+  it('rejects a cached response of another request as a mismatch', async () => {
+    cache.cached = { ...response(), requestHash: 'other' };
+    await expect(service.begin(scope, 'h1')).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_MISMATCH',
+      status: 422,
+    });
+  });
+
+  it('asks PostgreSQL when another execution holds the Redis lock, and replays if it has finished', async () => {
+    cache.marker = { acquired: false, holder: { statusCode: 102, requestHash: 'h1', token: 't' } };
+    records.existing = record();
+    const outcome = await service.begin(scope, 'h1');
+    expect(outcome.kind).toBe('replay');
+    expect(cache.stored).toHaveLength(1);
+  });
+
+  it('answers 409 with Retry-After while the holder still runs', async () => {
+    cache.marker = { acquired: false, holder: { statusCode: 102, requestHash: 'h1', token: 't' } };
+    records.existing = record({ status: 'in_progress', response: null });
+    const rejection = service.begin(scope, 'h1');
+    await expect(rejection).rejects.toBeInstanceOf(IdempotencyException);
+    await expect(rejection).rejects.toMatchObject({ status: 409, headers: { 'Retry-After': '1' } });
+  });
+
+  it('rejects a mismatch against the Redis holder without asking PostgreSQL', async () => {
+    cache.marker = { acquired: false, holder: { statusCode: 102, requestHash: 'other', token: 't' } };
+    records.existing = record();
+    await expect(service.begin(scope, 'h1')).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_MISMATCH' });
+  });
+
+  it('goes on with PostgreSQL alone when Redis is unavailable', async () => {
+    cache.marker = { unavailable: true };
+    const lease = await executeLease();
+    clearInterval(lease.heartbeat);
+    expect(metrics.outcomes).toEqual(['new']);
+  });
+
+  it('claims again when the record vanished between its INSERT and SELECT', async () => {
+    records.claimResults = [
+      { claimed: false, existing: null },
+      { claimed: true, takeover: true },
+    ];
+    const lease = await executeLease();
+    clearInterval(lease.heartbeat);
+    expect(metrics.outcomes).toEqual(['takeover']);
+  });
+
+  it('releases its Redis marker when PostgreSQL says the key is taken', async () => {
+    records.claimResults = [{ claimed: false, existing: record({ status: 'in_progress', response: null }) }];
+    await expect(service.begin(scope, 'h1')).rejects.toMatchObject({ status: 409 });
+    expect(cache.releases).toBe(1);
+  });
+
+  it('stores a 201 for the long TTL and a 402 for the short one', async () => {
+    await service.settle(await executeLease(), response());
+    await service.settle(await executeLease(), response({ statusCode: 402 }));
+    expect(records.completed.map((entry) => entry.ttlSeconds)).toEqual([86400, 600]);
+    expect(cache.stored.map((entry) => entry.statusCode)).toEqual([201, 402]);
+  });
+
+  it('releases the key instead of storing a 5xx or a 409', async () => {
+    await service.settle(await executeLease(), response({ statusCode: 502 }));
+    await service.settle(await executeLease(), response({ statusCode: 409 }));
+    expect(records.completed).toHaveLength(0);
+    expect(records.released).toBe(2);
+  });
+});
