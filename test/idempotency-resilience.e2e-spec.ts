@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { IdempotencyRecordStore } from '../src/idempotency/idempotency-record.store';
+import { IdempotencyService } from '../src/idempotency/idempotency.service';
 import { fingerprintRequest } from '../src/idempotency/idempotency-scope';
 import { charge, CHARGES, createProbeApp, newCaller, ProbeApp } from './support/idempotency-app';
 import { DisposableRedis } from './support/redis-server';
@@ -102,7 +102,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
 
     it('counts the fallbacks in /metrics and never answers 5xx for Redis', async () => {
       const metrics = await request(apps[0].http).get('/metrics');
-      expect(metrics.text).toMatch(/idempotency_redis_fallbacks_total\{operation="acquire"\} [1-9]/);
+      expect(metrics.text).toMatch(/idempotency_redis_fallbacks_total\{operation="lookup_or_lock"\} [1-9]/);
     });
 
     it('uses Redis again once it is back', async () => {
@@ -144,6 +144,26 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
       expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
       expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
       expect(probe.executions.count).toBe(before);
+    });
+
+    it('answers 503 within the query timeout when PostgreSQL hangs instead of refusing', async () => {
+      const hung = await TcpProxy.start(Number(new URL(process.env.TEST_DATABASE_URL ?? '').port || 5432));
+      const url = new URL(process.env.TEST_DATABASE_URL ?? '');
+      url.port = String(hung.port);
+      const app = await createProbeApp({ DATABASE_URL: url.toString(), DATABASE_QUERY_TIMEOUT_MS: '1000' });
+      try {
+        hung.pause();
+        const started = Date.now();
+        const response = await charge(app, newCaller(), randomUUID(), { amount: 4 });
+        expect(response.status).toBe(503);
+        expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
+        expect(Date.now() - started).toBeLessThan(8000);
+        expect(app.executions.count).toBe(0);
+      } finally {
+        hung.resume();
+        await app.close();
+        await hung.stop();
+      }
     });
 
     it('serves again once PostgreSQL is back', async () => {
@@ -244,6 +264,19 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
       expect(again.body.id).not.toBe(first.body.id);
     });
 
+    it('never lets a live request’s key expire under it, even when it outlives the TTL', async () => {
+      const caller = newCaller();
+      const key = randomUUID();
+      const body = { amount: 5, delayMs: 2500 };
+      const before = probe.executions.count;
+      const slow = charge(probe, caller, key, body).then((response) => response);
+      await sleep(1500);
+      expect((await charge(probe, caller, key, { amount: 6 })).status).toBe(422);
+      expect((await charge(probe, caller, key, body)).status).toBe(409);
+      expect((await slow).status).toBe(201);
+      expect(probe.executions.count - before).toBe(1);
+    });
+
     it('forgets a stored 4xx after the client-error TTL', async () => {
       const caller = newCaller();
       const key = randomUUID();
@@ -255,7 +288,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     it('finds expired records for the cleanup job', async () => {
       await charge(probe, newCaller(), randomUUID(), { amount: 3 });
       await sleep(1300);
-      const deleted = await probe.app.get(IdempotencyRecordStore).deleteExpired();
+      const deleted = await probe.app.get(IdempotencyService).deleteExpired();
       expect(deleted).toBeGreaterThan(0);
       const remaining: Array<{ count: string }> = await probe.app
         .get(DataSource)

@@ -253,6 +253,15 @@ describe('Idempotency (SPEC §4)', () => {
   });
 
   it('counts outcomes in /metrics', async () => {
+    const caller = newCaller();
+    const key = randomUUID();
+    const slow = charge(probe, caller, key, { amount: 1, delayMs: 300 }).then((response) => response);
+    await sleep(100);
+    expect((await charge(probe, caller, key, { amount: 1, delayMs: 300 })).status).toBe(409);
+    expect((await slow).status).toBe(201);
+    expect((await charge(probe, caller, key, { amount: 1, delayMs: 300 })).status).toBe(201);
+    expect((await charge(probe, caller, key, { amount: 2 })).status).toBe(422);
+
     const metrics = await request(probe.http).get('/metrics');
     expect(metrics.status).toBe(200);
     for (const outcome of ['new', 'replayed', 'conflict', 'mismatch']) {

@@ -27,6 +27,7 @@ export interface AppConfigValues {
   readonly nodeEnv: NodeEnv;
   readonly port: number;
   readonly databaseUrl: string;
+  readonly databaseQueryTimeoutMs: number;
   readonly migrationsRun: boolean;
   readonly redisUrl: string;
   readonly jwtSecret: string;
@@ -53,6 +54,7 @@ export class AppConfig implements AppConfigValues {
   readonly nodeEnv!: NodeEnv;
   readonly port!: number;
   readonly databaseUrl!: string;
+  readonly databaseQueryTimeoutMs!: number;
   readonly migrationsRun!: boolean;
   readonly redisUrl!: string;
   readonly jwtSecret!: string;
@@ -114,6 +116,7 @@ export function loadAppConfig(env: Env): AppConfig {
     nodeEnv: vars.NODE_ENV,
     port: vars.PORT,
     databaseUrl: vars.DATABASE_URL,
+    databaseQueryTimeoutMs: vars.DATABASE_QUERY_TIMEOUT_MS,
     migrationsRun: vars.MIGRATIONS_RUN,
     redisUrl: vars.REDIS_URL,
     jwtSecret: vars.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,

@@ -41,6 +41,9 @@ export class EnvironmentVariables {
   @IsBoolean()
   MIGRATIONS_RUN: boolean = true;
 
+  @IntegerInRange(500, 600000)
+  DATABASE_QUERY_TIMEOUT_MS: number = 10000;
+
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL: string = 'redis://127.0.0.1:6379';
 

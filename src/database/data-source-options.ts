@@ -3,7 +3,7 @@ import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
 
 /** Shared by the Nest app and the TypeORM CLI. `synchronize` is never on: migrations own the schema. */
-export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+export function dataSourceOptions(databaseUrl: string, queryTimeoutMs = 10000): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -16,6 +16,11 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       max: 20,
       // Fail fast when PostgreSQL is unreachable, so the request becomes a 503 instead of hanging.
       connectionTimeoutMillis: 5000,
+      // A server that stops answering without closing the connection must not hang requests:
+      // PostgreSQL cancels slow statements, and the client gives up shortly after.
+      statement_timeout: queryTimeoutMs,
+      query_timeout: queryTimeoutMs + 1000,
+      keepAlive: true,
       idleTimeoutMillis: 30000,
       application_name: 'payment-service',
     },

@@ -9,10 +9,10 @@ const NETWORK_ERROR_CODES = new Set([
   'ENOTFOUND',
   'EPIPE',
 ]);
-// SQLSTATE class 08 (connection exception) and the shutdown / not-yet-accepting codes.
-const UNAVAILABLE_SQLSTATES = /^(08...|57P01|57P02|57P03|53300)$/;
+// SQLSTATE class 08 (connection exception), statement timeout, and the shutdown codes.
+const UNAVAILABLE_SQLSTATES = /^(08...|57014|57P01|57P02|57P03|53300)$/;
 const POOL_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i;
 
 /**
  * True when an error means PostgreSQL could not be reached or dropped the connection, as

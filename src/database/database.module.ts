@@ -11,7 +11,7 @@ import { ensureDatabase } from './ensure-database';
       useFactory: async (config: AppConfig) => {
         await ensureDatabase(config.databaseUrl);
         return {
-          ...dataSourceOptions(config.databaseUrl),
+          ...dataSourceOptions(config.databaseUrl, config.databaseQueryTimeoutMs),
           migrationsRun: config.migrationsRun,
           retryAttempts: 5,
           retryDelay: 2000,

@@ -39,9 +39,11 @@ export class IdempotencyRecordStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Inserts an in-progress record, or takes over one that has expired (treated as absent) or
-   * whose lock was not renewed for `lockTtlSeconds` (its process died). Anything else is left
-   * untouched and returned for the caller to replay, reject or report as in progress.
+   * Inserts an in-progress record, or takes over one that is gone in effect: a completed
+   * record past its TTL (treated as absent), or an in-progress one whose lock was not renewed
+   * for `lockTtlSeconds` (its process died) — for the same request, or for any request once
+   * the record has also expired. A live lock is never taken, whatever the TTL. Anything else
+   * is left untouched and returned for the caller to replay, reject or report as in progress.
    */
   async claim(
     scope: IdempotencyScope,
@@ -59,10 +61,10 @@ export class IdempotencyRecordStore {
          SET request_hash = EXCLUDED.request_hash, status = 'in_progress', response = NULL,
              locked_at = now(), lock_token = EXCLUDED.lock_token, expires_at = EXCLUDED.expires_at,
              updated_at = now()
-         WHERE record.expires_at <= now()
+         WHERE (record.status = 'completed' AND record.expires_at <= now())
             OR (record.status = 'in_progress'
-                AND record.request_hash = EXCLUDED.request_hash
-                AND record.locked_at <= now() - make_interval(secs => $6))
+                AND record.locked_at <= now() - make_interval(secs => $6)
+                AND (record.request_hash = EXCLUDED.request_hash OR record.expires_at <= now()))
        RETURNING (SELECT status FROM previous) AS previous_status`,
       [scope.tenantId, scope.userId, scope.key, requestHash, lockToken, lockTtlSeconds, ttlSeconds],
     );
@@ -70,12 +72,12 @@ export class IdempotencyRecordStore {
     return { claimed: false, existing: await this.find(scope) };
   }
 
-  /** The live (unexpired) record of a scope, if any. */
+  /** The live record of a scope, if any: unexpired, or still in progress. */
   async find(scope: IdempotencyScope): Promise<ExistingRecord | null> {
     const rows: RecordRow[] = await this.dataSource.query(
       `SELECT request_hash, status, response,
               floor(extract(epoch FROM expires_at - now()) * 1000)::bigint AS ttl_ms
-       FROM payment_idempotency WHERE ${SCOPE} AND expires_at > now()`,
+       FROM payment_idempotency WHERE ${SCOPE} AND (expires_at > now() OR status = 'in_progress')`,
       [scope.tenantId, scope.userId, scope.key],
     );
     const row = rows[0];
@@ -123,12 +125,15 @@ export class IdempotencyRecordStore {
     ]);
   }
 
-  /** The cleanup job's query: removes up to `limit` expired records, returns how many. */
-  async deleteExpired(limit = 1000): Promise<number> {
+  /** The cleanup job's query: removes up to `limit` expired records (never a live lock), returns how many. */
+  async deleteExpired(lockTtlSeconds: number, limit = 1000): Promise<number> {
     const result: [unknown[], number] = await this.dataSource.query(
       `DELETE FROM payment_idempotency WHERE ctid IN (
-         SELECT ctid FROM payment_idempotency WHERE expires_at <= now() LIMIT $1)`,
-      [limit],
+         SELECT ctid FROM payment_idempotency
+         WHERE expires_at <= now()
+           AND (status = 'completed' OR locked_at <= now() - make_interval(secs => $2))
+         LIMIT $1)`,
+      [limit, lockTtlSeconds],
     );
     return result[1];
   }

@@ -15,9 +15,19 @@ export interface CachedResponse extends StoredResponse {
   requestHash: string;
 }
 
-export type MarkerResult =
-  { acquired: true } | { acquired: false; holder: LockMarker } | { unavailable: true };
+export type LookupResult =
+  | { cached: CachedResponse }
+  | { acquired: true }
+  | { acquired: false; holder: LockMarker | undefined }
+  | { unavailable: true };
 
+// One round trip for a request's first question: is there an answer to replay, and if not,
+// may I run? The cached response, else the lock taken, else whoever holds it.
+const LOOKUP_OR_LOCK = `
+local cached = redis.call('GET', KEYS[2])
+if cached then return {'cached', cached} end
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {'acquired'} end
+return {'held', redis.call('GET', KEYS[1]) or ''}`;
 // Only the holder may extend or drop its marker: compare the token, then act, atomically.
 const RENEW_IF_OWNER = `
 local current = redis.call('GET', KEYS[1])
@@ -25,6 +35,15 @@ if current and cjson.decode(current).token == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0`;
+// Caches a completed response and drops the lock marker if it is the caller's (or any stale
+// marker when the caller holds none), in one round trip.
+const STORE_RESPONSE = `
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+local current = redis.call('GET', KEYS[1])
+if current and (ARGV[3] == '' or cjson.decode(current).token == ARGV[3]) then
+  redis.call('DEL', KEYS[1])
+end
+return 1`;
 const DELETE_IF_OWNER = `
 local current = redis.call('GET', KEYS[1])
 if current and cjson.decode(current).token == ARGV[1] then
@@ -46,21 +65,24 @@ export class IdempotencyCache {
     private readonly metrics: IdempotencyMetrics,
   ) {}
 
-  async getResponse(scopeId: string): Promise<CachedResponse | undefined> {
-    const raw = await this.attempt('get_response', () => this.redis.get(responseKey(scopeId)));
-    return raw ? (JSON.parse(raw) as CachedResponse) : undefined;
-  }
-
-  async acquire(scopeId: string, marker: LockMarker, ttlMs: number): Promise<MarkerResult> {
-    const result = await this.attempt('acquire', async () => {
-      const key = lockKey(scopeId);
-      const set = await this.redis.set(key, JSON.stringify(marker), 'PX', ttlMs, 'NX');
-      if (set === 'OK') return { acquired: true } as const;
-      const holder = await this.redis.get(key);
-      // The holder finished between our SET and GET: let PostgreSQL decide.
-      return holder ? ({ acquired: false, holder: JSON.parse(holder) as LockMarker } as const) : undefined;
+  async lookupOrLock(scopeId: string, marker: LockMarker, ttlMs: number): Promise<LookupResult> {
+    const reply = await this.attempt('lookup_or_lock', async () => {
+      const [state, payload] = (await this.redis.eval(
+        LOOKUP_OR_LOCK,
+        2,
+        lockKey(scopeId),
+        responseKey(scopeId),
+        JSON.stringify(marker),
+        ttlMs,
+      )) as [string, string | undefined];
+      return { state, payload };
     });
-    return result ?? { unavailable: true };
+    if (!reply) return { unavailable: true };
+    if (reply.state === 'cached' && reply.payload)
+      return { cached: JSON.parse(reply.payload) as CachedResponse };
+    if (reply.state === 'acquired') return { acquired: true };
+    // A holder that finished between SET and GET leaves no marker: PostgreSQL decides.
+    return { acquired: false, holder: reply.payload ? (JSON.parse(reply.payload) as LockMarker) : undefined };
   }
 
   async renew(scopeId: string, token: string, ttlMs: number): Promise<void> {
@@ -71,14 +93,26 @@ export class IdempotencyCache {
     await this.attempt('release', () => this.redis.eval(DELETE_IF_OWNER, 1, lockKey(scopeId), token));
   }
 
-  /** Caches a completed response and drops the lock marker in one round trip. */
-  async storeResponse(scopeId: string, response: CachedResponse, ttlMs: number): Promise<void> {
+  /**
+   * Caches a completed response. `token` is the finishing execution's own lock marker to drop;
+   * undefined when a reader back-fills the cache from PostgreSQL (any marker left is stale then).
+   */
+  async storeResponse(
+    scopeId: string,
+    token: string | undefined,
+    response: CachedResponse,
+    ttlMs: number,
+  ): Promise<void> {
     await this.attempt('store_response', () =>
-      this.redis
-        .multi()
-        .set(responseKey(scopeId), JSON.stringify(response), 'PX', ttlMs)
-        .del(lockKey(scopeId))
-        .exec(),
+      this.redis.eval(
+        STORE_RESPONSE,
+        2,
+        lockKey(scopeId),
+        responseKey(scopeId),
+        JSON.stringify(response),
+        ttlMs,
+        token ?? '',
+      ),
     );
   }
 

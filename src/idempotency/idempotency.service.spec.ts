@@ -3,7 +3,7 @@ import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyException } from './idempotency-error-code';
 import { ClaimResult, ExistingRecord, IdempotencyRecordStore } from './idempotency-record.store';
 import { IdempotencyScope } from './idempotency-scope';
-import { CachedResponse, IdempotencyCache, LockMarker, MarkerResult } from './idempotency.cache';
+import { CachedResponse, IdempotencyCache, LockMarker, LookupResult } from './idempotency.cache';
 import { IdempotencyMetrics, IdempotencyOutcome } from './idempotency.metrics';
 import { IdempotencyService } from './idempotency.service';
 
@@ -12,6 +12,7 @@ class FakeRecords {
   existing: ExistingRecord | null = null;
   claimResults: ClaimResult[] = [];
   completed: Array<{ response: StoredResponse; ttlSeconds: number }> = [];
+  completeSucceeds = true;
   released = 0;
 
   claim(): Promise<ClaimResult> {
@@ -24,8 +25,8 @@ class FakeRecords {
     return Promise.resolve(true);
   }
   complete(_scope: IdempotencyScope, _token: string, response: StoredResponse, ttlSeconds: number) {
-    this.completed.push({ response, ttlSeconds });
-    return Promise.resolve(true);
+    if (this.completeSucceeds) this.completed.push({ response, ttlSeconds });
+    return Promise.resolve(this.completeSucceeds);
   }
   release(): Promise<void> {
     this.released++;
@@ -35,15 +36,12 @@ class FakeRecords {
 
 class FakeCache {
   cached: CachedResponse | undefined;
-  marker: MarkerResult = { acquired: true };
+  marker: LookupResult = { acquired: true };
   stored: CachedResponse[] = [];
   releases = 0;
 
-  getResponse() {
-    return Promise.resolve(this.cached);
-  }
-  acquire(_id: string, _marker: LockMarker) {
-    return Promise.resolve(this.marker);
+  lookupOrLock(_id: string, _marker: LockMarker): Promise<LookupResult> {
+    return Promise.resolve(this.cached ? { cached: this.cached } : this.marker);
   }
   renew() {
     return Promise.resolve();
@@ -52,7 +50,7 @@ class FakeCache {
     this.releases++;
     return Promise.resolve();
   }
-  storeResponse(_id: string, response: CachedResponse) {
+  storeResponse(_id: string, _token: string | undefined, response: CachedResponse) {
     this.stored.push(response);
     return Promise.resolve();
   }
@@ -178,5 +176,13 @@ describe(IdempotencyService.name, () => {
     await service.settle(await executeLease(), response({ statusCode: 409 }));
     expect(records.completed).toHaveLength(0);
     expect(records.released).toBe(2);
+  });
+
+  it('keeps its result out of the cache when another execution took its key over', async () => {
+    const lease = await executeLease();
+    records.completeSucceeds = false;
+    await service.settle(lease, response());
+    expect(cache.stored).toHaveLength(0);
+    expect(cache.releases).toBe(1);
   });
 });

@@ -46,13 +46,11 @@ export class IdempotencyService {
 
   async begin(scope: IdempotencyScope, requestHash: string): Promise<BeginOutcome> {
     const id = scopeId(scope);
-    const cached = await this.cache.getResponse(id);
-    if (cached) return this.replay(cached.requestHash, requestHash, cached);
-
     const token = randomUUID();
-    const marker = await this.cache.acquire(id, { statusCode: 102, requestHash, token }, this.lockTtlMs);
-    if ('acquired' in marker && !marker.acquired) {
-      if (marker.holder.requestHash !== requestHash) throw this.mismatch();
+    const lookup = await this.cache.lookupOrLock(id, { statusCode: 102, requestHash, token }, this.lockTtlMs);
+    if ('cached' in lookup) return this.replay(lookup.cached.requestHash, requestHash, lookup.cached);
+    if ('acquired' in lookup && !lookup.acquired) {
+      if (lookup.holder && lookup.holder.requestHash !== requestHash) throw this.mismatch();
       // Another execution holds the fast lock; it may have finished since: ask the record.
       const existing = await this.records.find(scope);
       return this.fromExisting(existing, requestHash, id) ?? Promise.reject(this.conflict());
@@ -100,16 +98,24 @@ export class IdempotencyService {
       policy === 'success'
         ? this.config.idempotency.ttlSeconds
         : this.config.idempotency.clientErrorTtlSeconds;
+    let completed: boolean;
     try {
-      const completed = await this.records.complete(lease.scope, lease.token, response, ttlSeconds);
-      if (!completed)
-        this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock was taken over before completion');
+      completed = await this.records.complete(lease.scope, lease.token, response, ttlSeconds);
     } catch (error) {
       this.logger.error({ scopeId: lease.scopeId, err: error }, 'Could not store result');
       return;
     }
-    await this.cache.storeResponse(
+    if (!completed) {
+      // Another execution took the key over: its result is the one to keep, not ours.
+      this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock was taken over before completion');
+      await this.cache.release(lease.scopeId, lease.token);
+      return;
+    }
+    // Not awaited: PostgreSQL has the result, and a retry that comes before the cache is
+    // written finds the lock marker, asks PostgreSQL and replays from there.
+    void this.cache.storeResponse(
       lease.scopeId,
+      lease.token,
       { ...response, requestHash: lease.requestHash },
       ttlSeconds * 1000,
     );
@@ -122,6 +128,11 @@ export class IdempotencyService {
       this.logger.warn({ scopeId: lease.scopeId, err: error }, 'Could not release key');
     }
     await this.cache.release(lease.scopeId, lease.token);
+  }
+
+  /** Deletes up to `limit` expired records (for the cleanup job); never one a live request holds. */
+  deleteExpired(limit?: number): Promise<number> {
+    return this.records.deleteExpired(this.config.idempotency.lockTtlSeconds, limit);
   }
 
   /** Starts renewing the lock so a slow but live execution is never taken over. */
@@ -149,7 +160,7 @@ export class IdempotencyService {
     if (!existing) return undefined;
     if (existing.requestHash !== requestHash) throw this.mismatch();
     if (existing.status === 'in_progress' || !existing.response) throw this.conflict();
-    void this.cache.storeResponse(id, { ...existing.response, requestHash }, existing.ttlMs);
+    void this.cache.storeResponse(id, undefined, { ...existing.response, requestHash }, existing.ttlMs);
     return this.replay(existing.requestHash, requestHash, existing.response);
   }
 

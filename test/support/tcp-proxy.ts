@@ -8,6 +8,7 @@ import { createServer, Server, Socket, connect } from 'node:net';
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private paused = false;
 
   private constructor(
     private readonly targetPort: number,
@@ -32,7 +33,9 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      // Forward by hand rather than pipe(), so pause() can swallow bytes on open connections.
+      client.on('data', (chunk: Buffer) => this.paused || upstream.write(chunk));
+      upstream.on('data', (chunk: Buffer) => this.paused || client.write(chunk));
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -40,6 +43,15 @@ export class TcpProxy {
     const address = server.address();
     if (typeof address === 'object' && address) this.listenPort = address.port;
     this.server = server;
+  }
+
+  /** A server that hangs: connections stay open, nothing goes through, nothing is refused. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
   }
 
   async stop(): Promise<void> {
