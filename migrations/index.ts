@@ -1,6 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import { CreatePaymentIdempotency1796025642556 } from './1796025642556-CreatePaymentIdempotency';
 import { CreatePaymentsAndRefunds1796026586843 } from './1796026586843-CreatePaymentsAndRefunds';
+import { AddStripeFirstAttemptAt1796027675630 } from './1796027675630-AddStripeFirstAttemptAt';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -11,4 +12,5 @@ type MigrationClass = new () => MigrationInterface;
 export const MIGRATIONS: MigrationClass[] = [
   CreatePaymentIdempotency1796025642556,
   CreatePaymentsAndRefunds1796026586843,
+  AddStripeFirstAttemptAt1796027675630,
 ];

@@ -115,13 +115,18 @@ describe('Payments, intents and fees (SPEC §5)', () => {
       expect(response.body.status).toBe(status);
     });
 
-    it('answers 422 PAYMENT_METHOD_INVALID for a payment method Stripe does not know', async () => {
+    it('records a payment method Stripe does not know as a failed payment: 422 PAYMENT_METHOD_INVALID with its id', async () => {
       const response = await client.post('/payments/process', {
         ...visa,
         paymentMethodId: 'pm_card_nonexistent',
       });
       expect(response.status).toBe(422);
-      expect(response.body.code).toBe('PAYMENT_METHOD_INVALID');
+      expect(response.body).toMatchObject({
+        code: 'PAYMENT_METHOD_INVALID',
+        details: { paymentId: expect.any(String) },
+      });
+      const payment = await client.get(`/payments/${response.body.details.paymentId}`);
+      expect(payment.body).toMatchObject({ status: 'failed', stripePaymentIntentId: null });
     });
   });
 
@@ -147,6 +152,28 @@ describe('Payments, intents and fees (SPEC §5)', () => {
       expect(intent?.client_secret).toBe(response.body.clientSecret);
     });
 
+    it('replays the intent, client secret and Location, creating one PaymentIntent', async () => {
+      const key = randomUUID();
+      const before = intentsCreated();
+      const first = await client.post('/intents', { amount: 700, currency: 'usd' }, key);
+      const replay = await client.post('/intents', { amount: 700, currency: 'usd' }, key);
+      expect(replay.status).toBe(201);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.headers.location).toBe(first.headers.location);
+      expect(replay.text).toBe(first.text);
+      expect(intentsCreated() - before).toBe(1);
+    });
+
+    it('rejects an unknown body field with 400', async () => {
+      const response = await client.post('/intents', {
+        amount: 700,
+        currency: 'usd',
+        paymentMethodId: 'pm_card_visa',
+      });
+      expect(response.status).toBe(400);
+      expect(fieldsOf(response.body)).toContain('paymentMethodId');
+    });
+
     it('accepts a zero-decimal currency amount as is', async () => {
       const response = await client.post('/intents', { amount: 500, currency: 'jpy' });
       expect(response.status).toBe(201);
@@ -169,6 +196,23 @@ describe('Payments, intents and fees (SPEC §5)', () => {
         amount: 30,
         relatedPaymentId: payment.id,
       });
+    });
+
+    it('replays a fee with its Location, charging once', async () => {
+      const key = randomUUID();
+      const before = intentsCreated();
+      const first = await client.post('/payments/fees', { ...visa, amount: 25 }, key);
+      const replay = await client.post('/payments/fees', { ...visa, amount: 25 }, key);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.headers.location).toBe(`/payments/${first.body.id}`);
+      expect(replay.text).toBe(first.text);
+      expect(intentsCreated() - before).toBe(1);
+    });
+
+    it('rejects an unknown body field with 400', async () => {
+      const response = await client.post('/payments/fees', { ...visa, amount: 25, customerId: 'cus_1' });
+      expect(response.status).toBe(400);
+      expect(fieldsOf(response.body)).toContain('customerId');
     });
 
     it('charges a fee without a related payment', async () => {
@@ -278,7 +322,7 @@ describe('Payments, intents and fees (SPEC §5)', () => {
       expect(intentsCreated() - before).toBe(1);
     });
 
-    it('completes the same payment when the row update after Stripe’s answer failed (a crash there)', async () => {
+    it('completes the same payment when writing Stripe’s answer failed (a 500 that frees the key)', async () => {
       const dataSource = harness.app.app.get(DataSource);
       const key = randomUUID();
       // Fail the first write of a PaymentIntent id for this tenant, once, inside PostgreSQL. The

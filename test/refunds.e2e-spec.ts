@@ -20,7 +20,7 @@ describe('Refunds (SPEC §5)', () => {
       .filter((refund) => refund.payment_intent === paymentIntentId)
       .reduce((sum, refund) => sum + refund.amount, 0);
 
-  it('refunds what is left when the amount is omitted, and the payment becomes refunded', async () => {
+  it('refunds what is left when the amount is omitted; the payment becomes refunded and has nothing left', async () => {
     const payment = await client.paidPayment(1000);
     const response = await client.post('/refunds', {
       paymentId: payment.id,
@@ -44,8 +44,8 @@ describe('Refunds (SPEC §5)', () => {
     expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(1000);
 
     const again = await client.post('/refunds', { paymentId: payment.id });
-    expect(again.status).toBe(409);
-    expect(again.body.code).toBe('PAYMENT_NOT_REFUNDABLE');
+    expect(again.status).toBe(422);
+    expect(again.body).toMatchObject({ code: 'REFUND_EXCEEDS_PAYMENT', details: { remaining: 0 } });
   });
 
   it('refunds in parts: partially_refunded, then 422 REFUND_EXCEEDS_PAYMENT above what is left', async () => {
@@ -140,18 +140,61 @@ describe('Refunds (SPEC §5)', () => {
     expect(after.body.amountRefunded).toBe(refunded);
   });
 
-  it('gives the reservation back when Stripe fails, so the retry with the same key refunds', async () => {
+  it('keeps the amount reserved while Stripe’s answer is unknown, and the retry with the same key refunds', async () => {
     const payment = await client.paidPayment(1000);
     const key = randomUUID();
     harness.emulator.failNext(1, 503, { method: 'POST', path: '/v1/refunds' });
     const failed = await client.post('/refunds', { paymentId: payment.id }, key);
     expect(failed.status).toBe(502);
+    expect(failed.body.code).toBe('PAYMENT_PROVIDER_UNAVAILABLE');
     expect((await client.get(`/payments/${payment.id}`)).body.amountRefunded).toBe(0);
+    const meanwhile = await client.post('/refunds', { paymentId: payment.id, amount: 1 });
+    expect(meanwhile.status).toBe(422);
 
     const retry = await client.post('/refunds', { paymentId: payment.id }, key);
     expect(retry.status).toBe(201);
     expect(retry.body.amount).toBe(1000);
     expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(1000);
+  });
+
+  it('gives the reservation back when Stripe definitely refuses the refund', async () => {
+    const payment = await client.paidPayment(1000);
+    harness.emulator.injectFault({
+      kind: 'fail',
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'parameter_invalid',
+      method: 'POST',
+      path: '/v1/refunds',
+    });
+    const refused = await client.post('/refunds', { paymentId: payment.id, amount: 500 });
+    expect(refused.status).toBe(422);
+    expect(refused.body.code).toBe('PAYMENT_PROVIDER_REJECTED');
+    const next = await client.post('/refunds', { paymentId: payment.id });
+    expect(next.status).toBe(201);
+    expect(next.body.amount).toBe(1000);
+  });
+
+  it('answers REFUND_EXCEEDS_PAYMENT when Stripe holds less to refund than we thought', async () => {
+    const payment = await client.paidPayment(1000);
+    harness.emulator.injectFault({
+      kind: 'fail',
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'charge_already_refunded',
+      method: 'POST',
+      path: '/v1/refunds',
+    });
+    const response = await client.post('/refunds', { paymentId: payment.id });
+    expect(response.status).toBe(422);
+    expect(response.body.code).toBe('REFUND_EXCEEDS_PAYMENT');
+  });
+
+  it('rejects an unknown body field with 400', async () => {
+    const payment = await client.paidPayment(1000);
+    const response = await client.post('/refunds', { paymentId: payment.id, amount: 1, currency: 'usd' });
+    expect(response.status).toBe(400);
+    expect(fieldsOf(response.body)).toContain('currency');
   });
 
   it('refunds once when Stripe commits the refund and drops the connection', async () => {

@@ -21,6 +21,11 @@ export interface StripeConfig {
   readonly sandbox: boolean;
   readonly timeoutMs: number;
   readonly maxNetworkRetries: number;
+  /**
+   * How long Stripe is trusted to replay a request sent again with the same idempotency key.
+   * An unfinished attempt older than this is looked up at Stripe before anything is re-sent.
+   */
+  readonly idempotencyWindowSeconds: number;
 }
 
 export interface AppConfigValues {
@@ -127,6 +132,7 @@ export function loadAppConfig(env: Env): AppConfig {
       sandbox,
       timeoutMs: vars.STRIPE_TIMEOUT_MS,
       maxNetworkRetries: vars.STRIPE_MAX_NETWORK_RETRIES,
+      idempotencyWindowSeconds: vars.STRIPE_IDEMPOTENCY_WINDOW_SECONDS,
     },
     webhooks: {
       toleranceSeconds: vars.WEBHOOK_TOLERANCE_SECONDS,

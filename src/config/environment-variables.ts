@@ -76,6 +76,10 @@ export class EnvironmentVariables {
   @IntegerInRange(0, 5)
   STRIPE_MAX_NETWORK_RETRIES: number = 2;
 
+  // Stripe keeps idempotency keys for 24 h; an hour of margin.
+  @IntegerInRange(1, 86400)
+  STRIPE_IDEMPOTENCY_WINDOW_SECONDS: number = 82800;
+
   @IntegerInRange(1, 3600)
   WEBHOOK_TOLERANCE_SECONDS: number = 300;
 

@@ -48,7 +48,15 @@ export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
   return RANK[to] > RANK[from] || (from === 'requires_action' && to === 'requires_payment_method');
 }
 
-export const REFUNDABLE_STATUSES: ReadonlySet<PaymentStatus> = new Set(['succeeded', 'partially_refunded']);
+/**
+ * Payments a refund may be asked of: those that succeeded. A fully refunded one still did, so
+ * asking it for more is "above what is left" (422), not "not refundable" (409).
+ */
+export const REFUNDABLE_STATUSES: ReadonlySet<PaymentStatus> = new Set([
+  'succeeded',
+  'partially_refunded',
+  'refunded',
+]);
 
 /** The status a payment has once `amountRefunded` of its `amount` is refunded. */
 export function refundedStatus(amount: number, amountRefunded: number): PaymentStatus {

@@ -2,17 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import { EntityManager, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { AppConfig } from '../config/app-config';
 import { IdempotencyErrorCode, IdempotencyException } from '../idempotency/idempotency-error-code';
 import { stripeIdempotencyKey } from '../idempotency/idempotency-scope';
 import { IdempotentExecution } from '../idempotency/idempotent-request';
+import { beginStripeAttempt } from '../stripe/stripe-attempt';
 import { StripeErrorCode, StripeException } from '../stripe/stripe-error-code';
-import { StripeGateway } from '../stripe/stripe.gateway';
+import { isDefinite } from '../stripe/stripe-error.translator';
+import { CreatePaymentIntentInput, StripeGateway } from '../stripe/stripe.gateway';
 import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
 import { PaymentKind, PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
 import { PaymentErrorCode, PaymentException } from './payment-error-code';
+import { AppException } from '../common/errors/app.exception';
 import { paymentStatusOf, refundedStatus } from './payment-status.util';
 
 type NewPayment = Pick<
@@ -44,7 +48,9 @@ export interface CreatedIntent {
 export class PaymentsService {
   constructor(
     @InjectRepository(PaymentTransaction) private readonly payments: Repository<PaymentTransaction>,
+    private readonly dataSource: DataSource,
     private readonly stripe: StripeGateway,
+    private readonly config: AppConfig,
   ) {}
 
   async createIntent(execution: IdempotentExecution, dto: CreateIntentDto): Promise<CreatedIntent> {
@@ -54,12 +60,10 @@ export class PaymentsService {
       paymentMethodId: null,
       relatedPaymentId: null,
     });
+    if (payment.status === 'failed' && !payment.stripePaymentIntentId) throw this.failure(payment);
     const intent = payment.stripePaymentIntentId
       ? await this.stripe.retrievePaymentIntent(payment.stripePaymentIntentId)
-      : await this.stripe.createPaymentIntent(
-          { ...this.intentFields(payment), confirm: false },
-          stripeIdempotencyKey(execution, 'payment_intents.create'),
-        );
+      : await this.obtainIntent(payment, execution, { ...this.intentFields(payment), confirm: false });
     return { payment: await this.applyIntent(payment, intent), clientSecret: intent.client_secret ?? '' };
   }
 
@@ -125,33 +129,60 @@ export class PaymentsService {
 
   private async charge(execution: IdempotentExecution, fields: NewPayment): Promise<PaymentTransaction> {
     const payment = await this.recordAttempt(execution, fields);
-    if (payment.stripePaymentIntentId) {
-      // Completed by an earlier execution of the same request: answer it again, charge nothing.
-      if (payment.status === 'failed') throw this.declined(payment, payment.failureCode);
+    if (payment.stripePaymentIntentId || payment.status === 'failed') {
+      // Finished by an earlier execution of the same request: answer it again, charge nothing.
+      if (payment.status === 'failed') throw this.failure(payment);
       return payment;
     }
-    let intent: Stripe.PaymentIntent;
+    const intent = await this.obtainIntent(payment, execution, {
+      ...this.intentFields(payment),
+      paymentMethodId: payment.paymentMethodId ?? undefined,
+      confirm: true,
+    });
+    const charged = await this.applyIntent(payment, intent);
+    if (charged.status === 'failed') throw this.failure(charged);
+    return charged;
+  }
+
+  /**
+   * Recovery point 2: asks Stripe for the row's PaymentIntent with the key derived from the
+   * scoped key, so a re-execution gets Stripe's replay. An attempt begun longer ago than Stripe
+   * keeps keys looks for the PaymentIntent first instead. A decline is recorded with its
+   * PaymentIntent; a definite rejection marks the row failed; both answer with the payment id.
+   * Anything else (Stripe unreachable) leaves the row for the retry to complete.
+   */
+  private async obtainIntent(
+    payment: PaymentTransaction,
+    execution: IdempotentExecution,
+    input: CreatePaymentIntentInput,
+  ): Promise<Stripe.PaymentIntent> {
+    const { pastReplayWindow } = await beginStripeAttempt(
+      this.dataSource,
+      'payment_transactions',
+      payment.id,
+      this.config.stripe.idempotencyWindowSeconds,
+    );
     try {
-      intent = await this.stripe.createPaymentIntent(
-        {
-          ...this.intentFields(payment),
-          paymentMethodId: payment.paymentMethodId ?? undefined,
-          confirm: true,
-        },
-        stripeIdempotencyKey(execution, 'payment_intents.create'),
+      const earlier = pastReplayWindow
+        ? await this.stripe.findPaymentIntentByMetadata('ps_payment_id', payment.id)
+        : undefined;
+      return (
+        earlier ??
+        (await this.stripe.createPaymentIntent(
+          input,
+          stripeIdempotencyKey(execution, 'payment_intents.create'),
+        ))
       );
     } catch (error) {
-      if (error instanceof StripeException && error.is(StripeErrorCode.CARD_DECLINED)) {
-        const declineCode =
-          typeof error.details?.declineCode === 'string' ? error.details.declineCode : 'card_declined';
-        const failed = error.paymentIntent
-          ? await this.applyIntent(payment, error.paymentIntent, declineCode)
-          : await this.markFailed(payment, declineCode);
-        throw this.declined(failed, declineCode);
-      }
-      throw error;
+      if (!(error instanceof StripeException) || !isDefinite(error)) throw error;
+      const failureCode = error.is(StripeErrorCode.CARD_DECLINED)
+        ? declineCodeOf(error)
+        : error.code.toLowerCase();
+      const failed = error.paymentIntent
+        ? await this.applyIntent(payment, error.paymentIntent, failureCode)
+        : await this.markFailed(payment, failureCode);
+      throw this.failure(failed);
     }
-    return this.applyIntent(payment, intent);
   }
 
   /**
@@ -217,11 +248,33 @@ export class PaymentsService {
     return this.payments.findOneByOrFail({ id: payment.id });
   }
 
-  private declined(payment: PaymentTransaction, declineCode: string | null): PaymentException {
-    return new PaymentException(PaymentErrorCode.CARD_DECLINED, 'The card was declined', {
-      paymentId: payment.id,
-      declineCode: declineCode ?? 'card_declined',
-    });
+  /** The error a failed payment answers with, the first time and on every re-execution. */
+  private failure(payment: PaymentTransaction): AppException {
+    const details = { paymentId: payment.id };
+    switch (payment.failureCode) {
+      case StripeErrorCode.PAYMENT_METHOD_INVALID.toLowerCase():
+        return new StripeException(
+          StripeErrorCode.PAYMENT_METHOD_INVALID,
+          'The payment method is not usable',
+          undefined,
+          {
+            ...details,
+            field: 'paymentMethodId',
+          },
+        );
+      case StripeErrorCode.PAYMENT_PROVIDER_REJECTED.toLowerCase():
+        return new StripeException(
+          StripeErrorCode.PAYMENT_PROVIDER_REJECTED,
+          'The payment provider rejected the request',
+          undefined,
+          details,
+        );
+      default:
+        return new PaymentException(PaymentErrorCode.CARD_DECLINED, 'The card was declined', {
+          ...details,
+          declineCode: payment.failureCode ?? 'card_declined',
+        });
+    }
   }
 
   private commonFields(dto: CreateIntentDto, kind: PaymentKind) {
@@ -245,4 +298,9 @@ export class PaymentsService {
       metadata: { ...payment.metadata, ps_payment_id: payment.id, ps_tenant_id: payment.tenantId },
     };
   }
+}
+
+function declineCodeOf(error: StripeException): string {
+  const code = error.details?.declineCode;
+  return typeof code === 'string' ? code : 'card_declined';
 }

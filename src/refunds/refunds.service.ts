@@ -3,12 +3,17 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { AppException } from '../common/errors/app.exception';
 import { IdempotencyErrorCode, IdempotencyException } from '../idempotency/idempotency-error-code';
 import { stripeIdempotencyKey } from '../idempotency/idempotency-scope';
 import { IdempotentExecution } from '../idempotency/idempotent-request';
 import { PaymentTransaction } from '../payments/entities/payment-transaction.entity';
 import { REFUNDABLE_STATUSES } from '../payments/payment-status.util';
 import { PaymentsService } from '../payments/payments.service';
+import { AppConfig } from '../config/app-config';
+import { beginStripeAttempt } from '../stripe/stripe-attempt';
+import { StripeException } from '../stripe/stripe-error-code';
+import { isDefinite } from '../stripe/stripe-error.translator';
 import { StripeGateway } from '../stripe/stripe.gateway';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { Refund, RefundStatus } from './entities/refund.entity';
@@ -28,6 +33,7 @@ export class RefundsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly payments: PaymentsService,
     private readonly stripe: StripeGateway,
+    private readonly config: AppConfig,
   ) {}
 
   async refund(execution: IdempotentExecution, dto: CreateRefundDto): Promise<Refund> {
@@ -36,31 +42,56 @@ export class RefundsService {
     );
     if (refund.status !== 'pending' || refund.stripeRefundId) return refund;
 
-    let stripeRefund: Stripe.Refund;
+    const stripeRefund = await this.obtainStripeRefund(refund, paymentIntentId, execution, dto);
+    return this.dataSource.transaction((manager) => this.settle(manager, refund, stripeRefund));
+  }
+
+  /**
+   * Asks Stripe for the refund with the key derived from the scoped key (a re-execution gets
+   * Stripe's replay), or, for an attempt older than Stripe keeps keys, finds it first. Only a
+   * definite rejection gives the reservation back; when the outcome is unknown (Stripe
+   * unreachable, the answer lost) the amount stays reserved until the retry or the
+   * charge.refund webhook settles it, so an unknown refund can never be spent twice.
+   */
+  private async obtainStripeRefund(
+    refund: Refund,
+    paymentIntentId: string,
+    execution: IdempotentExecution,
+    dto: CreateRefundDto,
+  ): Promise<Stripe.Refund> {
+    const { pastReplayWindow } = await beginStripeAttempt(
+      this.dataSource,
+      'refunds',
+      refund.id,
+      this.config.stripe.idempotencyWindowSeconds,
+    );
     try {
-      stripeRefund = await this.stripe.createRefund(
-        {
-          paymentIntentId,
-          amount: refund.amount,
-          reason: dto.reason,
-          metadata: {
-            ps_refund_id: refund.id,
-            ps_payment_id: refund.paymentId,
-            ps_tenant_id: refund.tenantId,
+      const earlier = pastReplayWindow
+        ? await this.stripe.findRefundByMetadata(paymentIntentId, 'ps_refund_id', refund.id)
+        : undefined;
+      return (
+        earlier ??
+        (await this.stripe.createRefund(
+          {
+            paymentIntentId,
+            amount: refund.amount,
+            reason: dto.reason,
+            metadata: {
+              ps_refund_id: refund.id,
+              ps_payment_id: refund.paymentId,
+              ps_tenant_id: refund.tenantId,
+            },
           },
-        },
-        stripeIdempotencyKey(execution, 'refunds.create'),
+          stripeIdempotencyKey(execution, 'refunds.create'),
+        ))
       );
     } catch (error) {
-      // Give the reservation back; the row is kept so a retry reuses it (same id, same Stripe
-      // parameters). If Stripe did refund after all, that retry gets the refund replayed, and
-      // the charge.refund webhook reports it too.
+      if (!(error instanceof StripeException) || !isDefinite(error)) throw error;
       await this.dataSource
         .getRepository(Refund)
         .update({ id: refund.id, status: 'pending', stripeRefundId: IsNull() }, { status: 'failed' });
-      throw error;
+      throw exceedsPaymentIfStripeSaysSo(error);
     }
-    return this.dataSource.transaction((manager) => this.settle(manager, refund, stripeRefund));
   }
 
   private async reserve(
@@ -132,8 +163,9 @@ export class RefundsService {
     const status = refundStatusOf(stripeRefund);
     const refunds = manager.getRepository(Refund);
     const current = await refunds.findOneByOrFail({ id: refund.id });
-    // Settle once: a webhook may have settled this refund while Stripe was answering.
-    if (current.status === 'pending') {
+    // Settle once: a webhook may have settled it while Stripe was answering. A row another
+    // execution of the same key marked failed meanwhile is still settled by Stripe's answer.
+    if (current.stripeRefundId === null) {
       await refunds.update({ id: refund.id }, { status, stripeRefundId: stripeRefund.id });
       if (status === 'succeeded') await this.payments.addRefunded(manager, payment, refund.amount);
     }
@@ -160,4 +192,19 @@ function refundStatusOf(refund: Stripe.Refund): RefundStatus {
       // pending, requires_action: settled later by the charge.refund.updated webhook.
       return 'pending';
   }
+}
+
+/** Stripe's own refusal to refund more than is left is our REFUND_EXCEEDS_PAYMENT. */
+function exceedsPaymentIfStripeSaysSo(error: StripeException): AppException {
+  const providerCode = error.details?.providerCode;
+  if (providerCode === 'amount_too_large' || providerCode === 'charge_already_refunded') {
+    return new RefundException(
+      RefundErrorCode.REFUND_EXCEEDS_PAYMENT,
+      'The payment provider holds less to refund',
+      {
+        providerCode,
+      },
+    );
+  }
+  return error;
 }

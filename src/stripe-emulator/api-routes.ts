@@ -11,6 +11,7 @@ import {
   type FormParams,
 } from './form-params';
 import { Router, type PathParams } from './router';
+import { parameterInvalid } from './stripe-api-error';
 import type { CaptureMethod, RefundReason } from './stripe-emulator.types';
 
 export interface ApiRequest {
@@ -41,6 +42,28 @@ function list(url: string, items: readonly { created: number }[], params: FormPa
   return ok({ object: 'list', data, has_more: newestFirst.length > data.length, url });
 }
 
+const METADATA_CLAUSE = /^metadata\[['"]([^'"\]]+)['"]\]:['"]([^'"]*)['"]$/;
+
+/**
+ * Stripe's search query language, as far as the service uses it: `metadata['key']:'value'`
+ * clauses joined by AND. (Real search is eventually consistent; this one is immediate.)
+ */
+function searchByMetadata(
+  url: string,
+  items: readonly { created: number; metadata: Record<string, string> }[],
+  params: FormParams,
+): ApiResponse {
+  const query = optionalString(params, 'query') ?? '';
+  const clauses = query.split(/\s+AND\s+/i).map((clause) => METADATA_CLAUSE.exec(clause.trim()));
+  if (!query || clauses.some((clause) => clause === null)) {
+    throw parameterInvalid('query', "Only metadata['key']:'value' clauses joined by AND are supported.");
+  }
+  const data = items.filter((item) =>
+    clauses.every((clause) => clause && item.metadata[clause[1]] === clause[2]),
+  );
+  return ok({ object: 'search_result', data, has_more: false, next_page: null, url });
+}
+
 function automaticPaymentMethods(params: FormParams): boolean | null {
   const nested = nestedParams(params, 'automatic_payment_methods');
   return nested === null ? null : (optionalBoolean(nested, 'enabled') ?? false);
@@ -66,6 +89,9 @@ export function apiRoutes(store: EmulatorStore): Router<ApiHandler> {
     )
     .on('GET', '/v1/payment_intents', ({ params }) =>
       list('/v1/payment_intents', store.listPaymentIntents(), params),
+    )
+    .on('GET', '/v1/payment_intents/search', ({ params }) =>
+      searchByMetadata('/v1/payment_intents/search', store.listPaymentIntents(), params),
     )
     .on('GET', '/v1/payment_intents/:id', ({ path }) => ok(store.retrievePaymentIntent(path.id)))
     .on('POST', '/v1/payment_intents/:id/confirm', ({ path, params }) =>

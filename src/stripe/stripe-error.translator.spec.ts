@@ -29,7 +29,10 @@ describe(translateStripeError.name, () => {
     ['a connection error', new Stripe.errors.StripeConnectionError(raw({}))],
     ['a Stripe 500', new Stripe.errors.StripeAPIError(raw({ statusCode: 500 }))],
     ['a rate limit', new Stripe.errors.StripeRateLimitError(raw({ statusCode: 429 }))],
-    ['a key in use', new Stripe.errors.StripeIdempotencyError(raw({ statusCode: 409 }))],
+    [
+      'a key in use',
+      new Stripe.errors.StripeIdempotencyError(raw({ statusCode: 409, code: 'idempotency_key_in_use' })),
+    ],
     ['our own bad key', new Stripe.errors.StripeAuthenticationError(raw({ statusCode: 401 }))],
   ])('treats %s as unavailable (502, retry with the same key)', (_name, error) => {
     expect(translateStripeError(error)).toMatchObject({
@@ -56,6 +59,13 @@ describe(translateStripeError.name, () => {
       code: StripeErrorCode.PAYMENT_PROVIDER_REJECTED,
       status: 422,
     });
+  });
+
+  it('leaves a Stripe key reused with other parameters to the filter: our bug, not worth a retry', () => {
+    const error = new Stripe.errors.StripeIdempotencyError(
+      raw({ statusCode: 400, type: 'idempotency_error' }),
+    );
+    expect(translateStripeError(error)).toBeUndefined();
   });
 
   it('leaves errors that are not Stripe’s alone', () => {

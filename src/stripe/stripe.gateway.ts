@@ -54,6 +54,32 @@ export class StripeGateway {
     return this.call(() => this.stripe.paymentIntents.retrieve(id));
   }
 
+  /**
+   * The PaymentIntent carrying `metadata[key] = value`, if Stripe has one. Search is
+   * eventually consistent (about a minute); it is only used for attempts older than Stripe's
+   * idempotency window, long settled by then.
+   */
+  async findPaymentIntentByMetadata(key: string, value: string): Promise<Stripe.PaymentIntent | undefined> {
+    const result = await this.call(() =>
+      this.stripe.paymentIntents.search({ query: `metadata['${key}']:'${value}'`, limit: 1 }),
+    );
+    return result.data[0];
+  }
+
+  /** The refund of `paymentIntentId` carrying `metadata[key] = value`, if Stripe has one (a consistent list). */
+  async findRefundByMetadata(
+    paymentIntentId: string,
+    key: string,
+    value: string,
+  ): Promise<Stripe.Refund | undefined> {
+    const refunds = await this.call(() =>
+      this.stripe.refunds
+        .list({ payment_intent: paymentIntentId, limit: 100 })
+        .autoPagingToArray({ limit: 10000 }),
+    );
+    return refunds.find((refund) => refund.metadata?.[key] === value);
+  }
+
   createRefund(input: CreateRefundInput, idempotencyKey: string): Promise<Stripe.Refund> {
     return this.call(() =>
       this.stripe.refunds.create(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { StripeEmulator } from '../../src/stripe-emulator/stripe-emulator';
+import { StripeEmulator, StripeEmulatorOptions } from '../../src/stripe-emulator/stripe-emulator';
 import { createTestApp, TestApp } from './test-app';
 import { bearer, signToken } from './tokens';
 
@@ -14,8 +14,15 @@ export interface PaymentsHarness {
  * The real app talking through the real Stripe SDK to an emulator the test owns, so it can
  * inject faults and count what Stripe holds. SDK retries are off: faults reach the service.
  */
-export async function createPaymentsHarness(env: Record<string, string> = {}): Promise<PaymentsHarness> {
-  const emulator = new StripeEmulator({ port: 0, logger: { log: () => undefined, warn: () => undefined } });
+export async function createPaymentsHarness(
+  env: Record<string, string> = {},
+  emulatorOptions: StripeEmulatorOptions = {},
+): Promise<PaymentsHarness> {
+  const emulator = new StripeEmulator({
+    port: 0,
+    logger: { log: () => undefined, warn: () => undefined },
+    ...emulatorOptions,
+  });
   await emulator.start();
   const app = await createTestApp({
     env: {

@@ -37,10 +37,15 @@ export class ServiceProcess {
     throw new Error('service did not become healthy in time');
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     await exited;
+  }
+
+  /** A crash: no shutdown hooks, no lock released, no response sent. */
+  crash(): Promise<void> {
+    return this.stop('SIGKILL');
   }
 }

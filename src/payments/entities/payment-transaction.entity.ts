@@ -102,6 +102,10 @@ export class PaymentTransaction {
   })
   relatedPayment?: PaymentTransaction | null;
 
+  /** When Stripe was first asked for this row's object: decides whether Stripe still replays. */
+  @Column({ name: 'stripe_first_attempt_at', type: 'timestamptz', nullable: true })
+  stripeFirstAttemptAt!: Date | null;
+
   @Column({ name: 'failure_code', type: 'varchar', length: 64, nullable: true })
   failureCode!: string | null;
 

@@ -64,6 +64,10 @@ export class Refund {
   @Column({ name: 'stripe_refund_id', type: 'varchar', length: 255, nullable: true })
   stripeRefundId!: string | null;
 
+  /** When Stripe was first asked for this row's object: decides whether Stripe still replays. */
+  @Column({ name: 'stripe_first_attempt_at', type: 'timestamptz', nullable: true })
+  stripeFirstAttemptAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { Client, createPaymentsHarness, PaymentsHarness } from './support/payments-app';
+import { ServiceProcess } from './support/service-process';
+import { TEST_JWT_SECRET } from './support/test-app';
+import { eventually, sleep } from './support/time';
+
+const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
+
+describe('Recovery on money routes', () => {
+  describe('when Stripe has forgotten the idempotency key of an unfinished attempt', () => {
+    let harness: PaymentsHarness;
+    let client: Client;
+
+    beforeAll(async () => {
+      // Stripe keeps keys 1.5 s here (long enough for the SDK's own retry), and the service
+      // trusts it to replay for 1 s; the retries below come 2 s later.
+      harness = await createPaymentsHarness(
+        { STRIPE_IDEMPOTENCY_WINDOW_SECONDS: '1' },
+        { idempotencyTtlMs: 1500 },
+      );
+    });
+    beforeEach(() => {
+      harness.emulator.clearFaults();
+      client = new Client(harness.app);
+    });
+    afterAll(() => harness.close());
+
+    it('finds the PaymentIntent Stripe made instead of charging again', async () => {
+      const key = randomUUID();
+      const before = harness.emulator.stats().paymentIntentsCreated;
+      harness.emulator.dropAfterCommit(2, { method: 'POST', path: '/v1/payment_intents' });
+      expect((await client.post('/payments/process', visa, key)).status).toBe(502);
+      await sleep(2000);
+
+      const retry = await client.post('/payments/process', visa, key);
+      expect(retry.status).toBe(201);
+      expect(retry.body.status).toBe('succeeded');
+      expect(harness.emulator.stats().paymentIntentsCreated - before).toBe(1);
+      const [intent] = harness.emulator
+        .paymentIntents()
+        .filter((pi) => pi.metadata.ps_tenant_id === client.tenantId);
+      expect(retry.body.stripePaymentIntentId).toBe(intent.id);
+    });
+
+    it('finds the refund Stripe made instead of refunding again', async () => {
+      const payment = await client.paidPayment(1000);
+      const key = randomUUID();
+      harness.emulator.dropAfterCommit(2, { method: 'POST', path: '/v1/refunds' });
+      expect((await client.post('/refunds', { paymentId: payment.id, amount: 400 }, key)).status).toBe(502);
+      await sleep(2000);
+
+      const retry = await client.post('/refunds', { paymentId: payment.id, amount: 400 }, key);
+      expect(retry.status).toBe(201);
+      const atStripe = harness.emulator
+        .refunds()
+        .filter((refund) => refund.payment_intent === payment.stripePaymentIntentId);
+      expect(atStripe.map((refund) => refund.amount)).toEqual([400]);
+      expect(retry.body.stripeRefundId).toBe(atStripe[0].id);
+      expect((await client.get(`/payments/${payment.id}`)).body.amountRefunded).toBe(400);
+    });
+  });
+
+  describe('a key whose idempotency record has expired', () => {
+    let harness: PaymentsHarness;
+
+    beforeAll(async () => {
+      harness = await createPaymentsHarness({ IDEMPOTENCY_TTL_SECONDS: '1' });
+    });
+    afterAll(() => harness.close());
+
+    it('answers the same payment for the same request, charging nothing, and 422 for another request', async () => {
+      const client = new Client(harness.app);
+      const key = randomUUID();
+      const first = await client.post('/payments/process', visa, key);
+      await sleep(1300);
+      const before = harness.emulator.stats().paymentIntentsCreated;
+
+      const again = await client.post('/payments/process', visa, key);
+      expect(again.status).toBe(201);
+      expect(again.body.id).toBe(first.body.id);
+      expect(harness.emulator.stats().paymentIntentsCreated).toBe(before);
+
+      await sleep(1300);
+      const other = await client.post('/payments/process', { ...visa, amount: 999 }, key);
+      expect(other.status).toBe(422);
+      expect(other.body.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+    });
+  });
+
+  describe('a process that dies in the middle of a payment', () => {
+    let harness: PaymentsHarness;
+    let doomed: ServiceProcess | undefined;
+
+    beforeAll(async () => {
+      harness = await createPaymentsHarness({ IDEMPOTENCY_LOCK_TTL_SECONDS: '1' });
+    });
+    afterAll(async () => {
+      await doomed?.stop();
+      await harness.close();
+    });
+
+    it('leaves a key the next instance takes over after the lock TTL, completing the one PaymentIntent', async () => {
+      doomed = await ServiceProcess.start({
+        DATABASE_URL: process.env.TEST_DATABASE_URL ?? '',
+        JWT_SECRET: TEST_JWT_SECRET,
+        STRIPE_API_URL: harness.emulator.url,
+        STRIPE_SECRET_KEY: 'sk_test_e2e',
+        STRIPE_WEBHOOK_SECRET: 'whsec_e2e',
+        STRIPE_MAX_NETWORK_RETRIES: '0',
+        IDEMPOTENCY_LOCK_TTL_SECONDS: '1',
+      });
+      const client = new Client(harness.app);
+      const key = randomUUID();
+      const before = harness.emulator.stats().paymentIntentsCreated;
+      harness.emulator.addLatency(1000, { method: 'POST', path: '/v1/payment_intents' });
+
+      const lost = fetch(`${doomed.url}/payments/process`, {
+        method: 'POST',
+        headers: { ...client.headers, 'Idempotency-Key': key, 'Content-Type': 'application/json' },
+        body: JSON.stringify(visa),
+      }).then(
+        () => 'answered',
+        () => 'cut off',
+      );
+      await sleep(400);
+      await doomed.crash();
+      expect(await lost).toBe('cut off');
+
+      // Stripe still completes the call the dead process made.
+      await eventually(() => {
+        expect(harness.emulator.stats().paymentIntentsCreated - before).toBe(1);
+        return Promise.resolve();
+      });
+      harness.emulator.clearFaults();
+      const inProgress = await client.post('/payments/process', visa, key);
+      expect(inProgress.status).toBe(409);
+
+      await sleep(1200);
+      const retry = await client.post('/payments/process', visa, key);
+      expect(retry.status).toBe(201);
+      expect(retry.body.status).toBe('succeeded');
+      expect(harness.emulator.stats().paymentIntentsCreated - before).toBe(1);
+      const rows: Array<{ count: string }> = await harness.app.app
+        .get(DataSource)
+        .query('SELECT count(*) FROM payment_transactions WHERE tenant_id = $1', [client.tenantId]);
+      expect(Number(rows[0].count)).toBe(1);
+    });
+  });
+});
