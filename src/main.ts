@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { BootLogger } from './common/logging/boot-logger';
 import { configureApp } from './app.setup';
 import { Logger } from '@nestjs/common';
 import { ConfigError, DEVELOPMENT_JWT_SECRET, loadAppConfig } from './config/app-config';
@@ -10,8 +11,11 @@ async function bootstrap(): Promise<void> {
   const config = loadAppConfig(process.env);
   // rawBody keeps the exact bytes Stripe signed, for webhook signature checks.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger: new BootLogger(),
     bufferLogs: true,
     rawBody: true,
+    // Fail by throwing, so the one-line handler below reports it.
+    abortOnError: false,
   });
   configureApp(app);
   if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) {

@@ -103,12 +103,19 @@ describe('Idempotency (SPEC §4)', () => {
       expect(executions()).toBe(before);
     });
 
-    it('is checked only after authentication: no token is 401', async () => {
-      const response = await request(probe.http)
+    it('is checked only after authentication, and a 401 leaves the key free', async () => {
+      const key = randomUUID();
+      const before = executions();
+      const unauthenticated = await request(probe.http)
         .post(CHARGES)
-        .set('Idempotency-Key', randomUUID())
+        .set('Authorization', 'Bearer nope')
+        .set('Idempotency-Key', key)
         .send({ amount: 1 });
-      expect(response.status).toBe(401);
+      expect(unauthenticated.status).toBe(401);
+      const first = await charge(probe, caller, key, { amount: 1 });
+      expect(first.status).toBe(201);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      expect(executions() - before).toBe(1);
     });
   });
 

@@ -1,0 +1,19 @@
+import { ConsoleLogger } from '@nestjs/common';
+import { describeError } from '../errors/error-like';
+
+/**
+ * The logger Nest uses until the pino logger takes over, and when startup fails before it can:
+ * JSON lines like the rest, and an error reduced to its type, code and message (never a stack).
+ */
+export class BootLogger extends ConsoleLogger {
+  constructor() {
+    super({ json: true, colors: false });
+  }
+
+  override error(message: unknown, ...rest: unknown[]): void {
+    const context = rest.find((item): item is string => typeof item === 'string' && !item.includes('\n'));
+    const text = typeof message === 'string' ? message : JSON.stringify(describeError(message));
+    if (context) super.error(text, context);
+    else super.error(text);
+  }
+}
