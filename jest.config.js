@@ -1,12 +1,27 @@
 // Nest 12 and a few of its dependencies ship as ES modules. The service itself compiles to
 // CommonJS and loads them through Node's require(esm); Jest's own module loader cannot do that
 // on Node 20, so those packages are transpiled to CommonJS for the tests only.
-const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer'];
+const esmPackages = [
+  '@nestjs',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'peek-readable',
+  'uint8array-extras',
+  '@tokenizer',
+];
 
 const transform = {
   '^.+\\.ts$': [
     'ts-jest',
-    { tsconfig: { isolatedModules: true, module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' } },
+    {
+      tsconfig: {
+        isolatedModules: true,
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        ignoreDeprecations: '6.0',
+      },
+    },
   ],
   '^.+\\.js$': [
     'babel-jest',
@@ -30,6 +45,8 @@ const shared = {
 };
 
 module.exports = {
+  // A global option: Jest ignores it inside a project.
+  testTimeout: 30000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
@@ -38,7 +55,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 30000,
     },
   ],
 };

@@ -90,17 +90,10 @@ describe('Recovery on money routes', () => {
 
   describe('a process that dies in the middle of a payment', () => {
     let harness: PaymentsHarness;
-    let doomed: ServiceProcess | undefined;
+    let doomed: ServiceProcess;
 
     beforeAll(async () => {
       harness = await createPaymentsHarness({ IDEMPOTENCY_LOCK_TTL_SECONDS: '1' });
-    });
-    afterAll(async () => {
-      await doomed?.stop();
-      await harness.close();
-    });
-
-    it('leaves a key the next instance takes over after the lock TTL, completing the one PaymentIntent', async () => {
       doomed = await ServiceProcess.start({
         DATABASE_URL: process.env.TEST_DATABASE_URL ?? '',
         JWT_SECRET: TEST_JWT_SECRET,
@@ -110,6 +103,13 @@ describe('Recovery on money routes', () => {
         STRIPE_MAX_NETWORK_RETRIES: '0',
         IDEMPOTENCY_LOCK_TTL_SECONDS: '1',
       });
+    }, 60000);
+    afterAll(async () => {
+      await doomed.stop();
+      await harness.close();
+    });
+
+    it('leaves a key the next instance takes over after the lock TTL, completing the one PaymentIntent', async () => {
       const client = new Client(harness.app);
       const key = randomUUID();
       const before = harness.emulator.stats().paymentIntentsCreated;
@@ -123,9 +123,20 @@ describe('Recovery on money routes', () => {
         () => 'answered',
         () => 'cut off',
       );
-      await sleep(400);
+      // Crash once the doomed process has recorded its Stripe attempt and sent the call.
+      const dataSource = harness.app.app.get(DataSource);
+      await eventually(async () => {
+        const attempted: Array<{ count: string }> = await dataSource.query(
+          'SELECT count(*) FROM payment_transactions WHERE tenant_id = $1 AND stripe_first_attempt_at IS NOT NULL',
+          [client.tenantId],
+        );
+        expect(Number(attempted[0].count)).toBe(1);
+      });
+      await sleep(200);
       await doomed.crash();
       expect(await lost).toBe('cut off');
+      // The dead process renewed its lock moments ago: the key is still held.
+      expect((await client.post('/payments/process', visa, key)).status).toBe(409);
 
       // Stripe still completes the call the dead process made.
       await eventually(() => {
@@ -133,17 +144,16 @@ describe('Recovery on money routes', () => {
         return Promise.resolve();
       });
       harness.emulator.clearFaults();
-      const inProgress = await client.post('/payments/process', visa, key);
-      expect(inProgress.status).toBe(409);
 
       await sleep(1200);
       const retry = await client.post('/payments/process', visa, key);
       expect(retry.status).toBe(201);
       expect(retry.body.status).toBe('succeeded');
       expect(harness.emulator.stats().paymentIntentsCreated - before).toBe(1);
-      const rows: Array<{ count: string }> = await harness.app.app
-        .get(DataSource)
-        .query('SELECT count(*) FROM payment_transactions WHERE tenant_id = $1', [client.tenantId]);
+      const rows: Array<{ count: string }> = await dataSource.query(
+        'SELECT count(*) FROM payment_transactions WHERE tenant_id = $1',
+        [client.tenantId],
+      );
       expect(Number(rows[0].count)).toBe(1);
     });
   });

@@ -2,12 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import { DataSource, EntityManager, Repository } from 'typeorm';
-import { AppConfig } from '../config/app-config';
+import { EntityManager, Repository } from 'typeorm';
 import { IdempotencyErrorCode, IdempotencyException } from '../idempotency/idempotency-error-code';
 import { stripeIdempotencyKey } from '../idempotency/idempotency-scope';
 import { IdempotentExecution } from '../idempotency/idempotent-request';
-import { beginStripeAttempt } from '../stripe/stripe-attempt';
+import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeErrorCode, StripeException } from '../stripe/stripe-error-code';
 import { isDefinite } from '../stripe/stripe-error.translator';
 import { CreatePaymentIntentInput, StripeGateway } from '../stripe/stripe.gateway';
@@ -48,9 +47,8 @@ export interface CreatedIntent {
 export class PaymentsService {
   constructor(
     @InjectRepository(PaymentTransaction) private readonly payments: Repository<PaymentTransaction>,
-    private readonly dataSource: DataSource,
     private readonly stripe: StripeGateway,
-    private readonly config: AppConfig,
+    private readonly attempts: StripeAttempts,
   ) {}
 
   async createIntent(execution: IdempotentExecution, dto: CreateIntentDto): Promise<CreatedIntent> {
@@ -156,23 +154,12 @@ export class PaymentsService {
     execution: IdempotentExecution,
     input: CreatePaymentIntentInput,
   ): Promise<Stripe.PaymentIntent> {
-    const { pastReplayWindow } = await beginStripeAttempt(
-      this.dataSource,
-      'payment_transactions',
-      payment.id,
-      this.config.stripe.idempotencyWindowSeconds,
-    );
     try {
-      const earlier = pastReplayWindow
-        ? await this.stripe.findPaymentIntentByMetadata('ps_payment_id', payment.id)
-        : undefined;
-      return (
-        earlier ??
-        (await this.stripe.createPaymentIntent(
-          input,
-          stripeIdempotencyKey(execution, 'payment_intents.create'),
-        ))
-      );
+      return await this.attempts.createOnce('payment_transactions', payment.id, {
+        find: () => this.stripe.findPaymentIntentByMetadata('ps_payment_id', payment.id),
+        create: () =>
+          this.stripe.createPaymentIntent(input, stripeIdempotencyKey(execution, 'payment_intents.create')),
+      });
     } catch (error) {
       if (!(error instanceof StripeException) || !isDefinite(error)) throw error;
       const failureCode = error.is(StripeErrorCode.CARD_DECLINED)

@@ -10,8 +10,7 @@ import { IdempotentExecution } from '../idempotency/idempotent-request';
 import { PaymentTransaction } from '../payments/entities/payment-transaction.entity';
 import { REFUNDABLE_STATUSES } from '../payments/payment-status.util';
 import { PaymentsService } from '../payments/payments.service';
-import { AppConfig } from '../config/app-config';
-import { beginStripeAttempt } from '../stripe/stripe-attempt';
+import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeException } from '../stripe/stripe-error-code';
 import { isDefinite } from '../stripe/stripe-error.translator';
 import { StripeGateway } from '../stripe/stripe.gateway';
@@ -33,7 +32,7 @@ export class RefundsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly payments: PaymentsService,
     private readonly stripe: StripeGateway,
-    private readonly config: AppConfig,
+    private readonly attempts: StripeAttempts,
   ) {}
 
   async refund(execution: IdempotentExecution, dto: CreateRefundDto): Promise<Refund> {
@@ -59,32 +58,24 @@ export class RefundsService {
     execution: IdempotentExecution,
     dto: CreateRefundDto,
   ): Promise<Stripe.Refund> {
-    const { pastReplayWindow } = await beginStripeAttempt(
-      this.dataSource,
-      'refunds',
-      refund.id,
-      this.config.stripe.idempotencyWindowSeconds,
-    );
     try {
-      const earlier = pastReplayWindow
-        ? await this.stripe.findRefundByMetadata(paymentIntentId, 'ps_refund_id', refund.id)
-        : undefined;
-      return (
-        earlier ??
-        (await this.stripe.createRefund(
-          {
-            paymentIntentId,
-            amount: refund.amount,
-            reason: dto.reason,
-            metadata: {
-              ps_refund_id: refund.id,
-              ps_payment_id: refund.paymentId,
-              ps_tenant_id: refund.tenantId,
+      return await this.attempts.createOnce('refunds', refund.id, {
+        find: () => this.stripe.findRefundByMetadata(paymentIntentId, 'ps_refund_id', refund.id),
+        create: () =>
+          this.stripe.createRefund(
+            {
+              paymentIntentId,
+              amount: refund.amount,
+              reason: dto.reason,
+              metadata: {
+                ps_refund_id: refund.id,
+                ps_payment_id: refund.paymentId,
+                ps_tenant_id: refund.tenantId,
+              },
             },
-          },
-          stripeIdempotencyKey(execution, 'refunds.create'),
-        ))
-      );
+            stripeIdempotencyKey(execution, 'refunds.create'),
+          ),
+      });
     } catch (error) {
       if (!(error instanceof StripeException) || !isDefinite(error)) throw error;
       await this.dataSource

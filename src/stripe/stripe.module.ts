@@ -2,6 +2,7 @@ import { Inject, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs
 import { AppConfig } from '../config/app-config';
 import { StripeEmulator } from '../stripe-emulator/stripe-emulator';
 import { createStripeClient } from './stripe-client.factory';
+import { StripeAttempts } from './stripe-attempts';
 import { StripeGateway } from './stripe.gateway';
 import { STRIPE_CLIENT, STRIPE_SANDBOX_EMULATOR } from './stripe.constants';
 
@@ -38,8 +39,9 @@ async function startSandboxEmulator(config: AppConfig): Promise<StripeEmulator |
         createStripeClient(config.stripe, emulator?.url ?? config.stripe.apiUrl),
     },
     StripeGateway,
+    StripeAttempts,
   ],
-  exports: [StripeGateway],
+  exports: [StripeGateway, StripeAttempts],
 })
 export class StripeModule implements OnApplicationShutdown {
   constructor(
