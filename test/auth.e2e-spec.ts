@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { ProbeController } from './support/probe.controller';
+import { AdminPathProbeController, ProbeController } from './support/probe.controller';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from './support/test-app';
 import { bearer, signToken } from './support/tokens';
 
@@ -9,7 +9,7 @@ describe('Authentication and tenancy (SPEC §2)', () => {
   const tenantId = '6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d';
 
   beforeAll(async () => {
-    testApp = await createTestApp({ metadata: { controllers: [ProbeController] } });
+    testApp = await createTestApp({ metadata: { controllers: [ProbeController, AdminPathProbeController] } });
   });
   afterAll(() => testApp.close());
 
@@ -92,6 +92,25 @@ describe('Authentication and tenancy (SPEC §2)', () => {
       .get('/probe/admin')
       .set(bearer(signToken({ tenantId, roles: ['admin'] })));
     expect(response.status).toBe(200);
+  });
+
+  it('demands the admin role on every /admin route, even one that forgot @AdminOnly()', async () => {
+    const user = await request(testApp.http)
+      .get('/admin/probe')
+      .set(bearer(signToken({ tenantId })));
+    expect(user.status).toBe(403);
+    expect(user.body.code).toBe('ADMIN_ROLE_REQUIRED');
+    const admin = await request(testApp.http)
+      .get('/admin/probe')
+      .set(bearer(signToken({ tenantId, roles: ['admin'] })));
+    expect(admin.status).toBe(200);
+  });
+
+  it('answers every request with its request id, the caller’s when it sent a sane one', async () => {
+    const given = await request(testApp.http).get('/health').set('X-Request-Id', 'trace-123');
+    expect(given.headers['x-request-id']).toBe('trace-123');
+    const made = await request(testApp.http).get('/health').set('X-Request-Id', 'bad id with spaces');
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('needs no token on public routes', async () => {

@@ -144,6 +144,13 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
       expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
       expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
       expect(probe.executions.count).toBe(before);
+
+      const ready = await request(probe.http).get('/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        details: { status: 'error', details: { database: { status: 'down' }, redis: { status: 'up' } } },
+      });
     });
 
     it('answers 503 within the query timeout when PostgreSQL hangs instead of refusing', async () => {

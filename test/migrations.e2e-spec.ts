@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { ensureDatabase } from '../src/database/ensure-database';
+import { runMigrationsExclusively } from '../src/database/run-migrations';
 import { dropDatabase, siblingDatabaseUrl } from './support/databases';
 
 /**
@@ -13,7 +14,7 @@ describe('Migrations', () => {
 
   beforeAll(async () => {
     await ensureDatabase(databaseUrl);
-    dataSource = await new DataSource(dataSourceOptions(databaseUrl)).initialize();
+    dataSource = await new DataSource(dataSourceOptions(databaseUrl, 10000)).initialize();
   });
   afterAll(async () => {
     await dataSource.destroy();
@@ -39,5 +40,24 @@ describe('Migrations', () => {
     expect(await dataSource.showMigrations()).toBe(false);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries).toEqual([]);
+  });
+
+  it('applies each migration once when instances boot together', async () => {
+    const url = siblingDatabaseUrl('migrations_race');
+    const options = dataSourceOptions(url, 10000);
+    try {
+      await ensureDatabase(url);
+      await Promise.all([runMigrationsExclusively(options), runMigrationsExclusively(options)]);
+      const race = await new DataSource(options).initialize();
+      try {
+        const applied: Array<{ count: string }> = await race.query('SELECT count(*) FROM typeorm_migrations');
+        expect(Number(applied[0].count)).toBe(race.migrations.length);
+        expect(await race.showMigrations()).toBe(false);
+      } finally {
+        await race.destroy();
+      }
+    } finally {
+      await dropDatabase(url);
+    }
   });
 });

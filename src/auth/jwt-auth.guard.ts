@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { JwtService, TokenExpiredError } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
+import { ADMIN_ROLE } from './admin.guard';
 import { AuthErrorCode, AuthException } from './auth-error-code';
 import { principalFromClaims } from './jwt-claims';
 import { AuthenticatedRequest } from './principal';
@@ -34,6 +35,10 @@ export class JwtAuthGuard implements CanActivate {
     const principal = principalFromClaims(claims);
     if (!principal)
       throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The bearer token lacks required claims');
+    // /admin/* needs the admin role whatever its controller declares (SPEC §2).
+    if (isAdminPath(request.path) && !principal.roles.includes(ADMIN_ROLE)) {
+      throw new AuthException(AuthErrorCode.ADMIN_ROLE_REQUIRED, 'This route requires the admin role');
+    }
     request.principal = principal;
     return true;
   }
@@ -51,6 +56,10 @@ export class JwtAuthGuard implements CanActivate {
       throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The bearer token is invalid');
     }
   }
+}
+
+function isAdminPath(path: string): boolean {
+  return path === '/admin' || path.startsWith('/admin/');
 }
 
 function bearerToken(header: string | undefined): string | undefined {

@@ -1,4 +1,4 @@
-import { ConfigError, DEVELOPMENT_JWT_SECRET, loadAppConfig } from './app-config';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadAppConfig, loadDatabaseConfig } from './app-config';
 
 describe(loadAppConfig.name, () => {
   const valid = { NODE_ENV: 'test', JWT_SECRET: 'a-test-secret-of-enough-length' };
@@ -38,6 +38,7 @@ describe(loadAppConfig.name, () => {
     ['STRIPE_API_URL', 'http://127.0.0.1:12111/v1'],
     ['STRIPE_WEBHOOK_SECRET', 'secret'],
     ['IDEMPOTENCY_TTL_SECONDS', '0'],
+    ['IDEMPOTENCY_TTL_SECONDS', '10000000000000000'],
   ])('rejects %s=%s with one line naming the variable', (name, value) => {
     const load = () => loadAppConfig({ ...valid, [name]: value });
     expect(load).toThrow(ConfigError);
@@ -62,6 +63,19 @@ describe(loadAppConfig.name, () => {
   it('requires JWT_SECRET outside development and falls back to a marked secret in development', () => {
     expect(() => loadAppConfig({ NODE_ENV: 'test' })).toThrow('JWT_SECRET is required when NODE_ENV=test');
     expect(loadAppConfig({}).jwtSecret).toBe(DEVELOPMENT_JWT_SECRET);
+  });
+
+  it('never lets the public development secret guard a real Stripe key', () => {
+    expect(() => loadAppConfig({ STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })).toThrow(
+      'JWT_SECRET is required when STRIPE_SECRET_KEY is set',
+    );
+  });
+
+  it('gives the migration CLI the database settings without the app’s secrets', () => {
+    expect(loadDatabaseConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x' })).toEqual({
+      databaseUrl: 'postgres://db/x',
+      databaseQueryTimeoutMs: 10000,
+    });
   });
 
   it('enters sandbox mode without a Stripe key, with a generated webhook secret', () => {

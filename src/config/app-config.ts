@@ -108,6 +108,10 @@ export function loadAppConfig(env: Env): AppConfig {
   if (!vars.JWT_SECRET && vars.NODE_ENV !== 'development') {
     throw new ConfigError(`JWT_SECRET is required when NODE_ENV=${vars.NODE_ENV}`);
   }
+  // The development secret is public: it may guard the emulator's play money, never Stripe's.
+  if (!vars.JWT_SECRET && vars.STRIPE_SECRET_KEY) {
+    throw new ConfigError('JWT_SECRET is required when STRIPE_SECRET_KEY is set');
+  }
 
   const sandbox = !vars.STRIPE_SECRET_KEY;
   // Sandbox mode signs the emulator's webhooks itself when no secret is given.
@@ -147,6 +151,14 @@ export function loadAppConfig(env: Env): AppConfig {
     workerMode: vars.WORKER_MODE,
     logLevel: vars.LOG_LEVEL,
   });
+}
+
+/** What the migration CLI needs: the database settings only, so it runs without the app's secrets. */
+export function loadDatabaseConfig(
+  env: Env,
+): Pick<AppConfigValues, 'databaseUrl' | 'databaseQueryTimeoutMs'> {
+  const vars = validateEnvironment(env);
+  return { databaseUrl: vars.DATABASE_URL, databaseQueryTimeoutMs: vars.DATABASE_QUERY_TIMEOUT_MS };
 }
 
 function validateEnvironment(env: Env): EnvironmentVariables {

@@ -83,10 +83,10 @@ export class EnvironmentVariables {
   @IntegerInRange(1, 3600)
   WEBHOOK_TOLERANCE_SECONDS: number = 300;
 
-  @IntegerInRange(1)
+  @IntegerInRange(1, 2592000)
   IDEMPOTENCY_TTL_SECONDS: number = 86400;
 
-  @IntegerInRange(1)
+  @IntegerInRange(1, 2592000)
   IDEMPOTENCY_CLIENT_ERROR_TTL_SECONDS: number = 600;
 
   @IntegerInRange(1, 3600)

@@ -3,7 +3,7 @@ import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
 
 /** Shared by the Nest app and the TypeORM CLI. `synchronize` is never on: migrations own the schema. */
-export function dataSourceOptions(databaseUrl: string, queryTimeoutMs = 10000): DataSourceOptions {
+export function dataSourceOptions(databaseUrl: string, queryTimeoutMs: number): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,

@@ -3,19 +3,17 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { ensureDatabase } from './ensure-database';
+import { runMigrationsExclusively } from './run-migrations';
 
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
       useFactory: async (config: AppConfig) => {
+        const options = dataSourceOptions(config.databaseUrl, config.databaseQueryTimeoutMs);
         await ensureDatabase(config.databaseUrl);
-        return {
-          ...dataSourceOptions(config.databaseUrl, config.databaseQueryTimeoutMs),
-          migrationsRun: config.migrationsRun,
-          retryAttempts: 5,
-          retryDelay: 2000,
-        };
+        if (config.migrationsRun) await runMigrationsExclusively(options);
+        return { ...options, migrationsRun: false, retryAttempts: 5, retryDelay: 2000 };
       },
     }),
   ],

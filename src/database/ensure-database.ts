@@ -1,27 +1,36 @@
 import { Client } from 'pg';
 
 /**
- * Creates the database named in `databaseUrl` when it does not exist yet (SPEC §1), by
- * connecting to the server's `postgres` maintenance database. Safe to race: a concurrent
- * creator's "already exists" is taken as success.
+ * Creates the database named in `databaseUrl` when it does not exist yet (SPEC §1). The
+ * database itself is tried first, so a role that may not open the `postgres` maintenance
+ * database still boots against an existing one. Safe to race: another creator's "already
+ * exists" is success.
  */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const target = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await target.connect();
+    return;
+  } catch (error) {
+    // 3D000 invalid_catalog_name: the database does not exist; anything else is a real failure.
+    if ((error as { code?: string }).code !== '3D000') throw error;
+  } finally {
+    await target.end().catch(() => undefined);
+  }
+
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!name) return;
   url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
-  await client.connect();
+  const admin = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
+  await admin.connect();
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount) return;
-    await client.query(`CREATE DATABASE ${quoteIdentifier(name)}`);
+    await admin.query(`CREATE DATABASE ${quoteIdentifier(name)}`);
   } catch (error) {
     const code = (error as { code?: string }).code;
     // 42P04 duplicate_database, 23505 unique_violation on pg_database: another process won.
     if (code !== '42P04' && code !== '23505') throw error;
   } finally {
-    await client.end();
+    await admin.end();
   }
 }
 

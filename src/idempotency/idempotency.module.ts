@@ -14,6 +14,6 @@ import { IdempotencyService } from './idempotency.service';
     IdempotencyService,
     IdempotencyInterceptor,
   ],
-  exports: [IdempotencyService, IdempotencyInterceptor, IdempotencyRecordStore],
+  exports: [IdempotencyService, IdempotencyInterceptor],
 })
 export class IdempotencyModule {}

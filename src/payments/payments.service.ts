@@ -155,7 +155,7 @@ export class PaymentsService {
     input: CreatePaymentIntentInput,
   ): Promise<Stripe.PaymentIntent> {
     try {
-      return await this.attempts.createOnce('payment_transactions', payment.id, {
+      return await this.attempts.createOnce(PaymentTransaction, payment.id, {
         find: () => this.stripe.findPaymentIntentByMetadata('ps_payment_id', payment.id),
         create: () =>
           this.stripe.createPaymentIntent(input, stripeIdempotencyKey(execution, 'payment_intents.create')),

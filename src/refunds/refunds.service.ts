@@ -59,7 +59,7 @@ export class RefundsService {
     dto: CreateRefundDto,
   ): Promise<Stripe.Refund> {
     try {
-      return await this.attempts.createOnce('refunds', refund.id, {
+      return await this.attempts.createOnce(Refund, refund.id, {
         find: () => this.stripe.findRefundByMetadata(paymentIntentId, 'ps_refund_id', refund.id),
         create: () =>
           this.stripe.createRefund(

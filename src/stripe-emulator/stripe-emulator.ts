@@ -416,7 +416,7 @@ export class StripeEmulator {
       if (error instanceof StripeApiError) {
         return this.errorAnswer(error.storable ? 'executed' : 'rejected', error);
       }
-      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       this.logger.warn(`Handler failure: ${detail}`);
       return this.errorAnswer('rejected', internalError());
     }

@@ -1,10 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-
-/** Tables whose rows stand for one Stripe object each, with a `stripe_first_attempt_at`. */
-export type StripeBackedTable = 'payment_transactions' | 'refunds';
 
 export interface CreateOnce<T> {
   /** Looks the object up at Stripe (by our id in its metadata). */
@@ -27,7 +24,16 @@ export class StripeAttempts {
     private readonly config: AppConfig,
   ) {}
 
-  async createOnce<T>(table: StripeBackedTable, id: string, operations: CreateOnce<T>): Promise<T> {
+  /**
+   * `entity` is the caller's own entity, whose rows stand for one Stripe object each and have a
+   * `stripe_first_attempt_at` column; `id` is the row's.
+   */
+  async createOnce<T>(
+    entity: EntityTarget<ObjectLiteral>,
+    id: string,
+    operations: CreateOnce<T>,
+  ): Promise<T> {
+    const table = this.dataSource.getMetadata(entity).tablePath;
     const [rows]: [Array<{ past_window: boolean }>, number] = await this.dataSource.query(
       `UPDATE ${table} SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now())
        WHERE id = $1

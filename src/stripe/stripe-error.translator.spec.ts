@@ -29,9 +29,11 @@ describe(translateStripeError.name, () => {
     ['a connection error', new Stripe.errors.StripeConnectionError(raw({}))],
     ['a Stripe 500', new Stripe.errors.StripeAPIError(raw({ statusCode: 500 }))],
     ['a rate limit', new Stripe.errors.StripeRateLimitError(raw({ statusCode: 429 }))],
+    // The SDK raises a 409 as an API error, whatever its type.
+    ['a key in use (409)', new Stripe.errors.StripeAPIError(raw({ statusCode: 409 }))],
     [
-      'a key in use',
-      new Stripe.errors.StripeIdempotencyError(raw({ statusCode: 409, code: 'idempotency_key_in_use' })),
+      'a key in use (typed)',
+      new Stripe.errors.StripeIdempotencyError(raw({ statusCode: 400, code: 'idempotency_key_in_use' })),
     ],
     ['our own bad key', new Stripe.errors.StripeAuthenticationError(raw({ statusCode: 401 }))],
   ])('treats %s as unavailable (502, retry with the same key)', (_name, error) => {

@@ -38,3 +38,12 @@ export class ProbeController {
     throw new Error('SELECT secret FROM vault WHERE password = hunter2');
   }
 }
+
+/** Under /admin but without @AdminOnly(): the global guard must still demand the admin role. */
+@Controller('admin/probe')
+export class AdminPathProbeController {
+  @Get()
+  get() {
+    return { ok: true };
+  }
+}

@@ -42,6 +42,16 @@ function fromHttpException(error: HttpException): AppException {
   if (status === 400 && error.cause instanceof SyntaxError) {
     return new CommonException(CommonErrorCode.MALFORMED_JSON, 'Request body is not valid JSON');
   }
+  if (status === 503) {
+    // A readiness check that failed (terminus): say which dependency, nothing more.
+    const report = error.getResponse();
+    return new CommonException(
+      CommonErrorCode.SERVICE_UNAVAILABLE,
+      'A required service is unavailable; retry shortly',
+      typeof report === 'object' ? (report as Record<string, unknown>) : undefined,
+      { 'Retry-After': '5' },
+    );
+  }
   if (status >= 500) return new CommonException(CommonErrorCode.INTERNAL_ERROR, 'Internal server error');
   return new AppException(CODE_BY_STATUS[status] ?? `HTTP_${status}`, status, error.message);
 }
