@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { AppException } from '../common/errors/app.exception';
+import { moduleException } from '../common/errors/app.exception';
 
 export enum AuthErrorCode {
   TOKEN_MISSING = 'AUTH_TOKEN_MISSING',
@@ -15,11 +15,11 @@ const AUTH_ERROR_STATUS: Record<AuthErrorCode, HttpStatus> = {
   [AuthErrorCode.ADMIN_ROLE_REQUIRED]: HttpStatus.FORBIDDEN,
 };
 
-export class AuthException extends AppException {
+export class AuthException extends moduleException(AUTH_ERROR_STATUS) {
   constructor(code: AuthErrorCode, message: string) {
+    // RFC 6750: a 401 names the scheme the client should use.
     super(
       code,
-      AUTH_ERROR_STATUS[code],
       message,
       undefined,
       code === AuthErrorCode.ADMIN_ROLE_REQUIRED ? {} : { 'WWW-Authenticate': 'Bearer' },

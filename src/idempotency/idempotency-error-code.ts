@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { AppException } from '../common/errors/app.exception';
+import { moduleException } from '../common/errors/app.exception';
 
 export enum IdempotencyErrorCode {
   KEY_REQUIRED = 'IDEMPOTENCY_KEY_REQUIRED',
@@ -15,8 +15,4 @@ const IDEMPOTENCY_ERROR_STATUS: Record<IdempotencyErrorCode, HttpStatus> = {
   [IdempotencyErrorCode.DUPLICATE_IN_PROGRESS]: HttpStatus.CONFLICT,
 };
 
-export class IdempotencyException extends AppException {
-  constructor(code: IdempotencyErrorCode, message: string, headers?: Record<string, string>) {
-    super(code, IDEMPOTENCY_ERROR_STATUS[code], message, undefined, headers);
-  }
-}
+export class IdempotencyException extends moduleException(IDEMPOTENCY_ERROR_STATUS) {}

@@ -186,6 +186,7 @@ export class IdempotencyService {
     return new IdempotencyException(
       IdempotencyErrorCode.DUPLICATE_IN_PROGRESS,
       'A request with this Idempotency-Key is still in progress; retry later',
+      undefined,
       { 'Retry-After': '1' },
     );
   }

@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { AppException } from '../common/errors/app.exception';
+import { moduleException } from '../common/errors/app.exception';
 
 export enum PaymentErrorCode {
   PAYMENT_NOT_FOUND = 'PAYMENT_NOT_FOUND',
@@ -13,8 +13,4 @@ const PAYMENT_ERROR_STATUS: Record<PaymentErrorCode, HttpStatus> = {
   [PaymentErrorCode.CARD_DECLINED]: HttpStatus.PAYMENT_REQUIRED,
 };
 
-export class PaymentException extends AppException {
-  constructor(code: PaymentErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, PAYMENT_ERROR_STATUS[code], message, details);
-  }
-}
+export class PaymentException extends moduleException(PAYMENT_ERROR_STATUS) {}

@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { AppException } from '../common/errors/app.exception';
+import { moduleException } from '../common/errors/app.exception';
 
 export enum RefundErrorCode {
   REFUND_EXCEEDS_PAYMENT = 'REFUND_EXCEEDS_PAYMENT',
@@ -11,8 +11,4 @@ const REFUND_ERROR_STATUS: Record<RefundErrorCode, HttpStatus> = {
   [RefundErrorCode.PAYMENT_NOT_REFUNDABLE]: HttpStatus.CONFLICT,
 };
 
-export class RefundException extends AppException {
-  constructor(code: RefundErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, REFUND_ERROR_STATUS[code], message, details);
-  }
-}
+export class RefundException extends moduleException(REFUND_ERROR_STATUS) {}

@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import type Stripe from 'stripe';
-import { AppException } from '../common/errors/app.exception';
+import { moduleException } from '../common/errors/app.exception';
 
 export enum StripeErrorCode {
   CARD_DECLINED = 'CARD_DECLINED',
@@ -20,14 +20,14 @@ const STRIPE_ERROR_STATUS: Record<StripeErrorCode, HttpStatus> = {
  * A Stripe failure in our own terms, translated at the edge of this module: callers never
  * see an SDK error. A declined card keeps the PaymentIntent Stripe created for it.
  */
-export class StripeException extends AppException {
+export class StripeException extends moduleException(STRIPE_ERROR_STATUS) {
   constructor(
     code: StripeErrorCode,
     message: string,
     readonly paymentIntent?: Stripe.PaymentIntent,
     details?: Record<string, unknown>,
   ) {
-    super(code, STRIPE_ERROR_STATUS[code], message, details);
+    super(code, message, details);
   }
 
   is(code: StripeErrorCode): boolean {

@@ -33,3 +33,20 @@ export class AppException extends Error {
     };
   }
 }
+
+/**
+ * The exception class of one module, from its exhaustive code → status map: the code decides
+ * the status, so a module can only throw statuses its map declares.
+ */
+export function moduleException<Code extends string>(statusByCode: Record<Code, HttpStatus>) {
+  return class extends AppException {
+    constructor(
+      code: Code,
+      message: string,
+      details?: Record<string, unknown>,
+      headers?: Record<string, string>,
+    ) {
+      super(code, statusByCode[code], message, details, headers);
+    }
+  };
+}

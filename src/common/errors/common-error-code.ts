@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { AppException } from './app.exception';
+import { moduleException } from './app.exception';
 
 export enum CommonErrorCode {
   VALIDATION_FAILED = 'VALIDATION_FAILED',
@@ -31,16 +31,7 @@ export const COMMON_ERROR_STATUS: Record<CommonErrorCode, HttpStatus> = {
   [CommonErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
-export class CommonException extends AppException {
-  constructor(
-    code: CommonErrorCode,
-    message: string,
-    details?: Record<string, unknown>,
-    headers?: Record<string, string>,
-  ) {
-    super(code, COMMON_ERROR_STATUS[code], message, details, headers);
-  }
-
+export class CommonException extends moduleException(COMMON_ERROR_STATUS) {
   /** A dependency the request cannot run without is unreachable; the client should retry. */
   static serviceUnavailable(
     message = 'A required service is unavailable; retry shortly',
