@@ -53,7 +53,24 @@ describe('Health, readiness and docs', () => {
     expect(ui.text).toContain('swagger');
     const document = await request(testApp.http).get('/docs-json');
     expect(document.status).toBe(200);
-    expect(Object.keys(document.body.paths)).toEqual(expect.arrayContaining(['/health', '/health/ready']));
+    expect(Object.keys(document.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/health',
+        '/health/ready',
+        '/payments/process',
+        '/payments/fees',
+        '/payments/{id}',
+        '/intents',
+        '/refunds',
+      ]),
+    );
+    const parameters = document.body.paths['/payments/process'].post.parameters as Array<{
+      name: string;
+      required: boolean;
+    }>;
+    expect(parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', required: true })]),
+    );
   });
 });
 
