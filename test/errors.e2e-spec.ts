@@ -39,12 +39,14 @@ describe('Error contract (SPEC §3)', () => {
     const response = await echo().set('Content-Type', 'application/json').send('{"amount": 1,');
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ statusCode: 400, code: 'MALFORMED_JSON', message: expect.any(String) });
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('answers an oversized body with 413 PAYLOAD_TOO_LARGE', async () => {
     const response = await echo().send({ amount: 1, note: 'x'.repeat(200 * 1024) });
     expect(response.status).toBe(413);
     expect(response.body.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(response.headers['x-request-id']).toBeDefined();
   });
 
   it('answers an unknown route with a JSON 404', async () => {
