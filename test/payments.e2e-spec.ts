@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Client, createPaymentsHarness, fieldsOf, PaymentsHarness } from './support/payments-app';
+import { Client, fieldsOf, PaymentsHarness, usePaymentsHarness } from './support/payments-app';
 
 const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
 
 describe('Payments, intents and fees (SPEC §5)', () => {
+  const current = usePaymentsHarness();
   let harness: PaymentsHarness;
   let client: Client;
-
-  beforeAll(async () => {
-    harness = await createPaymentsHarness();
-  });
-  beforeEach(() => {
-    harness.emulator.clearFaults();
-    client = new Client(harness.app);
-  });
-  afterAll(() => harness.close());
+  beforeEach(() => ({ harness, client } = current()));
 
   const intentsCreated = () => harness.emulator.stats().paymentIntentsCreated;
   const rowsFor = async (tenantId: string): Promise<number> => {

@@ -1,18 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { Client, createPaymentsHarness, fieldsOf, PaymentsHarness } from './support/payments-app';
+import { Client, fieldsOf, PaymentsHarness, usePaymentsHarness } from './support/payments-app';
 
 describe('Refunds (SPEC §5)', () => {
+  const current = usePaymentsHarness();
   let harness: PaymentsHarness;
   let client: Client;
+  beforeEach(() => ({ harness, client } = current()));
 
-  beforeAll(async () => {
-    harness = await createPaymentsHarness();
-  });
-  beforeEach(() => {
-    harness.emulator.clearFaults();
-    client = new Client(harness.app);
-  });
-  afterAll(() => harness.close());
+  /** Stripe answers the next refund with a definite 400 of the given code. */
+  const refuseNextRefund = (code: string) =>
+    harness.emulator.injectFault({
+      kind: 'fail',
+      status: 400,
+      type: 'invalid_request_error',
+      code,
+      method: 'POST',
+      path: '/v1/refunds',
+    });
 
   const refundedAtStripe = (paymentIntentId: string) =>
     harness.emulator
@@ -159,14 +163,7 @@ describe('Refunds (SPEC §5)', () => {
 
   it('gives the reservation back when Stripe definitely refuses the refund', async () => {
     const payment = await client.paidPayment(1000);
-    harness.emulator.injectFault({
-      kind: 'fail',
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'parameter_invalid',
-      method: 'POST',
-      path: '/v1/refunds',
-    });
+    refuseNextRefund('parameter_invalid');
     const refused = await client.post('/refunds', { paymentId: payment.id, amount: 500 });
     expect(refused.status).toBe(422);
     expect(refused.body.code).toBe('PAYMENT_PROVIDER_REJECTED');
@@ -177,14 +174,7 @@ describe('Refunds (SPEC §5)', () => {
 
   it('answers REFUND_EXCEEDS_PAYMENT when Stripe holds less to refund than we thought', async () => {
     const payment = await client.paidPayment(1000);
-    harness.emulator.injectFault({
-      kind: 'fail',
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'charge_already_refunded',
-      method: 'POST',
-      path: '/v1/refunds',
-    });
+    refuseNextRefund('charge_already_refunded');
     const response = await client.post('/refunds', { paymentId: payment.id });
     expect(response.status).toBe(422);
     expect(response.body.code).toBe('REFUND_EXCEEDS_PAYMENT');

@@ -79,3 +79,21 @@ export class Client {
 export function fieldsOf(body: { details?: { fields?: Array<{ field: string }> } }): string[] {
   return (body.details?.fields ?? []).map((error) => error.field);
 }
+
+/**
+ * One harness for a whole describe block, with a fresh client (a new tenant) and no leftover
+ * emulator faults for every test. Read `current()` inside tests and hooks.
+ */
+export function usePaymentsHarness(): () => { harness: PaymentsHarness; client: Client } {
+  let harness: PaymentsHarness;
+  let client: Client;
+  beforeAll(async () => {
+    harness = await createPaymentsHarness();
+  });
+  beforeEach(() => {
+    harness.emulator.clearFaults();
+    client = new Client(harness.app);
+  });
+  afterAll(() => harness.close());
+  return () => ({ harness, client });
+}
