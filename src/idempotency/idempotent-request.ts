@@ -1,5 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../auth/principal';
+import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
 import { IdempotencyScope } from './idempotency-scope';
 
 /** The running idempotent request: its scoped key and its fingerprint. */
@@ -21,3 +22,20 @@ export const CurrentIdempotentExecution = createParamDecorator(
     return execution;
   },
 );
+
+/**
+ * For a handler that finds the row its key created earlier (a re-execution, or the same key
+ * back after its record expired): that row must come from the same request. Another request
+ * under the key is refused rather than answered with the old row.
+ */
+export function ensureSameRequest(
+  execution: IdempotentExecution,
+  recordedHash: string | null,
+  noun: string,
+): void {
+  if (recordedHash === execution.requestHash) return;
+  throw new IdempotencyException(
+    IdempotencyErrorCode.KEY_MISMATCH,
+    `This Idempotency-Key already created another ${noun}; use a new key for a new request`,
+  );
+}

@@ -4,12 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
-import { IdempotencyErrorCode, IdempotencyException } from '../idempotency/idempotency-error-code';
-import { stripeIdempotencyKey } from '../idempotency/idempotency-scope';
-import { IdempotentExecution } from '../idempotency/idempotent-request';
-import { PaymentTransaction } from '../payments/entities/payment-transaction.entity';
-import { REFUNDABLE_STATUSES } from '../payments/payment-status.util';
-import { PaymentsService } from '../payments/payments.service';
+import { ensureSameRequest, IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
+import { LockedPayment, PaymentsService } from '../payments/payments.service';
 import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeException } from '../stripe/stripe-error-code';
 import { isDefinite } from '../stripe/stripe-error.translator';
@@ -36,13 +32,17 @@ export class RefundsService {
   ) {}
 
   async refund(execution: IdempotentExecution, dto: CreateRefundDto): Promise<Refund> {
-    const { refund, paymentIntentId } = await this.dataSource.transaction((manager) =>
-      this.reserve(manager, execution, dto),
+    const { refund, paymentIntentId } = await this.payments.withRefundLock(
+      execution.tenantId,
+      dto.paymentId,
+      (payment, manager) => this.reserve(manager, payment, execution, dto),
     );
     if (refund.status !== 'pending' || refund.stripeRefundId) return refund;
 
     const stripeRefund = await this.obtainStripeRefund(refund, paymentIntentId, execution, dto);
-    return this.dataSource.transaction((manager) => this.settle(manager, refund, stripeRefund));
+    return this.payments.withRefundLock(refund.tenantId, refund.paymentId, (payment, manager) =>
+      this.settle(manager, payment, refund, stripeRefund),
+    );
   }
 
   /**
@@ -59,7 +59,8 @@ export class RefundsService {
     dto: CreateRefundDto,
   ): Promise<Stripe.Refund> {
     try {
-      return await this.attempts.createOnce(Refund, refund.id, {
+      return await this.attempts.createOnce({
+        recordAttempt: () => this.recordStripeAttempt(refund.id),
         find: () => this.stripe.findRefundByMetadata(paymentIntentId, 'ps_refund_id', refund.id),
         create: () =>
           this.stripe.createRefund(
@@ -85,30 +86,36 @@ export class RefundsService {
     }
   }
 
+  /** Stamps the refund's first Stripe attempt (once) and answers its age in seconds, by the database clock. */
+  private async recordStripeAttempt(id: string): Promise<number> {
+    const [rows]: [Array<{ age_seconds: number }>, number] = await this.dataSource.query(
+      `UPDATE refunds SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now())
+       WHERE id = $1
+       RETURNING extract(epoch FROM now() - stripe_first_attempt_at)::float8 AS age_seconds`,
+      [id],
+    );
+    return rows[0]?.age_seconds ?? 0;
+  }
+
   private async reserve(
     manager: EntityManager,
+    payment: LockedPayment,
     execution: IdempotentExecution,
     dto: CreateRefundDto,
   ): Promise<{ refund: Refund; paymentIntentId: string }> {
-    const payment = await this.payments.lockForRefund(manager, execution.tenantId, dto.paymentId);
     const refunds = manager.getRepository(Refund);
     const earlier = await refunds.findOneBy({
       tenantId: execution.tenantId,
       userId: execution.userId,
       idempotencyKey: execution.key,
     });
-    if (earlier && earlier.requestHash !== execution.requestHash) {
-      throw new IdempotencyException(
-        IdempotencyErrorCode.KEY_MISMATCH,
-        'This Idempotency-Key already created another refund; use a new key for a new request',
-      );
-    }
+    if (earlier) ensureSameRequest(execution, earlier.requestHash, 'refund');
     // A re-execution of the same request resumes its refund, unless its Stripe call failed and
     // gave the reservation back: then it reserves again, for the amount it asked Stripe for.
     if (earlier && (earlier.status !== 'failed' || earlier.stripeRefundId)) {
       return { refund: earlier, paymentIntentId: requireIntent(payment) };
     }
-    if (!REFUNDABLE_STATUSES.has(payment.status) || !payment.stripePaymentIntentId) {
+    if (!payment.refundable || !payment.stripePaymentIntentId) {
       throw new RefundException(
         RefundErrorCode.PAYMENT_NOT_REFUNDABLE,
         `A ${payment.status} payment cannot be refunded`,
@@ -149,8 +156,12 @@ export class RefundsService {
     return { refund, paymentIntentId: payment.stripePaymentIntentId };
   }
 
-  private async settle(manager: EntityManager, refund: Refund, stripeRefund: Stripe.Refund): Promise<Refund> {
-    const payment = await this.payments.lockForRefund(manager, refund.tenantId, refund.paymentId);
+  private async settle(
+    manager: EntityManager,
+    payment: LockedPayment,
+    refund: Refund,
+    stripeRefund: Stripe.Refund,
+  ): Promise<Refund> {
     const status = refundStatusOf(stripeRefund);
     const refunds = manager.getRepository(Refund);
     const current = await refunds.findOneByOrFail({ id: refund.id });
@@ -158,13 +169,13 @@ export class RefundsService {
     // execution of the same key marked failed meanwhile is still settled by Stripe's answer.
     if (current.stripeRefundId === null) {
       await refunds.update({ id: refund.id }, { status, stripeRefundId: stripeRefund.id });
-      if (status === 'succeeded') await this.payments.addRefunded(manager, payment, refund.amount);
+      if (status === 'succeeded') await payment.addRefunded(refund.amount);
     }
     return refunds.findOneByOrFail({ id: refund.id });
   }
 }
 
-function requireIntent(payment: PaymentTransaction): string {
+function requireIntent(payment: LockedPayment): string {
   if (!payment.stripePaymentIntentId) {
     throw new RefundException(RefundErrorCode.PAYMENT_NOT_REFUNDABLE, 'The payment has no PaymentIntent');
   }
