@@ -6,6 +6,11 @@ import { IdempotencyScope } from './idempotency-scope';
 /** The running idempotent request: its scoped key and its fingerprint. */
 export interface IdempotentExecution extends IdempotencyScope {
   readonly requestHash: string;
+  /**
+   * Resolves while this execution still holds its key; rejects with 409 once a retry has taken
+   * it over. Awaited before every step that acts on the world (a Stripe call, settling rows).
+   */
+  ensureHeld(): Promise<void>;
 }
 
 export type IdempotentRequest = AuthenticatedRequest & { idempotentExecution?: IdempotentExecution };

@@ -153,8 +153,10 @@ export class PaymentsService {
     execution: IdempotentExecution,
     input: CreatePaymentIntentInput,
   ): Promise<Stripe.PaymentIntent> {
+    await execution.ensureHeld();
+    let intent: Stripe.PaymentIntent;
     try {
-      return await this.attempts.createOnce({
+      intent = await this.attempts.createOnce({
         recordAttempt: () => this.ledger.recordStripeAttempt(payment.id),
         find: () => this.stripe.findPaymentIntentByMetadata('ps_payment_id', payment.id),
         create: () =>
@@ -163,12 +165,17 @@ export class PaymentsService {
     } catch (error) {
       const failure = error instanceof StripeException ? failureOf(error) : undefined;
       if (!failure) throw error;
-      const intent = (error as StripeException).paymentIntent;
-      const failed = intent
-        ? await this.ledger.applyIntent(payment, intent, failure)
+      await execution.ensureHeld();
+      const declined = (error as StripeException).paymentIntent;
+      const failed = declined
+        ? await this.ledger.applyIntent(payment, declined, failure)
         : await this.ledger.markFailed(payment, failure);
       throw failureOfRow(failed);
     }
+    // Settling is left to whoever holds the key now: a retry that took it over gets the same
+    // PaymentIntent from Stripe's replay.
+    await execution.ensureHeld();
+    return intent;
   }
 }
 

@@ -58,8 +58,10 @@ export class RefundsService {
     execution: IdempotentExecution,
     dto: CreateRefundDto,
   ): Promise<Stripe.Refund> {
+    await execution.ensureHeld();
+    let stripeRefund: Stripe.Refund;
     try {
-      return await this.attempts.createOnce({
+      stripeRefund = await this.attempts.createOnce({
         recordAttempt: () => this.recordStripeAttempt(refund.id),
         find: () => this.stripe.findRefundByMetadata(paymentIntentId, 'ps_refund_id', refund.id),
         create: () =>
@@ -79,11 +81,15 @@ export class RefundsService {
       });
     } catch (error) {
       if (!(error instanceof StripeException) || !isDefinite(error)) throw error;
+      await execution.ensureHeld();
       await this.dataSource
         .getRepository(Refund)
         .update({ id: refund.id, status: 'pending', stripeRefundId: IsNull() }, { status: 'failed' });
       throw exceedsPaymentIfStripeSaysSo(error);
     }
+    // A retry that took the key over settles the refund from Stripe's replay instead.
+    await execution.ensureHeld();
+    return stripeRefund;
   }
 
   /** Stamps the refund's first Stripe attempt (once) and answers its age in seconds, by the database clock. */
@@ -125,9 +131,20 @@ export class RefundsService {
       );
     }
     const pending = Number((await refunds.sum('amount', { paymentId: payment.id, status: 'pending' })) ?? 0);
-    const remaining = payment.amount - payment.amountRefunded - pending;
+    const unsettled = payment.amount - payment.amountRefunded;
+    const remaining = unsettled - pending;
     const amount = earlier?.amount ?? dto.amount ?? remaining;
     if (amount < 1 || amount > remaining) {
+      // Would fit once the refunds still pending settle one way or the other: a state that passes,
+      // so it is a 409 the client may retry, never stored as a final answer for the key.
+      if (pending > 0 && unsettled > 0 && (earlier?.amount ?? dto.amount ?? unsettled) <= unsettled) {
+        throw new RefundException(
+          RefundErrorCode.REFUND_IN_PROGRESS,
+          'Another refund of this payment is still pending; retry once it has settled',
+          { pending },
+          { 'Retry-After': '5' },
+        );
+      }
       throw new RefundException(
         RefundErrorCode.REFUND_EXCEEDS_PAYMENT,
         `At most ${Math.max(remaining, 0)} can still be refunded`,

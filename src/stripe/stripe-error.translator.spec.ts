@@ -26,7 +26,7 @@ describe(translateStripeError.name, () => {
     expect(translated?.message).toBe('The card was declined');
   });
 
-  it.each([
+  it.each<[string, Stripe.errors.StripeError]>([
     ['a connection error', new Stripe.errors.StripeConnectionError(raw({}))],
     ['a Stripe 500', new Stripe.errors.StripeAPIError(raw({ statusCode: 500 }))],
     ['a rate limit', new Stripe.errors.StripeRateLimitError(raw({ statusCode: 429 }))],
@@ -43,7 +43,7 @@ describe(translateStripeError.name, () => {
         [
           `an account or configuration error (${code})`,
           new Stripe.errors.StripeInvalidRequestError(raw({ statusCode: 400, code })),
-        ] as const,
+        ] as [string, Stripe.errors.StripeError],
     ),
   ])('treats %s as unavailable (502, retry with the same key)', (_name, error) => {
     expect(translateStripeError(error)).toMatchObject({
