@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { CreatePaymentIdempotency1796025642556 } from './1796025642556-CreatePaymentIdempotency';
 import { CreatePaymentsAndRefunds1796026586843 } from './1796026586843-CreatePaymentsAndRefunds';
 import { AddStripeFirstAttemptAt1796027675630 } from './1796027675630-AddStripeFirstAttemptAt';
+import { SeparateFailureAndDeclineCodes1796030000000 } from './1796030000000-SeparateFailureAndDeclineCodes';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -13,4 +14,5 @@ export const MIGRATIONS: MigrationClass[] = [
   CreatePaymentIdempotency1796025642556,
   CreatePaymentsAndRefunds1796026586843,
   AddStripeFirstAttemptAt1796027675630,
+  SeparateFailureAndDeclineCodes1796030000000,
 ];

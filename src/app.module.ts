@@ -1,8 +1,9 @@
 import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { BullModule } from '@nestjs/bull';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { validationExceptionFactory } from './common/errors/validation-exception.factory';
 import { loggerParams } from './common/logging/logger-params';
@@ -36,7 +37,9 @@ export class AppModule {
         PaymentsModule,
         RefundsModule,
       ],
+      // Every global provider is registered here, and only here.
       providers: [
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({

@@ -295,6 +295,38 @@ describe('Payments, intents and fees (SPEC §5)', () => {
       expect(await rowsFor(client.tenantId)).toBe(1);
     });
 
+    it.each<[string, number, 'invalid_request_error', string]>([
+      ['an account that may only take test charges', 400, 'invalid_request_error', 'testmode_charges_only'],
+      ['a live/test key mismatch', 400, 'invalid_request_error', 'livemode_mismatch'],
+      ['a revoked API key', 401, 'invalid_request_error', 'api_key_expired'],
+      ['a restricted account', 403, 'invalid_request_error', 'account_invalid'],
+    ])(
+      'answers %s with 502, stores nothing and leaves the row retryable',
+      async (_name, status, type, code) => {
+        const key = randomUUID();
+        const before = intentsCreated();
+        harness.emulator.injectFault({
+          kind: 'fail',
+          status,
+          type,
+          code,
+          method: 'POST',
+          path: '/v1/payment_intents',
+        });
+        const refused = await client.post('/payments/process', visa, key);
+        expect(refused.status).toBe(502);
+        expect(refused.body.code).toBe('PAYMENT_PROVIDER_UNAVAILABLE');
+        expect(refused.headers['idempotent-replayed']).toBeUndefined();
+
+        const retry = await client.post('/payments/process', visa, key);
+        expect(retry.status).toBe(201);
+        expect(retry.headers['idempotent-replayed']).toBeUndefined();
+        expect(retry.body.status).toBe('succeeded');
+        expect(intentsCreated() - before).toBe(1);
+        expect(await rowsFor(client.tenantId)).toBe(1);
+      },
+    );
+
     it('survives Stripe committing the PaymentIntent and dropping the connection: the retry names that one PaymentIntent', async () => {
       const key = randomUUID();
       const before = intentsCreated();

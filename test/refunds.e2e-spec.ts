@@ -119,7 +119,8 @@ describe('Refunds (SPEC §5)', () => {
     );
     const statuses = responses.map((response) => response.status).sort();
     expect(statuses.filter((status) => status === 201)).toHaveLength(3);
-    expect(statuses.filter((status) => status === 422)).toHaveLength(9);
+    // Refused while the others are pending (409, would fit if one failed) or once they settled (422).
+    expect(statuses.filter((status) => status === 409 || status === 422)).toHaveLength(9);
     expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(900);
     expect((await client.get(`/payments/${payment.id}`)).body).toMatchObject({
       status: 'partially_refunded',
@@ -152,13 +153,21 @@ describe('Refunds (SPEC §5)', () => {
     expect(failed.status).toBe(502);
     expect(failed.body.code).toBe('PAYMENT_PROVIDER_UNAVAILABLE');
     expect((await client.get(`/payments/${payment.id}`)).body.amountRefunded).toBe(0);
-    const meanwhile = await client.post('/refunds', { paymentId: payment.id, amount: 1 });
-    expect(meanwhile.status).toBe(422);
+    const meanwhileKey = randomUUID();
+    const meanwhile = await client.post('/refunds', { paymentId: payment.id, amount: 1 }, meanwhileKey);
+    expect(meanwhile.status).toBe(409);
+    expect(meanwhile.body.code).toBe('REFUND_IN_PROGRESS');
+    expect(Number(meanwhile.headers['retry-after'])).toBeGreaterThan(0);
 
     const retry = await client.post('/refunds', { paymentId: payment.id }, key);
     expect(retry.status).toBe(201);
     expect(retry.body.amount).toBe(1000);
     expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(1000);
+
+    // The 409 was not stored: the same key is decided afresh, now that nothing is left.
+    const again = await client.post('/refunds', { paymentId: payment.id, amount: 1 }, meanwhileKey);
+    expect(again.status).toBe(422);
+    expect(again.body.code).toBe('REFUND_EXCEEDS_PAYMENT');
   });
 
   it('gives the reservation back when Stripe definitely refuses the refund', async () => {

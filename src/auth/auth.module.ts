@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { AdminGuard } from './admin.guard';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
+/** Bearer-token authentication; the app module registers `JwtAuthGuard` as the global guard. */
 @Module({
   imports: [JwtModule.register({})],
-  providers: [{ provide: APP_GUARD, useClass: JwtAuthGuard }, AdminGuard],
-  exports: [AdminGuard],
+  providers: [JwtAuthGuard, AdminGuard],
+  exports: [JwtAuthGuard, AdminGuard],
 })
 export class AuthModule {}

@@ -85,6 +85,13 @@ export class IdempotencyCache {
     return { acquired: false, holder: reply.payload ? (JSON.parse(reply.payload) as LockMarker) : undefined };
   }
 
+  /** Puts this execution's marker in place of a stale one, once PostgreSQL has given it the key. */
+  async replaceLock(scopeId: string, marker: LockMarker, ttlMs: number): Promise<void> {
+    await this.attempt('replace_lock', () =>
+      this.redis.set(lockKey(scopeId), JSON.stringify(marker), 'PX', ttlMs),
+    );
+  }
+
   async renew(scopeId: string, token: string, ttlMs: number): Promise<void> {
     await this.attempt('renew', () => this.redis.eval(RENEW_IF_OWNER, 1, lockKey(scopeId), token, ttlMs));
   }

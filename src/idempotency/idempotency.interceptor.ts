@@ -39,7 +39,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const outcome = await this.idempotency.begin(scope, requestHash);
     if (outcome.kind === 'replay') return of(replayResponse(outcome.response));
 
-    request.idempotentExecution = { ...scope, requestHash };
+    const lease = outcome.lease;
+    request.idempotentExecution = {
+      ...scope,
+      requestHash,
+      ensureHeld: () => this.idempotency.ensureHeld(lease),
+    };
     const successStatus =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (request.method === 'POST' ? 201 : 200);

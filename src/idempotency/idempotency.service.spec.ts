@@ -21,8 +21,11 @@ class FakeRecords {
   find(): Promise<ExistingRecord | null> {
     return Promise.resolve(this.existing);
   }
+  renewSucceeds = true;
+  renewals = 0;
   renew(): Promise<boolean> {
-    return Promise.resolve(true);
+    this.renewals++;
+    return Promise.resolve(this.renewSucceeds);
   }
   complete(_scope: IdempotencyScope, _token: string, response: StoredResponse, ttlSeconds: number) {
     if (this.completeSucceeds) this.completed.push({ response, ttlSeconds });
@@ -43,7 +46,12 @@ class FakeCache {
   lookupOrLock(_id: string, _marker: LockMarker): Promise<LookupResult> {
     return Promise.resolve(this.cached ? { cached: this.cached } : this.marker);
   }
+  replaced: LockMarker[] = [];
   renew() {
+    return Promise.resolve();
+  }
+  replaceLock(_id: string, marker: LockMarker) {
+    this.replaced.push(marker);
     return Promise.resolve();
   }
   release() {
@@ -121,7 +129,7 @@ describe(IdempotencyService.name, () => {
 
   it('asks PostgreSQL when another execution holds the Redis lock, and replays if it has finished', async () => {
     cache.marker = { acquired: false, holder: { statusCode: 102, requestHash: 'h1', token: 't' } };
-    records.existing = record();
+    records.claimResults = [{ claimed: false, existing: record() }];
     const outcome = await service.begin(scope, 'h1');
     expect(outcome.kind).toBe('replay');
     expect(cache.stored).toHaveLength(1);
@@ -129,16 +137,51 @@ describe(IdempotencyService.name, () => {
 
   it('answers 409 with Retry-After while the holder still runs', async () => {
     cache.marker = { acquired: false, holder: { statusCode: 102, requestHash: 'h1', token: 't' } };
-    records.existing = record({ status: 'in_progress', response: null });
+    records.claimResults = [{ claimed: false, existing: record({ status: 'in_progress', response: null }) }];
     const rejection = service.begin(scope, 'h1');
     await expect(rejection).rejects.toBeInstanceOf(IdempotencyException);
     await expect(rejection).rejects.toMatchObject({ status: 409, headers: { 'Retry-After': '1' } });
   });
 
-  it('rejects a mismatch against the Redis holder without asking PostgreSQL', async () => {
+  it('executes when a Redis marker of another request has no PostgreSQL record, replacing the stale marker', async () => {
     cache.marker = { acquired: false, holder: { statusCode: 102, requestHash: 'other', token: 't' } };
-    records.existing = record();
+    const lease = await executeLease();
+    clearInterval(lease.heartbeat);
+    expect(cache.replaced).toEqual([{ statusCode: 102, requestHash: 'h1', token: lease.token }]);
+  });
+
+  it('rejects a mismatch when PostgreSQL holds the other request', async () => {
+    cache.marker = { acquired: false, holder: { statusCode: 102, requestHash: 'other', token: 't' } };
+    records.claimResults = [{ claimed: false, existing: record({ requestHash: 'other' }) }];
     await expect(service.begin(scope, 'h1')).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_MISMATCH' });
+  });
+
+  describe('ensureHeld', () => {
+    it('costs nothing while the lock was confirmed less than half a lock TTL ago', async () => {
+      const lease = await executeLease();
+      clearInterval(lease.heartbeat);
+      await service.ensureHeld(lease);
+      expect(records.renewals).toBe(0);
+    });
+
+    it('renews an older lock, and stops the execution with 409 once another one holds the key', async () => {
+      const lease = await executeLease();
+      clearInterval(lease.heartbeat);
+      lease.confirmedAt -= config.idempotency.lockTtlSeconds * 1000;
+      await service.ensureHeld(lease);
+      expect(records.renewals).toBe(1);
+
+      lease.confirmedAt -= config.idempotency.lockTtlSeconds * 1000;
+      records.renewSucceeds = false;
+      await expect(service.ensureHeld(lease)).rejects.toMatchObject({
+        status: 409,
+        code: 'DUPLICATE_IN_PROGRESS',
+      });
+      expect(lease.lost).toBe(true);
+      // Once lost, never renewed again: the new holder's lock is not touched.
+      await expect(service.ensureHeld(lease)).rejects.toMatchObject({ status: 409 });
+      expect(records.renewals).toBe(2);
+    });
   });
 
   it('goes on with PostgreSQL alone when Redis is unavailable', async () => {

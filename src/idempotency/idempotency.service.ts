@@ -6,7 +6,7 @@ import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-
 import { storagePolicyFor } from './idempotency-policy';
 import { ExistingRecord, IdempotencyRecordStore } from './idempotency-record.store';
 import { IdempotencyScope, scopeId } from './idempotency-scope';
-import { IdempotencyCache } from './idempotency.cache';
+import { IdempotencyCache, LockMarker } from './idempotency.cache';
 import { IdempotencyMetrics } from './idempotency.metrics';
 
 /** The right to execute a scoped request, held while its handler runs. */
@@ -16,6 +16,10 @@ export interface IdempotencyLease {
   readonly requestHash: string;
   readonly token: string;
   readonly heartbeat: NodeJS.Timeout;
+  /** Local time at which a claim or renewal that succeeded was sent: the lock was ours from then on for a lock TTL. */
+  confirmedAt: number;
+  /** Set once a renewal found another execution holding the key: this one must stop. */
+  lost: boolean;
 }
 
 export type BeginOutcome =
@@ -47,17 +51,17 @@ export class IdempotencyService {
   async begin(scope: IdempotencyScope, requestHash: string): Promise<BeginOutcome> {
     const id = scopeId(scope);
     const token = randomUUID();
-    const lookup = await this.cache.lookupOrLock(id, { statusCode: 102, requestHash, token }, this.lockTtlMs);
+    const marker: LockMarker = { statusCode: 102, requestHash, token };
+    const lookup = await this.cache.lookupOrLock(id, marker, this.lockTtlMs);
     if ('cached' in lookup) return this.replay(lookup.cached.requestHash, requestHash, lookup.cached);
-    if ('acquired' in lookup && !lookup.acquired) {
-      if (lookup.holder && lookup.holder.requestHash !== requestHash) throw this.mismatch();
-      // Another execution holds the fast lock; it may have finished since: ask the record.
-      const existing = await this.records.find(scope);
-      return this.fromExisting(existing, requestHash, id) ?? Promise.reject(this.conflict());
-    }
+    // A marker held by another execution is only a hint: it may be left over from a release that
+    // failed during a Redis blip, or from a process that died before claiming. PostgreSQL
+    // decides, so the claim below runs whoever holds the marker.
+    const markerHeldElsewhere = 'acquired' in lookup && !lookup.acquired;
 
     try {
       for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
+        const sentAt = Date.now();
         const claim = await this.records.claim(
           scope,
           requestHash,
@@ -67,7 +71,9 @@ export class IdempotencyService {
         );
         if (claim.claimed) {
           this.metrics.record(claim.takeover ? 'takeover' : 'new');
-          return { kind: 'execute', lease: this.lease(scope, id, requestHash, token) };
+          // The key is ours in PostgreSQL, so a marker someone else left is stale: replace it.
+          if (markerHeldElsewhere) await this.cache.replaceLock(id, marker, this.lockTtlMs);
+          return { kind: 'execute', lease: this.lease(scope, id, requestHash, token, sentAt) };
         }
         const outcome = this.fromExisting(claim.existing, requestHash, id);
         if (outcome) {
@@ -79,6 +85,23 @@ export class IdempotencyService {
     } catch (error) {
       await this.cache.release(id, token);
       throw error;
+    }
+  }
+
+  /**
+   * Called by a handler before each step that acts on the world (the Stripe call, settling its
+   * rows): stops the execution with 409 if another one has taken the key over, so two executions
+   * never act at once. A lock confirmed less than half a lock TTL ago cannot have been taken over
+   * (a takeover needs a lock not renewed for a whole TTL by the database clock) and costs nothing;
+   * an older one is renewed, which is also the check.
+   */
+  async ensureHeld(lease: IdempotencyLease): Promise<void> {
+    if (!lease.lost && Date.now() - lease.confirmedAt < this.lockTtlMs / 2) return;
+    if (!lease.lost) await this.renew(lease);
+    if (lease.lost) {
+      throw this.conflict(
+        'This request was taken over by a retry with the same Idempotency-Key; retry later',
+      );
     }
   }
 
@@ -136,20 +159,48 @@ export class IdempotencyService {
   }
 
   /** Starts renewing the lock so a slow but live execution is never taken over. */
-  private lease(scope: IdempotencyScope, id: string, requestHash: string, token: string): IdempotencyLease {
-    const heartbeat = setInterval(() => void this.renew(scope, id, token), Math.max(this.lockTtlMs / 3, 100));
-    heartbeat.unref();
-    return { scope, scopeId: id, requestHash, token, heartbeat };
+  private lease(
+    scope: IdempotencyScope,
+    id: string,
+    requestHash: string,
+    token: string,
+    confirmedAt: number,
+  ): IdempotencyLease {
+    const lease: IdempotencyLease = {
+      scope,
+      scopeId: id,
+      requestHash,
+      token,
+      confirmedAt,
+      lost: false,
+      heartbeat: setInterval(() => void this.renew(lease), Math.max(this.lockTtlMs / 3, 100)),
+    };
+    lease.heartbeat.unref();
+    return lease;
   }
 
-  private async renew(scope: IdempotencyScope, id: string, token: string): Promise<void> {
+  /**
+   * Renews the lock in PostgreSQL, then the Redis marker. A renewal that finds the lock gone
+   * (taken over after this process stalled past the lock TTL) marks the lease lost and stops the
+   * heartbeat: the new holder's record and marker are never touched again.
+   */
+  private async renew(lease: IdempotencyLease): Promise<void> {
+    if (lease.lost) return;
+    const sentAt = Date.now();
     try {
-      const renewed = await this.records.renew(scope, token);
-      if (!renewed) this.logger.warn({ scopeId: id }, 'Idempotency lock no longer held');
+      if (await this.records.renew(lease.scope, lease.token)) {
+        lease.confirmedAt = Math.max(lease.confirmedAt, sentAt);
+      } else {
+        lease.lost = true;
+        clearInterval(lease.heartbeat);
+        this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock taken over; this execution stops');
+        return;
+      }
     } catch (error) {
-      this.logger.warn({ scopeId: id, err: error }, 'Lock renewal failed');
+      // PostgreSQL unreachable: the lock cannot be confirmed, and cannot be taken either.
+      this.logger.warn({ scopeId: lease.scopeId, err: error }, 'Lock renewal failed');
     }
-    await this.cache.renew(id, token, this.lockTtlMs);
+    await this.cache.renew(lease.scopeId, lease.token, this.lockTtlMs);
   }
 
   private fromExisting(
@@ -181,13 +232,12 @@ export class IdempotencyService {
     );
   }
 
-  private conflict(): IdempotencyException {
+  private conflict(
+    message = 'A request with this Idempotency-Key is still in progress; retry later',
+  ): IdempotencyException {
     this.metrics.record('conflict');
-    return new IdempotencyException(
-      IdempotencyErrorCode.DUPLICATE_IN_PROGRESS,
-      'A request with this Idempotency-Key is still in progress; retry later',
-      undefined,
-      { 'Retry-After': '1' },
-    );
+    return new IdempotencyException(IdempotencyErrorCode.DUPLICATE_IN_PROGRESS, message, undefined, {
+      'Retry-After': '1',
+    });
   }
 }

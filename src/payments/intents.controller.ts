@@ -1,8 +1,7 @@
 import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentIdempotentExecution, IdempotentExecution } from '../idempotency/idempotent-request';
-import { Idempotent } from '../idempotency/idempotent.decorator';
+import { CurrentIdempotentExecution, Idempotent, IdempotentExecution } from '../idempotency';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { IntentResponseDto, PaymentResponseDto } from './dto/payment-response.dto';
 import { PaymentsService } from './payments.service';

@@ -3,8 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nest
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
-import { CurrentIdempotentExecution, IdempotentExecution } from '../idempotency/idempotent-request';
-import { Idempotent } from '../idempotency/idempotent.decorator';
+import { CurrentIdempotentExecution, Idempotent, IdempotentExecution } from '../idempotency';
 import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { PaymentResponseDto } from './dto/payment-response.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';

@@ -1,16 +1,17 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { IdempotencyModule } from '../idempotency';
 import { StripeModule } from '../stripe/stripe.module';
 import { PaymentTransaction } from './entities/payment-transaction.entity';
 import { IntentsController } from './intents.controller';
 import { PaymentsController } from './payments.controller';
+import { PaymentLedger } from './payment-ledger';
 import { PaymentsService } from './payments.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PaymentTransaction]), IdempotencyModule, StripeModule],
   controllers: [PaymentsController, IntentsController],
-  providers: [PaymentsService],
+  providers: [PaymentsService, PaymentLedger],
   exports: [PaymentsService],
 })
 export class PaymentsModule {}

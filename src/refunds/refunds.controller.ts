@@ -1,7 +1,6 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentIdempotentExecution, IdempotentExecution } from '../idempotency/idempotent-request';
-import { Idempotent } from '../idempotency/idempotent.decorator';
+import { CurrentIdempotentExecution, Idempotent, IdempotentExecution } from '../idempotency';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { RefundResponseDto } from './dto/refund-response.dto';
 import { RefundsService } from './refunds.service';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { IdempotencyModule } from '../idempotency';
 import { PaymentsModule } from '../payments/payments.module';
 import { StripeModule } from '../stripe/stripe.module';
 import { Refund } from './entities/refund.entity';

@@ -4,12 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
-import { IdempotencyErrorCode, IdempotencyException } from '../idempotency/idempotency-error-code';
-import { stripeIdempotencyKey } from '../idempotency/idempotency-scope';
-import { IdempotentExecution } from '../idempotency/idempotent-request';
-import { PaymentTransaction } from '../payments/entities/payment-transaction.entity';
-import { REFUNDABLE_STATUSES } from '../payments/payment-status.util';
-import { PaymentsService } from '../payments/payments.service';
+import { ensureSameRequest, IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
+import { LockedPayment, PaymentsService } from '../payments/payments.service';
 import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeException } from '../stripe/stripe-error-code';
 import { isDefinite } from '../stripe/stripe-error.translator';
@@ -36,13 +32,17 @@ export class RefundsService {
   ) {}
 
   async refund(execution: IdempotentExecution, dto: CreateRefundDto): Promise<Refund> {
-    const { refund, paymentIntentId } = await this.dataSource.transaction((manager) =>
-      this.reserve(manager, execution, dto),
+    const { refund, paymentIntentId } = await this.payments.withRefundLock(
+      execution.tenantId,
+      dto.paymentId,
+      (payment, manager) => this.reserve(manager, payment, execution, dto),
     );
     if (refund.status !== 'pending' || refund.stripeRefundId) return refund;
 
     const stripeRefund = await this.obtainStripeRefund(refund, paymentIntentId, execution, dto);
-    return this.dataSource.transaction((manager) => this.settle(manager, refund, stripeRefund));
+    return this.payments.withRefundLock(refund.tenantId, refund.paymentId, (payment, manager) =>
+      this.settle(manager, payment, refund, stripeRefund),
+    );
   }
 
   /**
@@ -58,8 +58,11 @@ export class RefundsService {
     execution: IdempotentExecution,
     dto: CreateRefundDto,
   ): Promise<Stripe.Refund> {
+    await execution.ensureHeld();
+    let stripeRefund: Stripe.Refund;
     try {
-      return await this.attempts.createOnce(Refund, refund.id, {
+      stripeRefund = await this.attempts.createOnce({
+        recordAttempt: () => this.recordStripeAttempt(refund.id),
         find: () => this.stripe.findRefundByMetadata(paymentIntentId, 'ps_refund_id', refund.id),
         create: () =>
           this.stripe.createRefund(
@@ -78,37 +81,47 @@ export class RefundsService {
       });
     } catch (error) {
       if (!(error instanceof StripeException) || !isDefinite(error)) throw error;
+      await execution.ensureHeld();
       await this.dataSource
         .getRepository(Refund)
         .update({ id: refund.id, status: 'pending', stripeRefundId: IsNull() }, { status: 'failed' });
       throw exceedsPaymentIfStripeSaysSo(error);
     }
+    // A retry that took the key over settles the refund from Stripe's replay instead.
+    await execution.ensureHeld();
+    return stripeRefund;
+  }
+
+  /** Stamps the refund's first Stripe attempt (once) and answers its age in seconds, by the database clock. */
+  private async recordStripeAttempt(id: string): Promise<number> {
+    const [rows]: [Array<{ age_seconds: number }>, number] = await this.dataSource.query(
+      `UPDATE refunds SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now())
+       WHERE id = $1
+       RETURNING extract(epoch FROM now() - stripe_first_attempt_at)::float8 AS age_seconds`,
+      [id],
+    );
+    return rows[0]?.age_seconds ?? 0;
   }
 
   private async reserve(
     manager: EntityManager,
+    payment: LockedPayment,
     execution: IdempotentExecution,
     dto: CreateRefundDto,
   ): Promise<{ refund: Refund; paymentIntentId: string }> {
-    const payment = await this.payments.lockForRefund(manager, execution.tenantId, dto.paymentId);
     const refunds = manager.getRepository(Refund);
     const earlier = await refunds.findOneBy({
       tenantId: execution.tenantId,
       userId: execution.userId,
       idempotencyKey: execution.key,
     });
-    if (earlier && earlier.requestHash !== execution.requestHash) {
-      throw new IdempotencyException(
-        IdempotencyErrorCode.KEY_MISMATCH,
-        'This Idempotency-Key already created another refund; use a new key for a new request',
-      );
-    }
+    if (earlier) ensureSameRequest(execution, earlier.requestHash, 'refund');
     // A re-execution of the same request resumes its refund, unless its Stripe call failed and
     // gave the reservation back: then it reserves again, for the amount it asked Stripe for.
     if (earlier && (earlier.status !== 'failed' || earlier.stripeRefundId)) {
       return { refund: earlier, paymentIntentId: requireIntent(payment) };
     }
-    if (!REFUNDABLE_STATUSES.has(payment.status) || !payment.stripePaymentIntentId) {
+    if (!payment.refundable || !payment.stripePaymentIntentId) {
       throw new RefundException(
         RefundErrorCode.PAYMENT_NOT_REFUNDABLE,
         `A ${payment.status} payment cannot be refunded`,
@@ -118,9 +131,20 @@ export class RefundsService {
       );
     }
     const pending = Number((await refunds.sum('amount', { paymentId: payment.id, status: 'pending' })) ?? 0);
-    const remaining = payment.amount - payment.amountRefunded - pending;
+    const unsettled = payment.amount - payment.amountRefunded;
+    const remaining = unsettled - pending;
     const amount = earlier?.amount ?? dto.amount ?? remaining;
     if (amount < 1 || amount > remaining) {
+      // Would fit once the refunds still pending settle one way or the other: a state that passes,
+      // so it is a 409 the client may retry, never stored as a final answer for the key.
+      if (pending > 0 && unsettled > 0 && (earlier?.amount ?? dto.amount ?? unsettled) <= unsettled) {
+        throw new RefundException(
+          RefundErrorCode.REFUND_IN_PROGRESS,
+          'Another refund of this payment is still pending; retry once it has settled',
+          { pending },
+          { 'Retry-After': '5' },
+        );
+      }
       throw new RefundException(
         RefundErrorCode.REFUND_EXCEEDS_PAYMENT,
         `At most ${Math.max(remaining, 0)} can still be refunded`,
@@ -149,8 +173,12 @@ export class RefundsService {
     return { refund, paymentIntentId: payment.stripePaymentIntentId };
   }
 
-  private async settle(manager: EntityManager, refund: Refund, stripeRefund: Stripe.Refund): Promise<Refund> {
-    const payment = await this.payments.lockForRefund(manager, refund.tenantId, refund.paymentId);
+  private async settle(
+    manager: EntityManager,
+    payment: LockedPayment,
+    refund: Refund,
+    stripeRefund: Stripe.Refund,
+  ): Promise<Refund> {
     const status = refundStatusOf(stripeRefund);
     const refunds = manager.getRepository(Refund);
     const current = await refunds.findOneByOrFail({ id: refund.id });
@@ -158,13 +186,13 @@ export class RefundsService {
     // execution of the same key marked failed meanwhile is still settled by Stripe's answer.
     if (current.stripeRefundId === null) {
       await refunds.update({ id: refund.id }, { status, stripeRefundId: stripeRefund.id });
-      if (status === 'succeeded') await this.payments.addRefunded(manager, payment, refund.amount);
+      if (status === 'succeeded') await payment.addRefunded(refund.amount);
     }
     return refunds.findOneByOrFail({ id: refund.id });
   }
 }
 
-function requireIntent(payment: PaymentTransaction): string {
+function requireIntent(payment: LockedPayment): string {
   if (!payment.stripePaymentIntentId) {
     throw new RefundException(RefundErrorCode.PAYMENT_NOT_REFUNDABLE, 'The payment has no PaymentIntent');
   }

@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 
 export interface CreateOnce<T> {
+  /**
+   * Records that Stripe is being asked for the row's object (the first time only) and answers
+   * how long ago that first attempt was, in seconds, by the database clock. The row's owner
+   * implements it: only the owner writes its table.
+   */
+  recordAttempt: () => Promise<number>;
   /** Looks the object up at Stripe (by our id in its metadata). */
   find: () => Promise<T | undefined>;
   /** Creates it, with the idempotency key derived from the request's scoped key. */
@@ -19,28 +23,12 @@ export interface CreateOnce<T> {
  */
 @Injectable()
 export class StripeAttempts {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly config: AppConfig) {}
 
-  /**
-   * `entity` is the caller's own entity, whose rows stand for one Stripe object each and have a
-   * `stripe_first_attempt_at` column; `id` is the row's.
-   */
-  async createOnce<T>(
-    entity: EntityTarget<ObjectLiteral>,
-    id: string,
-    operations: CreateOnce<T>,
-  ): Promise<T> {
-    const table = this.dataSource.getMetadata(entity).tablePath;
-    const [rows]: [Array<{ past_window: boolean }>, number] = await this.dataSource.query(
-      `UPDATE ${table} SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now())
-       WHERE id = $1
-       RETURNING stripe_first_attempt_at <= now() - make_interval(secs => $2) AS past_window`,
-      [id, this.config.stripe.idempotencyWindowSeconds],
-    );
-    const earlier = rows[0]?.past_window === true ? await operations.find() : undefined;
+  async createOnce<T>(operations: CreateOnce<T>): Promise<T> {
+    const ageSeconds = await operations.recordAttempt();
+    const pastWindow = ageSeconds >= this.config.stripe.idempotencyWindowSeconds;
+    const earlier = pastWindow ? await operations.find() : undefined;
     return earlier ?? operations.create();
   }
 }

@@ -9,12 +9,27 @@ export enum StripeErrorCode {
   PAYMENT_PROVIDER_UNAVAILABLE = 'PAYMENT_PROVIDER_UNAVAILABLE',
 }
 
-const STRIPE_ERROR_STATUS: Record<StripeErrorCode, HttpStatus> = {
+export const STRIPE_ERROR_STATUS: Record<StripeErrorCode, HttpStatus> = {
   [StripeErrorCode.CARD_DECLINED]: HttpStatus.PAYMENT_REQUIRED,
   [StripeErrorCode.PAYMENT_METHOD_INVALID]: HttpStatus.UNPROCESSABLE_ENTITY,
   [StripeErrorCode.PAYMENT_PROVIDER_REJECTED]: HttpStatus.UNPROCESSABLE_ENTITY,
   [StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE]: HttpStatus.BAD_GATEWAY,
 };
+
+/** Stripe's definite refusals of a payment: recorded on its row and answered on every re-execution. */
+export type PaymentFailureCode = Exclude<StripeErrorCode, StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE>;
+
+export const PAYMENT_FAILURE_CODES: readonly PaymentFailureCode[] = [
+  StripeErrorCode.CARD_DECLINED,
+  StripeErrorCode.PAYMENT_METHOD_INVALID,
+  StripeErrorCode.PAYMENT_PROVIDER_REJECTED,
+];
+
+/** What a row keeps of a definite refusal: our code, and Stripe's decline code for a declined card. */
+export interface PaymentFailure {
+  code: PaymentFailureCode;
+  declineCode: string | null;
+}
 
 /**
  * A Stripe failure in our own terms, translated at the edge of this module: callers never

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { StripeErrorCode } from './stripe-error-code';
-import { translateStripeError } from './stripe-error.translator';
+import { failureException, failureOf, isDefinite, translateStripeError } from './stripe-error.translator';
 
 const raw = (overrides: Partial<Stripe.StripeRawError>): Stripe.StripeRawError => ({
   message: 'boom',
@@ -23,9 +23,10 @@ describe(translateStripeError.name, () => {
     expect(translated).toMatchObject({ code: StripeErrorCode.CARD_DECLINED, status: 402 });
     expect(translated?.paymentIntent?.id).toBe('pi_1');
     expect(translated?.details).toEqual({ declineCode: 'insufficient_funds' });
+    expect(translated?.message).toBe('The card was declined');
   });
 
-  it.each([
+  it.each<[string, Stripe.errors.StripeError]>([
     ['a connection error', new Stripe.errors.StripeConnectionError(raw({}))],
     ['a Stripe 500', new Stripe.errors.StripeAPIError(raw({ statusCode: 500 }))],
     ['a rate limit', new Stripe.errors.StripeRateLimitError(raw({ statusCode: 429 }))],
@@ -36,6 +37,14 @@ describe(translateStripeError.name, () => {
       new Stripe.errors.StripeIdempotencyError(raw({ statusCode: 400, code: 'idempotency_key_in_use' })),
     ],
     ['our own bad key', new Stripe.errors.StripeAuthenticationError(raw({ statusCode: 401 }))],
+    ['a restricted key', new Stripe.errors.StripePermissionError(raw({ statusCode: 403 }))],
+    ...['testmode_charges_only', 'account_invalid', 'livemode_mismatch', 'secret_key_required'].map(
+      (code) =>
+        [
+          `an account or configuration error (${code})`,
+          new Stripe.errors.StripeInvalidRequestError(raw({ statusCode: 400, code })),
+        ] as [string, Stripe.errors.StripeError],
+    ),
   ])('treats %s as unavailable (502, retry with the same key)', (_name, error) => {
     expect(translateStripeError(error)).toMatchObject({
       code: StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
@@ -72,5 +81,28 @@ describe(translateStripeError.name, () => {
 
   it('leaves errors that are not Stripe’s alone', () => {
     expect(translateStripeError(new Error('x'))).toBeUndefined();
+  });
+
+  it('records a definite refusal as our code and Stripe’s decline code, and answers it again identically', () => {
+    const first = translateStripeError(
+      new Stripe.errors.StripeCardError(
+        raw({ type: 'card_error', code: 'card_declined', decline_code: 'lost_card' }),
+      ),
+    )!;
+    const failure = failureOf(first);
+    expect(failure).toEqual({ code: StripeErrorCode.CARD_DECLINED, declineCode: 'lost_card' });
+    const again = failureException(failure!, { paymentId: 'p1' });
+    expect(again.toBody()).toEqual({
+      statusCode: 402,
+      code: 'CARD_DECLINED',
+      message: first.message,
+      details: { paymentId: 'p1', declineCode: 'lost_card' },
+    });
+  });
+
+  it('records nothing for an unknown outcome', () => {
+    const unavailable = translateStripeError(new Stripe.errors.StripeConnectionError(raw({})))!;
+    expect(isDefinite(unavailable)).toBe(false);
+    expect(failureOf(unavailable)).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { isDatabaseUnavailableError } from '../../database/database-unavailable';
+import { isDatabaseUnavailableError } from './database-unavailable';
 import { AppException } from './app.exception';
 import { CommonErrorCode, CommonException } from './common-error-code';
 

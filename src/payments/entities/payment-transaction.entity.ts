@@ -10,6 +10,7 @@ import {
   Unique,
   UpdateDateColumn,
 } from 'typeorm';
+import { PAYMENT_FAILURE_CODES, PaymentFailureCode } from '../../stripe/stripe-error-code';
 
 export const PAYMENT_STATUSES = [
   'requires_payment_method',
@@ -45,6 +46,10 @@ const inList = (values: readonly string[]) => values.map((value) => `'${value}'`
 )
 @Check('payment_transactions_status_check', `"status" IN (${inList(PAYMENT_STATUSES)})`)
 @Check('payment_transactions_kind_check', `"kind" IN (${inList(PAYMENT_KINDS)})`)
+@Check(
+  'payment_transactions_failure_code_check',
+  `"failure_code" IS NULL OR "failure_code" IN (${inList(PAYMENT_FAILURE_CODES)})`,
+)
 export class PaymentTransaction {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;
@@ -106,8 +111,13 @@ export class PaymentTransaction {
   @Column({ name: 'stripe_first_attempt_at', type: 'timestamptz', nullable: true })
   stripeFirstAttemptAt!: Date | null;
 
+  /** Why the payment failed, in our own codes (the error it answers with). */
   @Column({ name: 'failure_code', type: 'varchar', length: 64, nullable: true })
-  failureCode!: string | null;
+  failureCode!: PaymentFailureCode | null;
+
+  /** Stripe's decline code when the card was declined (`insufficient_funds`, …). */
+  @Column({ name: 'decline_code', type: 'varchar', length: 64, nullable: true })
+  declineCode!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

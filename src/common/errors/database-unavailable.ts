@@ -1,5 +1,5 @@
 import { QueryFailedError } from 'typeorm';
-import { asErrorLike } from '../common/errors/error-like';
+import { asErrorLike } from './error-like';
 
 const NETWORK_ERROR_CODES = new Set([
   'ECONNREFUSED',

@@ -1,0 +1,11 @@
+/**
+ * The idempotency module's public face. Other modules import from here only: the decorator that
+ * makes a route exactly-once, the running execution a handler receives, the Stripe key derived
+ * from it, and the check a handler makes when a row its key created already exists.
+ */
+export { IdempotencyModule } from './idempotency.module';
+export { IdempotencyService } from './idempotency.service';
+export { Idempotent } from './idempotent.decorator';
+export { CurrentIdempotentExecution, ensureSameRequest } from './idempotent-request';
+export type { IdempotentExecution } from './idempotent-request';
+export { stripeIdempotencyKey } from './idempotency-scope';
