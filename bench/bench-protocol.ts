@@ -1,6 +1,6 @@
 /** Shared by the load generator (`run.ts`) and the server process it forks (`bench-app.ts`). */
 
-/** Created by the app at boot, dropped by `run.ts` at the end. */
+/** Created by the app at boot, dropped before and after every run (`cleanup.ts`). */
 export const BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payments_bench';
 export const BENCH_ADMIN_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const BENCH_DATABASE_NAME = 'payments_bench';

@@ -1,19 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { dropDatabase, siblingDatabaseUrl } from './support/databases';
-import { freePort } from './support/redis-server';
-
-const root = path.resolve(__dirname, '..');
+import { ServiceProcess, spawnService } from './support/service-process';
 
 function startMain(env: Record<string, string>): ChildProcess {
-  const inherited = { ...process.env };
-  for (const secret of ['JWT_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']) delete inherited[secret];
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: root,
-    env: { ...inherited, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnService({ NODE_ENV: 'development', ...env });
 }
 
 async function exitOf(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
@@ -52,34 +43,22 @@ describe('Process boot (SPEC §1, §9)', () => {
 
   describe('a development start', () => {
     const databaseUrl = siblingDatabaseUrl('boot');
-    let child: ChildProcess;
-    let baseUrl: string;
+    let service: ServiceProcess;
 
+    // Starting waits for /health to answer 200.
     beforeAll(async () => {
-      const port = await freePort();
-      baseUrl = `http://127.0.0.1:${port}`;
-      child = startMain({ PORT: String(port), DATABASE_URL: databaseUrl });
-    });
+      service = await ServiceProcess.start({ NODE_ENV: 'development', DATABASE_URL: databaseUrl });
+    }, 60000);
     afterAll(async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
+      await service?.stop();
       await dropDatabase(databaseUrl);
     });
 
     it('creates the database, migrates and serves /health and /docs in sandbox mode', async () => {
-      const deadline = Date.now() + 25000;
-      let status = 0;
-      while (Date.now() < deadline && status !== 200) {
-        status = await request(baseUrl)
-          .get('/health')
-          .then((response) => response.status)
-          .catch(() => 0);
-        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      expect(status).toBe(200);
-      expect((await request(baseUrl).get('/docs')).status).toBe(200);
-      const ready = await request(baseUrl).get('/health/ready');
+      expect((await request(service.url).get('/health')).status).toBe(200);
+      expect((await request(service.url).get('/docs')).status).toBe(200);
+      const ready = await request(service.url).get('/health/ready');
       expect(ready.body.details.database.status).toBe('up');
-    }, 30000);
+    });
   });
 });

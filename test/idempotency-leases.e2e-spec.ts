@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { fingerprintRequest, scopeId } from '../src/idempotency/idempotency-scope';
-import { Client, createPaymentsHarness, PaymentsHarness } from './support/payments-app';
+import { idempotencyCacheKeys } from '../src/idempotency/idempotency.cache';
+import { createPaymentsHarness, PaymentsHarness } from './support/payments-app';
+import { TestClient } from './support/test-client';
 import { eventually } from './support/time';
 
 const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
 
 /** The Redis lock marker of a scoped key, as a request that never reached PostgreSQL left it. */
-function lockKeyOf(client: Client, key: string): string {
-  return `idempotency:lock:${scopeId({ tenantId: client.tenantId, userId: client.userId, key })}`;
+function lockKeyOf(client: TestClient, key: string): string {
+  return idempotencyCacheKeys(scopeId({ tenantId: client.tenantId, userId: client.userId, key })).lock;
 }
 
 describe('Idempotency leases', () => {
@@ -37,7 +39,7 @@ describe('Idempotency leases', () => {
     ])(
       'does not block the key when the stale marker names %s: PostgreSQL decides',
       async (_name, requestHash) => {
-        const client = new Client(harness.app);
+        const client = new TestClient({ app: harness.app });
         const key = randomUUID();
         const staleMarker = { statusCode: 102, requestHash, token: randomUUID() };
         await redis.set(lockKeyOf(client, key), JSON.stringify(staleMarker), 'PX', 60_000);
@@ -57,7 +59,7 @@ describe('Idempotency leases', () => {
 
   describe('an execution whose lock was taken over', () => {
     it('stops before settling, leaves the new holder’s record alone, and the key completes once', async () => {
-      const client = new Client(harness.app);
+      const client = new TestClient({ app: harness.app });
       const key = randomUUID();
       const before = intentsCreated();
       // The Stripe call outlasts the lock TTL, so the heartbeat renews during it.

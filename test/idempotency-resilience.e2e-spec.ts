@@ -3,9 +3,10 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { IdempotencyService } from '../src/idempotency/idempotency.service';
 import { fingerprintRequest } from '../src/idempotency/idempotency-scope';
-import { charge, CHARGES, createProbeApp, newCaller, ProbeApp } from './support/idempotency-app';
+import { charge, CHARGES, createProbeApp, ProbeApp } from './support/idempotency-app';
 import { DisposableRedis } from './support/redis-server';
 import { TcpProxy } from './support/tcp-proxy';
+import { TestClient } from './support/test-client';
 import { eventually, sleep } from './support/time';
 
 /** 30 concurrent requests with one key, spread over the given apps: returns the statuses. */
@@ -14,7 +15,7 @@ async function race(
   body: object,
   count = 30,
 ): Promise<{ statuses: number[]; bodies: Set<string> }> {
-  const caller = newCaller();
+  const caller = new TestClient();
   const key = randomUUID();
   const responses = await Promise.all(
     Array.from({ length: count }, (_, i) => charge(apps[i % apps.length], caller, key, body)),
@@ -48,7 +49,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     });
 
     it('replays on one instance what the other executed', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const first = await charge(apps[0], caller, key, { amount: 31 });
       const replay = await charge(apps[1], caller, key, { amount: 31 });
@@ -65,7 +66,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
       redis = await DisposableRedis.start();
       apps = [await createProbeApp({ REDIS_URL: redis.url }), await createProbeApp({ REDIS_URL: redis.url })];
       // Warm the cache path while Redis is up, then really stop it.
-      expect((await charge(apps[0], newCaller(), randomUUID(), { amount: 1 })).status).toBe(201);
+      expect((await charge(apps[0], new TestClient(), randomUUID(), { amount: 1 })).status).toBe(201);
       await redis.stop();
       await eventually(async () => {
         const ready = await request(apps[0].http).get('/health/ready');
@@ -78,7 +79,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     });
 
     it('still executes, replays and rejects mismatches through PostgreSQL alone', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const before = totalExecutions(apps);
       const first = await charge(apps[0], caller, key, { amount: 50 });
@@ -111,7 +112,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
         const ready = await request(apps[0].http).get('/health/ready');
         expect(ready.body.details.redis.status).toBe('up');
       });
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       await charge(apps[0], caller, key, { amount: 70 });
       const replay = await charge(apps[1], caller, key, { amount: 70 });
@@ -135,7 +136,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     });
 
     it('answers 503 SERVICE_UNAVAILABLE with Retry-After and never runs the handler unguarded', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       expect((await charge(probe, caller, randomUUID(), { amount: 1 })).status).toBe(201);
       await proxy.stop();
       const before = probe.executions.count;
@@ -161,7 +162,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
       try {
         hung.pause();
         const started = Date.now();
-        const response = await charge(app, newCaller(), randomUUID(), { amount: 4 });
+        const response = await charge(app, new TestClient(), randomUUID(), { amount: 4 });
         expect(response.status).toBe(503);
         expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
         expect(Date.now() - started).toBeLessThan(8000);
@@ -176,7 +177,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     it('serves again once PostgreSQL is back', async () => {
       await proxy.start();
       await eventually(async () => {
-        const response = await charge(probe, newCaller(), randomUUID(), { amount: 3 });
+        const response = await charge(probe, new TestClient(), randomUUID(), { amount: 3 });
         expect(response.status).toBe(201);
       }, 10000);
     });
@@ -201,7 +202,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     }
 
     it('answers 409 for a dead request’s key until its lock expires, then takes it over and runs once', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const body = { amount: 80 };
       await leaveInProgress(caller, key, body);
@@ -223,7 +224,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     });
 
     it('does not let a takeover change the request: a dead key with another body stays a mismatch', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       await leaveInProgress(caller, key, { amount: 81 });
       await sleep(1200);
@@ -232,7 +233,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     });
 
     it('never takes over a live request that runs past the lock TTL: it renews its lock', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const body = { amount: 90, delayMs: 3000 };
       const before = probe.executions.count;
@@ -260,7 +261,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     afterAll(() => probe.close());
 
     it('forgets a key after its TTL: the same key then counts as new, even with another body', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const first = await charge(probe, caller, key, { amount: 1 });
       expect((await charge(probe, caller, key, { amount: 1 })).headers['idempotent-replayed']).toBe('true');
@@ -272,7 +273,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     });
 
     it('never lets a live request’s key expire under it, even when it outlives the TTL', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const body = { amount: 5, delayMs: 2500 };
       const before = probe.executions.count;
@@ -285,7 +286,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     });
 
     it('forgets a stored 4xx after the client-error TTL', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       expect((await charge(probe, caller, key, { amount: 1, fail: 402 })).status).toBe(402);
       await sleep(1300);
@@ -293,7 +294,7 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     });
 
     it('finds expired records for the cleanup job', async () => {
-      await charge(probe, newCaller(), randomUUID(), { amount: 3 });
+      await charge(probe, new TestClient(), randomUUID(), { amount: 3 });
       await sleep(1300);
       const deleted = await probe.app.get(IdempotencyService).deleteExpired();
       expect(deleted).toBeGreaterThan(0);

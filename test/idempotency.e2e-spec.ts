@@ -3,7 +3,8 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { fingerprintRequest } from '../src/idempotency/idempotency-scope';
-import { charge, CHARGES, createProbeApp, newCaller, ProbeApp } from './support/idempotency-app';
+import { charge, CHARGES, createProbeApp, ProbeApp } from './support/idempotency-app';
+import { TestClient } from './support/test-client';
 import { sleep } from './support/time';
 
 describe('Idempotency (SPEC §4)', () => {
@@ -18,7 +19,7 @@ describe('Idempotency (SPEC §4)', () => {
 
   describe('replay', () => {
     it('replays a stored 201 byte-equal, with its Location and Idempotent-Replayed, without re-executing', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const before = executions();
 
@@ -37,7 +38,7 @@ describe('Idempotency (SPEC §4)', () => {
     });
 
     it('treats a body with its keys in another order as the same request', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const first = await charge(probe, caller, key, { amount: 5, delayMs: 0 });
       const replay = await charge(probe, caller, key, { delayMs: 0, amount: 5 });
@@ -46,7 +47,7 @@ describe('Idempotency (SPEC §4)', () => {
     });
 
     it('accepts the key as a quoted structured-field string, as the same key', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const first = await charge(probe, caller, `"${key}"`, { amount: 7 });
       expect(first.status).toBe(201);
@@ -56,7 +57,7 @@ describe('Idempotency (SPEC §4)', () => {
     });
 
     it('replays from PostgreSQL when the Redis cache has lost the response', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const first = await charge(probe, caller, key, { amount: 8 });
       const redis = new Redis(probe.config.redisUrl);
@@ -75,7 +76,7 @@ describe('Idempotency (SPEC §4)', () => {
   });
 
   describe('the key header', () => {
-    const caller = newCaller();
+    const caller = new TestClient();
 
     it('is required: 400 IDEMPOTENCY_KEY_REQUIRED', async () => {
       const before = executions();
@@ -121,7 +122,7 @@ describe('Idempotency (SPEC §4)', () => {
 
   describe('mismatch', () => {
     it('answers 422 IDEMPOTENCY_KEY_MISMATCH for the same key with another body, executing nothing', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       await charge(probe, caller, key, { amount: 100 });
       const before = executions();
@@ -132,7 +133,7 @@ describe('Idempotency (SPEC §4)', () => {
     });
 
     it('answers 422 while the first request is still running, and 409 with Retry-After for the same body', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const first = charge(probe, caller, key, { amount: 100, delayMs: 800 }).then((response) => response);
       await sleep(200);
@@ -157,8 +158,8 @@ describe('Idempotency (SPEC §4)', () => {
   describe('scope', () => {
     it('never shares a key across tenants', async () => {
       const key = randomUUID();
-      const a = await charge(probe, newCaller(), key, { amount: 1 });
-      const b = await charge(probe, newCaller(), key, { amount: 2 });
+      const a = await charge(probe, new TestClient(), key, { amount: 1 });
+      const b = await charge(probe, new TestClient(), key, { amount: 2 });
       expect([a.status, b.status]).toEqual([201, 201]);
       expect(b.headers['idempotent-replayed']).toBeUndefined();
       expect(b.body.id).not.toBe(a.body.id);
@@ -167,8 +168,8 @@ describe('Idempotency (SPEC §4)', () => {
 
     it('never shares a key across users of one tenant', async () => {
       const key = randomUUID();
-      const alice = newCaller({ userId: 'alice' });
-      const bob = newCaller({ tenantId: alice.tenantId, userId: 'bob' });
+      const alice = new TestClient({ userId: 'alice' });
+      const bob = new TestClient({ tenantId: alice.tenantId, userId: 'bob' });
       const a = await charge(probe, alice, key, { amount: 1 });
       const b = await charge(probe, bob, key, { amount: 1 });
       expect([a.status, b.status]).toEqual([201, 201]);
@@ -179,7 +180,7 @@ describe('Idempotency (SPEC §4)', () => {
 
   describe('what is stored', () => {
     it.each([402, 422])('stores a %i the handler produced and replays it', async (status) => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const before = executions();
       const first = await charge(probe, caller, key, { amount: 1, fail: status });
@@ -197,7 +198,7 @@ describe('Idempotency (SPEC §4)', () => {
     });
 
     it.each([404, 409, 500, 503])('does not store a %i: the same key runs again at once', async (status) => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const before = executions();
       const first = await charge(probe, caller, key, { amount: 1, fail: status });
@@ -209,7 +210,7 @@ describe('Idempotency (SPEC §4)', () => {
     });
 
     it('does not store a validation failure: the key is free for a corrected body', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const before = executions();
       const invalid = await charge(probe, caller, key, { amount: 'ten' });
@@ -221,7 +222,7 @@ describe('Idempotency (SPEC §4)', () => {
     });
 
     it('keeps the record of truth in payment_idempotency', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const first = await charge(probe, caller, key, { amount: 42 });
       const rows: Array<{
@@ -244,7 +245,7 @@ describe('Idempotency (SPEC §4)', () => {
 
   describe('races', () => {
     it('executes once for 30 concurrent requests with one key; the rest are 409 or replays', async () => {
-      const caller = newCaller();
+      const caller = new TestClient();
       const key = randomUUID();
       const before = executions();
       const responses = await Promise.all(
@@ -260,7 +261,7 @@ describe('Idempotency (SPEC §4)', () => {
   });
 
   it('counts outcomes in /metrics', async () => {
-    const caller = newCaller();
+    const caller = new TestClient();
     const key = randomUUID();
     const slow = charge(probe, caller, key, { amount: 1, delayMs: 300 }).then((response) => response);
     await sleep(100);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Client, createPaymentsHarness, PaymentsHarness } from './support/payments-app';
+import { createPaymentsHarness, PaymentsHarness } from './support/payments-app';
 import { ServiceProcess } from './support/service-process';
 import { TEST_JWT_SECRET } from './support/test-app';
+import { TestClient } from './support/test-client';
 import { eventually, sleep } from './support/time';
 
 const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
@@ -10,7 +11,7 @@ const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
 describe('Recovery on money routes', () => {
   describe('when Stripe has forgotten the idempotency key of an unfinished attempt', () => {
     let harness: PaymentsHarness;
-    let client: Client;
+    let client: TestClient;
 
     beforeAll(async () => {
       // Stripe keeps keys 1.5 s here (long enough for the SDK's own retry), and the service
@@ -22,7 +23,7 @@ describe('Recovery on money routes', () => {
     });
     beforeEach(() => {
       harness.emulator.clearFaults();
-      client = new Client(harness.app);
+      client = new TestClient({ app: harness.app });
     });
     afterAll(() => harness.close());
 
@@ -70,7 +71,7 @@ describe('Recovery on money routes', () => {
     afterAll(() => harness.close());
 
     it('answers the same payment for the same request, charging nothing, and 422 for another request', async () => {
-      const client = new Client(harness.app);
+      const client = new TestClient({ app: harness.app });
       const key = randomUUID();
       const first = await client.post('/payments/process', visa, key);
       await sleep(1300);
@@ -110,7 +111,7 @@ describe('Recovery on money routes', () => {
     });
 
     it('leaves a key the next instance takes over after the lock TTL, completing the one PaymentIntent', async () => {
-      const client = new Client(harness.app);
+      const client = new TestClient({ app: harness.app });
       const key = randomUUID();
       const before = harness.emulator.stats().paymentIntentsCreated;
       harness.emulator.addLatency(1000, { method: 'POST', path: '/v1/payment_intents' });

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Client, fieldsOf, PaymentsHarness, usePaymentsHarness } from './support/payments-app';
+import { fieldsOf, PaymentsHarness, usePaymentsHarness } from './support/payments-app';
+import { TestClient } from './support/test-client';
 
 const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
 
 describe('Payments, intents and fees (SPEC §5)', () => {
   const current = usePaymentsHarness();
   let harness: PaymentsHarness;
-  let client: Client;
+  let client: TestClient;
   beforeEach(() => ({ harness, client } = current()));
 
   const intentsCreated = () => harness.emulator.stats().paymentIntentsCreated;
@@ -215,7 +216,7 @@ describe('Payments, intents and fees (SPEC §5)', () => {
     });
 
     it('answers 404 RELATED_PAYMENT_NOT_FOUND for another tenant’s payment, charging nothing', async () => {
-      const foreign = await new Client(harness.app).paidPayment();
+      const foreign = await new TestClient({ app: harness.app }).paidPayment();
       const before = intentsCreated();
       const response = await client.post('/payments/fees', {
         ...visa,
@@ -243,7 +244,7 @@ describe('Payments, intents and fees (SPEC §5)', () => {
 
     it('answers 404, never the data, for another tenant’s payment', async () => {
       const payment = await client.paidPayment();
-      const stranger = new Client(harness.app);
+      const stranger = new TestClient({ app: harness.app });
       const response = await stranger.get(`/payments/${payment.id}`);
       expect(response.status).toBe(404);
       expect(response.text).not.toContain(payment.stripePaymentIntentId);

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Client, fieldsOf, PaymentsHarness, usePaymentsHarness } from './support/payments-app';
+import { fieldsOf, PaymentsHarness, usePaymentsHarness } from './support/payments-app';
+import { TestClient } from './support/test-client';
 
 describe('Refunds (SPEC §5)', () => {
   const current = usePaymentsHarness();
   let harness: PaymentsHarness;
-  let client: Client;
+  let client: TestClient;
   beforeEach(() => ({ harness, client } = current()));
 
   /** Stripe answers the next refund with a definite 400 of the given code. */
@@ -93,7 +94,7 @@ describe('Refunds (SPEC §5)', () => {
   });
 
   it('answers 404 for an unknown payment and for another tenant’s payment, refunding nothing', async () => {
-    const foreign = await new Client(harness.app).paidPayment(1000);
+    const foreign = await new TestClient({ app: harness.app }).paidPayment(1000);
     const unknown = await client.post('/refunds', { paymentId: randomUUID() });
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('PAYMENT_NOT_FOUND');

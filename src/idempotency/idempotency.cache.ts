@@ -134,10 +134,15 @@ export class IdempotencyCache {
   }
 }
 
+/** The Redis keys of one scoped request: its in-progress marker and its cached response. */
+export function idempotencyCacheKeys(scopeId: string): { lock: string; response: string } {
+  return { lock: `idempotency:lock:${scopeId}`, response: `idempotency:response:${scopeId}` };
+}
+
 function lockKey(scopeId: string): string {
-  return `idempotency:lock:${scopeId}`;
+  return idempotencyCacheKeys(scopeId).lock;
 }
 
 function responseKey(scopeId: string): string {
-  return `idempotency:response:${scopeId}`;
+  return idempotencyCacheKeys(scopeId).response;
 }

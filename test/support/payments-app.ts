@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { StripeEmulator, StripeEmulatorOptions } from '../../src/stripe-emulator/stripe-emulator';
 import { createTestApp, TestApp } from './test-app';
-import { bearer, signToken } from './tokens';
+import { TestClient } from './test-client';
 
 export interface PaymentsHarness {
   app: TestApp;
@@ -44,37 +42,6 @@ export async function createPaymentsHarness(
   };
 }
 
-export class Client {
-  readonly headers: Record<string, string>;
-
-  constructor(
-    private readonly app: TestApp,
-    readonly tenantId: string = randomUUID(),
-    readonly userId = 'user-1',
-  ) {
-    this.headers = bearer(signToken({ tenantId, userId }));
-  }
-
-  post(path: string, body: object, key: string = randomUUID()) {
-    return request(this.app.http).post(path).set(this.headers).set('Idempotency-Key', key).send(body);
-  }
-
-  get(path: string) {
-    return request(this.app.http).get(path).set(this.headers);
-  }
-
-  /** A succeeded payment of `amount` usd, ready to refund. */
-  async paidPayment(amount = 1000): Promise<{ id: string; stripePaymentIntentId: string }> {
-    const response = await this.post('/payments/process', {
-      amount,
-      currency: 'usd',
-      paymentMethodId: 'pm_card_visa',
-    });
-    if (response.status !== 201) throw new Error(`payment failed: ${response.status} ${response.text}`);
-    return response.body as { id: string; stripePaymentIntentId: string };
-  }
-}
-
 /** The field names a VALIDATION_FAILED body reports. */
 export function fieldsOf(body: { details?: { fields?: Array<{ field: string }> } }): string[] {
   return (body.details?.fields ?? []).map((error) => error.field);
@@ -84,15 +51,15 @@ export function fieldsOf(body: { details?: { fields?: Array<{ field: string }> }
  * One harness for a whole describe block, with a fresh client (a new tenant) and no leftover
  * emulator faults for every test. Read `current()` inside tests and hooks.
  */
-export function usePaymentsHarness(): () => { harness: PaymentsHarness; client: Client } {
+export function usePaymentsHarness(): () => { harness: PaymentsHarness; client: TestClient } {
   let harness: PaymentsHarness;
-  let client: Client;
+  let client: TestClient;
   beforeAll(async () => {
     harness = await createPaymentsHarness();
   });
   beforeEach(() => {
     harness.emulator.clearFaults();
-    client = new Client(harness.app);
+    client = new TestClient({ app: harness.app });
   });
   afterAll(() => harness.close());
   return () => ({ harness, client });

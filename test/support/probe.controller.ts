@@ -2,11 +2,12 @@ import { Body, Controller, Get, Post } from '@nestjs/common';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { AdminOnly } from '../../src/auth/admin.guard';
 import { CurrentPrincipal, Principal } from '../../src/auth/principal';
+import { MAX_AMOUNT } from '../../src/common/validation/money';
 
 export class ProbeBody {
   @IsInt()
   @Min(1)
-  @Max(99999999)
+  @Max(MAX_AMOUNT)
   amount!: number;
 
   @IsOptional()

@@ -6,7 +6,24 @@ import { sleep } from './time';
 
 const root = path.resolve(__dirname, '../..');
 
-/** The service as its own OS process (`src/main.ts`), as deployments run it. */
+/** Never passed on from the environment the tests run in: a test states the secrets it means. */
+const INHERITED_SECRETS = ['JWT_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'];
+
+/**
+ * `src/main.ts` as its own OS process, as deployments run it, configured by `env` over the
+ * defaults `NODE_ENV=test`, `LOG_LEVEL=warn`. Its stderr is piped for the caller to read.
+ */
+export function spawnService(env: Record<string, string>): ChildProcess {
+  const inherited = { ...process.env };
+  for (const secret of INHERITED_SECRETS) delete inherited[secret];
+  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: root,
+    env: { ...inherited, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+/** A service process on a free port, started and answering `/health`. */
 export class ServiceProcess {
   private constructor(
     private readonly child: ChildProcess,
@@ -15,11 +32,7 @@ export class ServiceProcess {
 
   static async start(env: Record<string, string>): Promise<ServiceProcess> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-      cwd: root,
-      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawnService({ ...env, PORT: String(port) });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const service = new ServiceProcess(child, `http://127.0.0.1:${port}`);

@@ -14,10 +14,9 @@ import {
   ValidationOptions,
 } from 'class-validator';
 import { SUPPORTED_CURRENCIES } from './currency';
+import { MAX_AMOUNT } from './money';
 
-export const MAX_AMOUNT = 99_999_999;
-
-/** An integer amount in the currency's minor unit, 1–99,999,999 (SPEC §5). */
+/** An integer amount in the currency's minor unit, 1–MAX_AMOUNT (SPEC §5). */
 export const IsAmount = (options: { optional?: boolean } = {}) =>
   applyDecorators(
     ...(options.optional ? [IsOptional()] : []),

@@ -10,6 +10,7 @@ import {
   Unique,
   UpdateDateColumn,
 } from 'typeorm';
+import { MAX_AMOUNT } from '../../common/validation/money';
 import { PAYMENT_FAILURE_CODES, PaymentFailureCode } from '../../stripe/stripe-error-code';
 
 export const PAYMENT_STATUSES = [
@@ -39,7 +40,7 @@ const inList = (values: readonly string[]) => values.map((value) => `'${value}'`
 @Unique('payment_transactions_scoped_key_unique', ['tenantId', 'userId', 'idempotencyKey'])
 @Unique('payment_transactions_stripe_payment_intent_unique', ['stripePaymentIntentId'])
 @Index('payment_transactions_tenant_created_idx', ['tenantId', 'createdAt'])
-@Check('payment_transactions_amount_check', '"amount" > 0 AND "amount" <= 99999999')
+@Check('payment_transactions_amount_check', `"amount" > 0 AND "amount" <= ${MAX_AMOUNT}`)
 @Check(
   'payment_transactions_amount_refunded_check',
   '"amount_refunded" >= 0 AND "amount_refunded" <= "amount"',

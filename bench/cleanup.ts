@@ -1,0 +1,32 @@
+import Redis from 'ioredis';
+import { idempotencyCacheKeys } from '../src/idempotency/idempotency.cache';
+import { scopeId } from '../src/idempotency/idempotency-scope';
+import { dropDatabase } from '../test/support/databases';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL } from './bench-protocol';
+import { TENANT_ID, USER_ID } from './scenarios';
+
+/** Leaves PostgreSQL and the shared Redis as the run found them. */
+
+/** Removes the cache entries of every key the run used. */
+export async function forgetKeys(keys: readonly string[]): Promise<void> {
+  const redis = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    for (let start = 0; start < keys.length; start += 500) {
+      const names = keys.slice(start, start + 500).flatMap((key) => {
+        const { response, lock } = idempotencyCacheKeys(
+          scopeId({ tenantId: TENANT_ID, userId: USER_ID, key }),
+        );
+        return [response, lock];
+      });
+      await redis.del(...names);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A fresh, empty table for every run: dropped before the server creates it, and after. */
+export function dropBenchDatabase(): Promise<void> {
+  return dropDatabase(BENCH_DATABASE_URL);
+}
