@@ -127,10 +127,10 @@ export class IdempotencyCache {
   }
 }
 
-function lockKey(scopeId: string): string {
+export function lockKey(scopeId: string): string {
   return `idempotency:lock:${scopeId}`;
 }
 
-function responseKey(scopeId: string): string {
+export function responseKey(scopeId: string): string {
   return `idempotency:response:${scopeId}`;
 }
