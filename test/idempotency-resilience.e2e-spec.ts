@@ -3,10 +3,13 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { IdempotencyService } from '../src/idempotency/idempotency.service';
 import { fingerprintRequest } from '../src/idempotency/idempotency-scope';
+import { IDEMPOTENCY_REDIS_FALLBACKS, IDEMPOTENCY_REQUESTS } from '../src/idempotency/idempotency.metrics';
 import { charge, CHARGES, createProbeApp, ProbeApp } from './support/idempotency-app';
 import { DisposableRedis } from './support/redis-server';
+import { readCounter } from './support/metrics';
 import { TcpProxy } from './support/tcp-proxy';
 import { TestClient } from './support/test-client';
+import { expireIdempotencyRecord, secondsToExpiry, staleLock } from './support/time-travel';
 import { eventually, sleep } from './support/time';
 
 /** 30 concurrent requests with one key, spread over the given apps: returns the statuses. */
@@ -102,8 +105,16 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     });
 
     it('counts the fallbacks in /metrics and never answers 5xx for Redis', async () => {
-      const metrics = await request(apps[0].http).get('/metrics');
-      expect(metrics.text).toMatch(/idempotency_redis_fallbacks_total\{operation="lookup_or_lock"\} [1-9]/);
+      const series = { operation: 'lookup_or_lock' };
+      const before = await readCounter(apps[0].http, IDEMPOTENCY_REDIS_FALLBACKS, series);
+      const caller = new TestClient();
+      const key = randomUUID();
+      expect((await charge(apps[0], caller, key, { amount: 55 })).status).toBe(201);
+      expect((await charge(apps[0], caller, key, { amount: 55 })).status).toBe(201);
+      expect((await charge(apps[0], caller, key, { amount: 56 })).status).toBe(422);
+      expect((await charge(apps[0], caller, randomUUID(), { amount: 57, fail: 500 })).status).toBe(500);
+      // One skipped look-up per request, each answered through PostgreSQL alone.
+      expect((await readCounter(apps[0].http, IDEMPOTENCY_REDIS_FALLBACKS, series)) - before).toBe(4);
     });
 
     it('uses Redis again once it is back', async () => {
@@ -183,11 +194,12 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     });
   });
 
-  describe('locks: crash recovery and slow requests', () => {
+  describe('locks: crash recovery', () => {
+    // The default lock TTL (60 s): only a lock made stale on purpose can be taken over.
     let probe: ProbeApp;
 
     beforeAll(async () => {
-      probe = await createProbeApp({ IDEMPOTENCY_LOCK_TTL_SECONDS: '1' });
+      probe = await createProbeApp();
     });
     afterAll(() => probe.close());
 
@@ -207,40 +219,57 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
       const body = { amount: 80 };
       await leaveInProgress(caller, key, body);
       const before = probe.executions.count;
+      const takeoversBefore = await readCounter(probe.http, IDEMPOTENCY_REQUESTS, { outcome: 'takeover' });
 
       const early = await charge(probe, caller, key, body);
       expect(early.status).toBe(409);
 
-      await sleep(1200);
+      await staleLock(probe, { tenantId: caller.tenantId, userId: caller.userId, key });
       const takeover = await charge(probe, caller, key, body);
       expect(takeover.status).toBe(201);
       expect(takeover.headers['idempotent-replayed']).toBeUndefined();
       const replay = await charge(probe, caller, key, body);
       expect(replay.headers['idempotent-replayed']).toBe('true');
       expect(probe.executions.count - before).toBe(1);
-
-      const metrics = await request(probe.http).get('/metrics');
-      expect(metrics.text).toMatch(/idempotency_requests_total\{outcome="takeover"\} [1-9]/);
+      expect(
+        (await readCounter(probe.http, IDEMPOTENCY_REQUESTS, { outcome: 'takeover' })) - takeoversBefore,
+      ).toBe(1);
     });
 
     it('does not let a takeover change the request: a dead key with another body stays a mismatch', async () => {
       const caller = new TestClient();
       const key = randomUUID();
       await leaveInProgress(caller, key, { amount: 81 });
-      await sleep(1200);
+      await staleLock(probe, { tenantId: caller.tenantId, userId: caller.userId, key });
+      const before = probe.executions.count;
       const response = await charge(probe, caller, key, { amount: 82 });
       expect(response.status).toBe(422);
+      expect(response.body.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+      expect(probe.executions.count).toBe(before);
     });
+  });
+
+  describe('locks: slow live requests', () => {
+    let probe: ProbeApp;
+
+    beforeAll(async () => {
+      probe = await createProbeApp({ IDEMPOTENCY_LOCK_TTL_SECONDS: '1' });
+    });
+    afterAll(() => probe.close());
 
     it('never takes over a live request that runs past the lock TTL: it renews its lock', async () => {
       const caller = new TestClient();
       const key = randomUUID();
-      const body = { amount: 90, delayMs: 3000 };
+      const body = { amount: 90, delayMs: 2500 };
       const before = probe.executions.count;
       const slow = charge(probe, caller, key, body).then((response) => response);
+      await probe.executions.whenStarted(before + 1);
 
-      for (const at of [1500, 2500]) {
-        await sleep(at === 1500 ? 1500 : 1000);
+      // Real time, on purpose: what is under test is the heartbeat renewing the lock while the
+      // clock runs past the lock TTL (1 s here), more than once. Moving timestamps by hand
+      // would bypass exactly that.
+      for (const wait of [1300, 700]) {
+        await sleep(wait);
         const duplicate = await charge(probe, caller, key, body);
         expect(duplicate.status).toBe(409);
       }
@@ -254,18 +283,28 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
 
     beforeAll(async () => {
       probe = await createProbeApp({
-        IDEMPOTENCY_TTL_SECONDS: '1',
-        IDEMPOTENCY_CLIENT_ERROR_TTL_SECONDS: '1',
+        IDEMPOTENCY_TTL_SECONDS: '3600',
+        IDEMPOTENCY_CLIENT_ERROR_TTL_SECONDS: '60',
       });
     });
     afterAll(() => probe.close());
+
+    const scopeOf = (caller: { tenantId: string; userId: string }, key: string) => ({
+      tenantId: caller.tenantId,
+      userId: caller.userId,
+      key,
+    });
 
     it('forgets a key after its TTL: the same key then counts as new, even with another body', async () => {
       const caller = new TestClient();
       const key = randomUUID();
       const first = await charge(probe, caller, key, { amount: 1 });
       expect((await charge(probe, caller, key, { amount: 1 })).headers['idempotent-replayed']).toBe('true');
-      await sleep(1300);
+      const ttl = await secondsToExpiry(probe, scopeOf(caller, key));
+      expect(ttl).toBeGreaterThan(3500);
+      expect(ttl).toBeLessThanOrEqual(3600);
+
+      await expireIdempotencyRecord(probe, scopeOf(caller, key));
       const again = await charge(probe, caller, key, { amount: 2 });
       expect(again.status).toBe(201);
       expect(again.headers['idempotent-replayed']).toBeUndefined();
@@ -275,10 +314,13 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
     it('never lets a live request’s key expire under it, even when it outlives the TTL', async () => {
       const caller = new TestClient();
       const key = randomUUID();
-      const body = { amount: 5, delayMs: 2500 };
+      const body = { amount: 5, delayMs: 3000 };
       const before = probe.executions.count;
       const slow = charge(probe, caller, key, body).then((response) => response);
-      await sleep(1500);
+      await probe.executions.whenStarted(before + 1);
+      // Its TTL runs out (and Redis loses its marker) while it is still running: PostgreSQL
+      // alone must keep the key held.
+      await expireIdempotencyRecord(probe, scopeOf(caller, key));
       expect((await charge(probe, caller, key, { amount: 6 })).status).toBe(422);
       expect((await charge(probe, caller, key, body)).status).toBe(409);
       expect((await slow).status).toBe(201);
@@ -289,15 +331,25 @@ describe('Idempotency across instances and outages (SPEC §4)', () => {
       const caller = new TestClient();
       const key = randomUUID();
       expect((await charge(probe, caller, key, { amount: 1, fail: 402 })).status).toBe(402);
-      await sleep(1300);
+      const ttl = await secondsToExpiry(probe, scopeOf(caller, key));
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60);
+      expect(
+        (await charge(probe, caller, key, { amount: 1, fail: 402 })).headers['idempotent-replayed'],
+      ).toBe('true');
+
+      await expireIdempotencyRecord(probe, scopeOf(caller, key));
       expect((await charge(probe, caller, key, { amount: 1 })).status).toBe(201);
     });
 
     it('finds expired records for the cleanup job', async () => {
-      await charge(probe, new TestClient(), randomUUID(), { amount: 3 });
-      await sleep(1300);
+      const caller = new TestClient();
+      const key = randomUUID();
+      await charge(probe, caller, key, { amount: 3 });
+      await expireIdempotencyRecord(probe, scopeOf(caller, key));
       const deleted = await probe.app.get(IdempotencyService).deleteExpired();
       expect(deleted).toBeGreaterThan(0);
+      await expect(secondsToExpiry(probe, scopeOf(caller, key))).rejects.toThrow('no idempotency record');
       const remaining: Array<{ count: string }> = await probe.app
         .get(DataSource)
         .query('SELECT count(*) FROM payment_idempotency WHERE expires_at <= now()');

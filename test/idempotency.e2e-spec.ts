@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { fingerprintRequest } from '../src/idempotency/idempotency-scope';
+import { fingerprintRequest, scopeId } from '../src/idempotency/idempotency-scope';
+import { idempotencyCacheKeys } from '../src/idempotency/idempotency.cache';
+import { IDEMPOTENCY_REQUESTS } from '../src/idempotency/idempotency.metrics';
 import { charge, CHARGES, createProbeApp, ProbeApp } from './support/idempotency-app';
+import { readCounters } from './support/metrics';
 import { TestClient } from './support/test-client';
-import { sleep } from './support/time';
+import { eventually } from './support/time';
 
 describe('Idempotency (SPEC §4)', () => {
   let probe: ProbeApp;
@@ -62,8 +65,12 @@ describe('Idempotency (SPEC §4)', () => {
       const first = await charge(probe, caller, key, { amount: 8 });
       const redis = new Redis(probe.config.redisUrl);
       try {
-        const keys = await redis.keys('idempotency:response:*');
-        if (keys.length) await redis.del(...keys);
+        const cached = idempotencyCacheKeys(
+          scopeId({ tenantId: caller.tenantId, userId: caller.userId, key }),
+        ).response;
+        // The cache is written off the response path: wait for it, so there is something to lose.
+        await eventually(async () => expect(await redis.exists(cached)).toBe(1));
+        await redis.del(cached);
       } finally {
         redis.disconnect();
       }
@@ -135,9 +142,9 @@ describe('Idempotency (SPEC §4)', () => {
     it('answers 422 while the first request is still running, and 409 with Retry-After for the same body', async () => {
       const caller = new TestClient();
       const key = randomUUID();
-      const first = charge(probe, caller, key, { amount: 100, delayMs: 800 }).then((response) => response);
-      await sleep(200);
       const before = executions();
+      const first = charge(probe, caller, key, { amount: 100, delayMs: 800 }).then((response) => response);
+      await probe.executions.whenStarted(before + 1);
 
       const mismatch = await charge(probe, caller, key, { amount: 999 });
       expect(mismatch.status).toBe(422);
@@ -147,7 +154,7 @@ describe('Idempotency (SPEC §4)', () => {
       expect(inFlight.status).toBe(409);
       expect(inFlight.body.code).toBe('DUPLICATE_IN_PROGRESS');
       expect(Number(inFlight.headers['retry-after'])).toBeGreaterThan(0);
-      expect(executions()).toBe(before);
+      expect(executions()).toBe(before + 1);
 
       expect((await first).status).toBe(201);
       const replay = await charge(probe, caller, key, { amount: 100, delayMs: 800 });
@@ -261,19 +268,20 @@ describe('Idempotency (SPEC §4)', () => {
   });
 
   it('counts outcomes in /metrics', async () => {
+    const outcomes = ['new', 'replayed', 'conflict', 'mismatch', 'takeover'] as const;
+    const before = await readCounters(probe.http, IDEMPOTENCY_REQUESTS, 'outcome', outcomes);
     const caller = new TestClient();
     const key = randomUUID();
+    const started = executions();
     const slow = charge(probe, caller, key, { amount: 1, delayMs: 300 }).then((response) => response);
-    await sleep(100);
+    await probe.executions.whenStarted(started + 1);
     expect((await charge(probe, caller, key, { amount: 1, delayMs: 300 })).status).toBe(409);
     expect((await slow).status).toBe(201);
     expect((await charge(probe, caller, key, { amount: 1, delayMs: 300 })).status).toBe(201);
     expect((await charge(probe, caller, key, { amount: 2 })).status).toBe(422);
 
-    const metrics = await request(probe.http).get('/metrics');
-    expect(metrics.status).toBe(200);
-    for (const outcome of ['new', 'replayed', 'conflict', 'mismatch']) {
-      expect(metrics.text).toMatch(new RegExp(`idempotency_requests_total\\{outcome="${outcome}"\\} [1-9]`));
-    }
+    const after = await readCounters(probe.http, IDEMPOTENCY_REQUESTS, 'outcome', outcomes);
+    const delta = Object.fromEntries(outcomes.map((outcome) => [outcome, after[outcome] - before[outcome]]));
+    expect(delta).toEqual({ new: 1, replayed: 1, conflict: 1, mismatch: 1, takeover: 0 });
   });
 });

@@ -21,9 +21,27 @@ describe('Migrations', () => {
     await dropDatabase(databaseUrl);
   });
 
-  it('creates the database when it does not exist', async () => {
-    const rows: Array<{ name: string }> = await dataSource.query('SELECT current_database() AS name');
-    expect(rows[0].name).toBe(new URL(databaseUrl).pathname.slice(1));
+  it('creates the database when it does not exist, also when two instances race to', async () => {
+    const url = siblingDatabaseUrl('created');
+    const name = new URL(url).pathname.slice(1);
+    const exists = async () => {
+      const rows: Array<{ count: string }> = await dataSource.query(
+        'SELECT count(*) FROM pg_database WHERE datname = $1',
+        [name],
+      );
+      return Number(rows[0].count) === 1;
+    };
+    await dropDatabase(url);
+    try {
+      expect(await exists()).toBe(false);
+      await Promise.all([ensureDatabase(url), ensureDatabase(url)]);
+      expect(await exists()).toBe(true);
+      // Once it exists, ensuring it again is a no-op.
+      await ensureDatabase(url);
+      expect(await exists()).toBe(true);
+    } finally {
+      await dropDatabase(url);
+    }
   });
 
   it('leaves nothing for migration:generate to produce (no drift)', async () => {

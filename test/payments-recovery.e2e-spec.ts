@@ -5,6 +5,7 @@ import { ServiceProcess } from './support/service-process';
 import { TEST_JWT_SECRET } from './support/test-app';
 import { TestClient } from './support/test-client';
 import { eventually, sleep } from './support/time';
+import { expireIdempotencyRecord } from './support/time-travel';
 
 const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
 
@@ -66,26 +67,30 @@ describe('Recovery on money routes', () => {
     let harness: PaymentsHarness;
 
     beforeAll(async () => {
-      harness = await createPaymentsHarness({ IDEMPOTENCY_TTL_SECONDS: '1' });
+      harness = await createPaymentsHarness();
     });
     afterAll(() => harness.close());
 
     it('answers the same payment for the same request, charging nothing, and 422 for another request', async () => {
       const client = new TestClient({ app: harness.app });
       const key = randomUUID();
+      const scope = { tenantId: client.tenantId, userId: client.userId, key };
       const first = await client.post('/payments/process', visa, key);
-      await sleep(1300);
+      expect(first.status).toBe(201);
+      await expireIdempotencyRecord(harness.app, scope);
       const before = harness.emulator.stats().paymentIntentsCreated;
 
       const again = await client.post('/payments/process', visa, key);
       expect(again.status).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBeUndefined();
       expect(again.body.id).toBe(first.body.id);
       expect(harness.emulator.stats().paymentIntentsCreated).toBe(before);
 
-      await sleep(1300);
+      await expireIdempotencyRecord(harness.app, scope);
       const other = await client.post('/payments/process', { ...visa, amount: 999 }, key);
       expect(other.status).toBe(422);
       expect(other.body.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+      expect(harness.emulator.stats().paymentIntentsCreated).toBe(before);
     });
   });
 

@@ -29,7 +29,43 @@ export class ProbeChargeBody {
 /** Counts handler executions: the number every idempotency test is about. */
 @Injectable()
 export class ExecutionCounter {
-  count = 0;
+  private started = 0;
+  private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
+
+  get count(): number {
+    return this.started;
+  }
+
+  start(): number {
+    const run = ++this.started;
+    for (const waiter of this.waiters.filter((w) => w.count <= run)) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+    return run;
+  }
+
+  /**
+   * Resolves once `count` executions have started in total: how a test knows a request is
+   * really in flight (past its claim, inside the handler) before it sends the next one.
+   */
+  whenStarted(count: number, timeoutMs = 5000): Promise<void> {
+    if (this.started >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`${count} executions did not start within ${timeoutMs} ms (${this.started} did)`));
+      }, timeoutMs);
+      const waiter = {
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
 }
 
 /** A trivial idempotent POST that only the tests mount. */
@@ -44,7 +80,7 @@ export class IdempotencyProbeController {
     @CurrentIdempotentExecution() execution: IdempotentExecution,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const run = ++this.executions.count;
+    const run = this.executions.start();
     if (body.delayMs) await sleep(body.delayMs);
     if (body.fail) throw new AppException(`PROBE_${body.fail}`, body.fail, `probe failed with ${body.fail}`);
     const id = randomUUID();
