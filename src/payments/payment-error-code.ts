@@ -7,7 +7,7 @@ export enum PaymentErrorCode {
   CARD_DECLINED = 'CARD_DECLINED',
 }
 
-const PAYMENT_ERROR_STATUS: Record<PaymentErrorCode, HttpStatus> = {
+export const PAYMENT_ERROR_STATUS: Record<PaymentErrorCode, HttpStatus> = {
   [PaymentErrorCode.PAYMENT_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [PaymentErrorCode.RELATED_PAYMENT_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [PaymentErrorCode.CARD_DECLINED]: HttpStatus.PAYMENT_REQUIRED,

@@ -6,7 +6,7 @@ export enum RefundErrorCode {
   PAYMENT_NOT_REFUNDABLE = 'PAYMENT_NOT_REFUNDABLE',
 }
 
-const REFUND_ERROR_STATUS: Record<RefundErrorCode, HttpStatus> = {
+export const REFUND_ERROR_STATUS: Record<RefundErrorCode, HttpStatus> = {
   [RefundErrorCode.REFUND_EXCEEDS_PAYMENT]: HttpStatus.UNPROCESSABLE_ENTITY,
   [RefundErrorCode.PAYMENT_NOT_REFUNDABLE]: HttpStatus.CONFLICT,
 };

@@ -9,7 +9,7 @@ export enum StripeErrorCode {
   PAYMENT_PROVIDER_UNAVAILABLE = 'PAYMENT_PROVIDER_UNAVAILABLE',
 }
 
-const STRIPE_ERROR_STATUS: Record<StripeErrorCode, HttpStatus> = {
+export const STRIPE_ERROR_STATUS: Record<StripeErrorCode, HttpStatus> = {
   [StripeErrorCode.CARD_DECLINED]: HttpStatus.PAYMENT_REQUIRED,
   [StripeErrorCode.PAYMENT_METHOD_INVALID]: HttpStatus.UNPROCESSABLE_ENTITY,
   [StripeErrorCode.PAYMENT_PROVIDER_REJECTED]: HttpStatus.UNPROCESSABLE_ENTITY,
