@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { buildOpenApiDocument } from './common/openapi/openapi-document';
 
 /** Largest accepted JSON body; anything bigger is a 413. */
 export const BODY_LIMIT = '100kb';
@@ -16,17 +17,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.set('trust proxy', false);
   app.disable('x-powered-by');
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('payment-service')
-      .setDescription(
-        'Payments charged exactly once: idempotent POSTs, exactly-once Stripe webhooks, multi-tenant.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document);
   return app;
 }

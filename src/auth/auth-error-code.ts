@@ -8,7 +8,7 @@ export enum AuthErrorCode {
   ADMIN_ROLE_REQUIRED = 'ADMIN_ROLE_REQUIRED',
 }
 
-const AUTH_ERROR_STATUS: Record<AuthErrorCode, HttpStatus> = {
+export const AUTH_ERROR_STATUS: Record<AuthErrorCode, HttpStatus> = {
   [AuthErrorCode.TOKEN_MISSING]: HttpStatus.UNAUTHORIZED,
   [AuthErrorCode.TOKEN_INVALID]: HttpStatus.UNAUTHORIZED,
   [AuthErrorCode.TOKEN_EXPIRED]: HttpStatus.UNAUTHORIZED,

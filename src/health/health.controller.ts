@@ -2,9 +2,12 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator';
+import { CommonErrorCode } from '../common/errors/common-error-code';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { RedisHealthIndicator } from './redis.health';
 
 @ApiTags('health')
+@ApiErrors(CommonErrorCode.INTERNAL_ERROR)
 @Public()
 @Controller('health')
 export class HealthController {
@@ -15,6 +18,8 @@ export class HealthController {
   ) {}
 
   @Get()
+  // Above @HealthCheck(): a failed check reaches the client as the error body, not terminus' report.
+  @ApiErrors(CommonErrorCode.SERVICE_UNAVAILABLE)
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
   live() {
@@ -22,6 +27,7 @@ export class HealthController {
   }
 
   @Get('ready')
+  @ApiErrors(CommonErrorCode.SERVICE_UNAVAILABLE)
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: PostgreSQL reachable (503 if not); Redis up or degraded' })
   ready() {

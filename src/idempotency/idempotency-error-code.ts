@@ -8,7 +8,7 @@ export enum IdempotencyErrorCode {
   DUPLICATE_IN_PROGRESS = 'DUPLICATE_IN_PROGRESS',
 }
 
-const IDEMPOTENCY_ERROR_STATUS: Record<IdempotencyErrorCode, HttpStatus> = {
+export const IDEMPOTENCY_ERROR_STATUS: Record<IdempotencyErrorCode, HttpStatus> = {
   [IdempotencyErrorCode.KEY_REQUIRED]: HttpStatus.BAD_REQUEST,
   [IdempotencyErrorCode.KEY_INVALID]: HttpStatus.BAD_REQUEST,
   [IdempotencyErrorCode.KEY_MISMATCH]: HttpStatus.UNPROCESSABLE_ENTITY,

@@ -1,6 +1,38 @@
 import { applyDecorators, UseInterceptors } from '@nestjs/common';
-import { ApiConflictResponse, ApiHeader, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { ApiHeader } from '@nestjs/swagger';
+import { CommonErrorCode } from '../common/errors/common-error-code';
+import { ApiErrorHeaders, ApiErrors } from '../common/openapi/api-errors.decorator';
+import { ErrorCode } from '../common/openapi/error-catalog';
+import { ResponseHeaders } from '../common/openapi/response-headers';
+import { IdempotencyErrorCode } from './idempotency-error-code';
+import { storagePolicyFor } from './idempotency-policy';
+import { IDEMPOTENT_REPLAYED_HEADER, IdempotencyInterceptor } from './idempotency.interceptor';
+
+/**
+ * What any idempotent route may answer before or around its handler (SPEC §4): the key's own
+ * checks, the body's (every idempotent route takes one), and the guard's store being down.
+ */
+export const IDEMPOTENT_ROUTE_ERRORS: readonly ErrorCode[] = [
+  IdempotencyErrorCode.KEY_REQUIRED,
+  IdempotencyErrorCode.KEY_INVALID,
+  IdempotencyErrorCode.KEY_MISMATCH,
+  IdempotencyErrorCode.DUPLICATE_IN_PROGRESS,
+  CommonErrorCode.VALIDATION_FAILED,
+  CommonErrorCode.MALFORMED_JSON,
+  CommonErrorCode.BAD_REQUEST,
+  CommonErrorCode.PAYLOAD_TOO_LARGE,
+  CommonErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  CommonErrorCode.SERVICE_UNAVAILABLE,
+  // The 429 of the per-tenant rate limit goes here: every idempotent route is a money route.
+];
+
+export const IDEMPOTENT_REPLAYED_RESPONSE_HEADER: ResponseHeaders = {
+  [IDEMPOTENT_REPLAYED_HEADER]: {
+    description:
+      '`true` when this is the stored answer to an earlier request with the same key and body; absent on a first execution',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
 
 /** Makes a POST route exactly-once per (tenant, user, Idempotency-Key) (SPEC §4). */
 export const Idempotent = () =>
@@ -9,12 +41,13 @@ export const Idempotent = () =>
     ApiHeader({
       name: 'Idempotency-Key',
       required: true,
-      description: 'A UUID v4, bare or quoted. Retries with the same key and body replay the first answer.',
+      description:
+        'A UUID v4, bare or as a quoted structured-field string. Retries with the same key and body replay the first answer.',
+      schema: { type: 'string', format: 'uuid' },
     }),
-    ApiConflictResponse({
-      description: 'DUPLICATE_IN_PROGRESS: the same key is still running (see Retry-After)',
-    }),
-    ApiUnprocessableEntityResponse({
-      description: 'IDEMPOTENCY_KEY_MISMATCH: the key was used with another body',
-    }),
+    ApiErrors(...IDEMPOTENT_ROUTE_ERRORS),
+    // The same policy that decides what is stored decides which errors may come back replayed.
+    ApiErrorHeaders((status) =>
+      storagePolicyFor(status) === 'none' ? {} : IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
+    ),
   );

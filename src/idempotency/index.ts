@@ -5,7 +5,7 @@
  */
 export { IdempotencyModule } from './idempotency.module';
 export { IdempotencyService } from './idempotency.service';
-export { Idempotent } from './idempotent.decorator';
+export { IDEMPOTENT_REPLAYED_RESPONSE_HEADER, Idempotent } from './idempotent.decorator';
 export { CurrentIdempotentExecution, ensureSameRequest } from './idempotent-request';
 export type { IdempotentExecution } from './idempotent-request';
 export { stripeIdempotencyKey } from './idempotency-scope';

@@ -1,15 +1,23 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { Response } from 'express';
 import { Public } from '../auth/public.decorator';
+import { CommonErrorCode } from '../common/errors/common-error-code';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
 
 /** `/metrics` in Prometheus text format; public like health (SPEC §2). */
-@ApiExcludeController()
+@ApiTags('metrics')
+@ApiErrors(CommonErrorCode.INTERNAL_ERROR)
 @Public()
 @Controller()
 export class MetricsController extends PrometheusController {
   @Get()
+  @ApiOperation({ summary: 'Prometheus metrics' })
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   override index(@Res({ passthrough: true }) response: Response) {
     return super.index(response);
   }

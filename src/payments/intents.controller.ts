@@ -1,23 +1,37 @@
 import { Body, Controller, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentIdempotentExecution, Idempotent, IdempotentExecution } from '../idempotency';
+import { CommonErrorCode } from '../common/errors/common-error-code';
+import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { LOCATION_HEADER } from '../common/openapi/response-headers';
+import {
+  CurrentIdempotentExecution,
+  IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
+  Idempotent,
+  IdempotentExecution,
+} from '../idempotency';
+import { StripeErrorCode } from '../stripe/stripe-error-code';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { IntentResponseDto, PaymentResponseDto } from './dto/payment-response.dto';
 import { PaymentsService } from './payments.service';
 
 @ApiTags('payments')
-@ApiBearerAuth()
+@ApiAuthenticated()
+@ApiErrors(CommonErrorCode.INTERNAL_ERROR)
 @Controller('intents')
 export class IntentsController {
   constructor(private readonly payments: PaymentsService) {}
 
   @Post()
   @Idempotent()
+  @ApiOperation({ summary: 'Create an unconfirmed PaymentIntent for the client to confirm' })
   @ApiCreatedResponse({
     type: IntentResponseDto,
     description: 'Unconfirmed PaymentIntent and its client secret',
+    headers: { ...LOCATION_HEADER, ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
   })
+  @ApiErrors(StripeErrorCode.PAYMENT_PROVIDER_REJECTED, StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE)
   async create(
     @Body() dto: CreateIntentDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,

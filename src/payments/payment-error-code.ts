@@ -6,7 +6,7 @@ export enum PaymentErrorCode {
   RELATED_PAYMENT_NOT_FOUND = 'RELATED_PAYMENT_NOT_FOUND',
 }
 
-const PAYMENT_ERROR_STATUS: Record<PaymentErrorCode, HttpStatus> = {
+export const PAYMENT_ERROR_STATUS: Record<PaymentErrorCode, HttpStatus> = {
   [PaymentErrorCode.PAYMENT_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [PaymentErrorCode.RELATED_PAYMENT_NOT_FOUND]: HttpStatus.NOT_FOUND,
 };

@@ -1,23 +1,46 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
+import { CommonErrorCode } from '../common/errors/common-error-code';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
-import { CurrentIdempotentExecution, Idempotent, IdempotentExecution } from '../idempotency';
+import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { LOCATION_HEADER } from '../common/openapi/response-headers';
+import {
+  CurrentIdempotentExecution,
+  IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
+  Idempotent,
+  IdempotentExecution,
+} from '../idempotency';
+import { StripeErrorCode } from '../stripe/stripe-error-code';
 import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { PaymentResponseDto } from './dto/payment-response.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
+import { PaymentErrorCode } from './payment-error-code';
 import { PaymentsService } from './payments.service';
 
 @ApiTags('payments')
-@ApiBearerAuth()
+@ApiAuthenticated()
+@ApiErrors(CommonErrorCode.INTERNAL_ERROR)
 @Controller('payments')
 export class PaymentsController {
   constructor(private readonly payments: PaymentsService) {}
 
   @Post('process')
   @Idempotent()
-  @ApiCreatedResponse({ type: PaymentResponseDto, description: 'PaymentIntent created and confirmed' })
+  @ApiOperation({ summary: 'Charge a payment method: a PaymentIntent created and confirmed' })
+  @ApiCreatedResponse({
+    type: PaymentResponseDto,
+    description: 'PaymentIntent created and confirmed',
+    headers: { ...LOCATION_HEADER, ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
+  })
+  @ApiErrors(
+    StripeErrorCode.CARD_DECLINED,
+    StripeErrorCode.PAYMENT_METHOD_INVALID,
+    StripeErrorCode.PAYMENT_PROVIDER_REJECTED,
+    StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+  )
   async process(
     @Body() dto: ProcessPaymentDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,
@@ -30,7 +53,19 @@ export class PaymentsController {
 
   @Post('fees')
   @Idempotent()
-  @ApiCreatedResponse({ type: PaymentResponseDto, description: 'Fee charged (kind: "fee")' })
+  @ApiOperation({ summary: 'Charge a fee, optionally tied to one of your payments' })
+  @ApiCreatedResponse({
+    type: PaymentResponseDto,
+    description: 'Fee charged (kind: "fee")',
+    headers: { ...LOCATION_HEADER, ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
+  })
+  @ApiErrors(
+    PaymentErrorCode.RELATED_PAYMENT_NOT_FOUND,
+    StripeErrorCode.CARD_DECLINED,
+    StripeErrorCode.PAYMENT_METHOD_INVALID,
+    StripeErrorCode.PAYMENT_PROVIDER_REJECTED,
+    StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+  )
   async fee(
     @Body() dto: ChargeFeeDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,
@@ -42,7 +77,13 @@ export class PaymentsController {
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: PaymentResponseDto })
+  @ApiOperation({ summary: 'Read one of your payments' })
+  @ApiOkResponse({ type: PaymentResponseDto, description: 'The payment' })
+  @ApiErrors(
+    CommonErrorCode.VALIDATION_FAILED,
+    PaymentErrorCode.PAYMENT_NOT_FOUND,
+    CommonErrorCode.SERVICE_UNAVAILABLE,
+  )
   async get(
     @Param('id', new ParseUUIDPipe({ exceptionFactory: uuidParamExceptionFactory('id') })) id: string,
     @CurrentPrincipal() principal: Principal,

@@ -1,19 +1,44 @@
 import { Body, Controller, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentIdempotentExecution, Idempotent, IdempotentExecution } from '../idempotency';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CommonErrorCode } from '../common/errors/common-error-code';
+import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import {
+  CurrentIdempotentExecution,
+  IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
+  Idempotent,
+  IdempotentExecution,
+} from '../idempotency';
+import { PaymentErrorCode } from '../payments/payment-error-code';
+import { StripeErrorCode } from '../stripe/stripe-error-code';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { RefundResponseDto } from './dto/refund-response.dto';
+import { RefundErrorCode } from './refund-error-code';
 import { RefundsService } from './refunds.service';
 
 @ApiTags('refunds')
-@ApiBearerAuth()
+@ApiAuthenticated()
+@ApiErrors(CommonErrorCode.INTERNAL_ERROR)
 @Controller('refunds')
 export class RefundsController {
   constructor(private readonly refunds: RefundsService) {}
 
   @Post()
   @Idempotent()
-  @ApiCreatedResponse({ type: RefundResponseDto })
+  @ApiOperation({ summary: 'Refund all or part of what is left of a succeeded payment' })
+  @ApiCreatedResponse({
+    type: RefundResponseDto,
+    description: 'The refund; a `pending` one is settled later by Stripe',
+    headers: IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
+  })
+  @ApiErrors(
+    PaymentErrorCode.PAYMENT_NOT_FOUND,
+    RefundErrorCode.PAYMENT_NOT_REFUNDABLE,
+    RefundErrorCode.REFUND_EXCEEDS_PAYMENT,
+    RefundErrorCode.REFUND_IN_PROGRESS,
+    StripeErrorCode.PAYMENT_PROVIDER_REJECTED,
+    StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+  )
   async create(
     @Body() dto: CreateRefundDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,

@@ -1,0 +1,120 @@
+import { HttpStatus } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, DECORATORS, getSchemaPath, HeaderObject } from '@nestjs/swagger';
+import { AuthErrorCode } from '../../auth/auth-error-code';
+import { IdempotencyErrorCode } from '../../idempotency/idempotency-error-code';
+import { CommonErrorCode } from '../errors/common-error-code';
+import { ErrorBodyDto } from './error-body.dto';
+import { ErrorCode, errorStatusOf } from './error-catalog';
+import { ResponseHeaders, RETRY_AFTER_HEADER, WWW_AUTHENTICATE_HEADER } from './response-headers';
+
+/** Extra headers a response of a given status carries on one route, e.g. `Idempotent-Replayed`. */
+export type StatusHeaders = (status: HttpStatus) => ResponseHeaders;
+
+interface DocumentedErrors {
+  codes: ErrorCode[];
+  headerRules: StatusHeaders[];
+}
+
+const DOCUMENTED_ERRORS = 'payment-service:documented-errors';
+
+/** Headers the exceptions themselves set next to these codes. */
+const HEADERS_BY_CODE = new Map<string, ResponseHeaders>([
+  [AuthErrorCode.TOKEN_MISSING, WWW_AUTHENTICATE_HEADER],
+  [AuthErrorCode.TOKEN_INVALID, WWW_AUTHENTICATE_HEADER],
+  [AuthErrorCode.TOKEN_EXPIRED, WWW_AUTHENTICATE_HEADER],
+  [IdempotencyErrorCode.DUPLICATE_IN_PROGRESS, RETRY_AFTER_HEADER],
+  [CommonErrorCode.SERVICE_UNAVAILABLE, RETRY_AFTER_HEADER],
+]);
+
+/**
+ * Documents error codes a route (or every route of a controller) may answer with. Codes are
+ * grouped by the status their module's map gives them, one response per status whose schema is
+ * the error body with `code` restricted to that group. Several `@ApiErrors()` on one target add
+ * up, in any order: each application re-renders the union.
+ */
+export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+  return documentErrors({ codes, headerRules: [] });
+}
+
+/** Adds headers to the documented error responses of a route by status (see `Idempotent()`). */
+export function ApiErrorHeaders(rule: StatusHeaders): MethodDecorator & ClassDecorator {
+  return documentErrors({ codes: [], headerRules: [rule] });
+}
+
+function documentErrors(added: DocumentedErrors): MethodDecorator & ClassDecorator {
+  return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    // Swagger keeps method metadata on the function and class metadata on the class.
+    const holder = (descriptor?.value as object | undefined) ?? target;
+    const previous = Reflect.getMetadata(DOCUMENTED_ERRORS, holder) as DocumentedErrors | undefined;
+    const documented: DocumentedErrors = {
+      codes: [...new Set([...(previous?.codes ?? []), ...added.codes])],
+      headerRules: [...(previous?.headerRules ?? []), ...added.headerRules],
+    };
+    Reflect.defineMetadata(DOCUMENTED_ERRORS, documented, holder);
+
+    const byStatus = groupByStatus(documented.codes);
+    // Replace, not merge: Swagger would concatenate the descriptions of a status seen twice.
+    const responses = {
+      ...((Reflect.getMetadata(DECORATORS.API_RESPONSE, holder) as object | undefined) ?? {}),
+    } as Record<string, unknown>;
+    for (const status of byStatus.keys()) delete responses[status];
+    Reflect.defineMetadata(DECORATORS.API_RESPONSE, responses, holder);
+
+    if (!previous) ApiExtraModels(ErrorBodyDto)(target, key, descriptor as PropertyDescriptor);
+    for (const [status, statusCodes] of byStatus) {
+      const headers = {
+        ...headersOfCodes(statusCodes),
+        ...Object.assign({}, ...documented.headerRules.map((rule) => rule(status))),
+      } as ResponseHeaders;
+      ApiResponse({
+        status,
+        description: statusCodes.join(' | '),
+        schema: errorBodySchema(status, statusCodes),
+        ...(Object.keys(headers).length > 0 ? { headers } : {}),
+      })(target, key as string, descriptor as PropertyDescriptor);
+    }
+  };
+}
+
+/** The headers the codes of one status carry; one carried by only some of them says which. */
+function headersOfCodes(codes: readonly ErrorCode[]): ResponseHeaders {
+  const carried = new Map<string, { header: HeaderObject; codes: ErrorCode[] }>();
+  for (const code of codes) {
+    for (const [name, header] of Object.entries(HEADERS_BY_CODE.get(code) ?? {})) {
+      carried.set(name, { header, codes: [...(carried.get(name)?.codes ?? []), code] });
+    }
+  }
+  const headers: ResponseHeaders = {};
+  for (const [name, { header, codes: withCodes }] of carried) {
+    headers[name] =
+      withCodes.length === codes.length
+        ? header
+        : { ...header, description: `${header.description ?? ''} Sent with ${withCodes.join(', ')}.` };
+  }
+  return headers;
+}
+
+export function groupByStatus(codes: readonly ErrorCode[]): Map<HttpStatus, ErrorCode[]> {
+  const groups = new Map<HttpStatus, ErrorCode[]>();
+  for (const code of codes) {
+    const status = errorStatusOf(code);
+    groups.set(status, [...(groups.get(status) ?? []), code]);
+  }
+  for (const group of groups.values()) group.sort();
+  return groups;
+}
+
+function errorBodySchema(status: HttpStatus, codes: ErrorCode[]) {
+  return {
+    allOf: [
+      { $ref: getSchemaPath(ErrorBodyDto) },
+      {
+        type: 'object',
+        properties: {
+          statusCode: { type: 'integer', enum: [status] },
+          code: { type: 'string', enum: codes },
+        },
+      },
+    ],
+  };
+}

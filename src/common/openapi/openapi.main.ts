@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AppModule } from '../../app.module';
+import { loadAppConfig } from '../../config/app-config';
+import { buildOpenApiDocument, OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument } from './openapi-document';
+
+/**
+ * `npm run openapi`: writes the OpenAPI document to docs/openapi.json. The application graph is
+ * built in preview mode (nothing instantiated), so no PostgreSQL, Redis or Stripe is needed, and
+ * the defaults stand in for the environment so the file never depends on the machine.
+ */
+async function writeOpenApiDocument(): Promise<void> {
+  const config = loadAppConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent' });
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    preview: true,
+    logger: false,
+    abortOnError: false,
+  });
+  const target = resolve(process.cwd(), OPENAPI_DOCUMENT_PATH);
+  writeFileSync(target, serializeOpenApiDocument(buildOpenApiDocument(app)));
+  await app.close();
+  process.stdout.write(`Wrote ${OPENAPI_DOCUMENT_PATH}\n`);
+}
+
+writeOpenApiDocument().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,257 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { OpenAPIObject, OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
+import request from 'supertest';
+import { OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument } from '../src/common/openapi/openapi-document';
+import { createTestApp, TestApp } from './support/test-app';
+import { bearer, signToken } from './support/tokens';
+
+type Route = `${'get' | 'post'} ${string}`;
+
+/** What SPEC §4–§5 says each route can answer; the document may list more, never less. */
+const REQUIRED_STATUSES: Record<Route, number[]> = {
+  'post /payments/process': [201, 400, 401, 402, 409, 413, 422, 502, 503],
+  'post /payments/fees': [201, 400, 401, 402, 404, 409, 413, 422, 502, 503],
+  'post /intents': [201, 400, 401, 409, 413, 422, 502, 503],
+  'post /refunds': [201, 400, 401, 404, 409, 413, 422, 502, 503],
+  'get /payments/{id}': [200, 400, 401, 404, 503],
+  'get /health': [200, 503],
+  'get /health/ready': [200, 503],
+  'get /metrics': [200],
+};
+
+const IDEMPOTENT_ROUTES: Route[] = [
+  'post /payments/process',
+  'post /payments/fees',
+  'post /intents',
+  'post /refunds',
+];
+const PUBLIC_ROUTES: Route[] = ['get /health', 'get /health/ready', 'get /metrics'];
+const CREATING_A_PAYMENT: Route[] = ['post /payments/process', 'post /payments/fees', 'post /intents'];
+
+describe('OpenAPI document', () => {
+  let testApp: TestApp;
+  let document: OpenAPIObject;
+
+  beforeAll(async () => {
+    testApp = await createTestApp();
+    const response = await request(testApp.http).get('/docs-json');
+    expect(response.status).toBe(200);
+    document = response.body as OpenAPIObject;
+  });
+  afterAll(() => testApp.close());
+
+  const operation = (route: Route): OperationObject => {
+    const [method, path] = route.split(' ') as ['get' | 'post', string];
+    const found = document.paths[path]?.[method];
+    if (!found) throw new Error(`${route} is not in the document`);
+    return found;
+  };
+  const response = (route: Route, status: number) => operation(route).responses[status] as ResponseObject;
+  const documentedCodes = (route: Route, status: number): string[] => {
+    const schema = response(route, status)?.content?.['application/json']?.schema as SchemaObject | undefined;
+    const restriction = schema?.allOf?.[1] as SchemaObject | undefined;
+    return ((restriction?.properties?.code as SchemaObject | undefined)?.enum ?? []) as string[];
+  };
+
+  it(`is what ${OPENAPI_DOCUMENT_PATH} holds (run \`npm run openapi\` after changing the API)`, () => {
+    const committed = readFileSync(resolve(__dirname, '..', OPENAPI_DOCUMENT_PATH), 'utf8');
+    if (serializeOpenApiDocument(document) === committed) return;
+    try {
+      expect(JSON.parse(committed)).toEqual(document);
+    } catch (difference) {
+      throw new Error(
+        `${OPENAPI_DOCUMENT_PATH} no longer matches the code: run \`npm run openapi\` and commit it.\n\n${
+          (difference as Error).message
+        }`,
+        { cause: difference },
+      );
+    }
+    throw new Error(
+      `${OPENAPI_DOCUMENT_PATH} is formatted differently: run \`npm run openapi\` and commit it.`,
+    );
+  });
+
+  it('documents every route and no other', () => {
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      (['get', 'post', 'put', 'patch', 'delete'] as const)
+        .filter((method) => item[method])
+        .map((method) => `${method} ${path}`),
+    );
+    expect(documented.sort()).toEqual(Object.keys(REQUIRED_STATUSES).sort());
+  });
+
+  it.each(Object.entries(REQUIRED_STATUSES))('%s lists every status SPEC gives it', (route, statuses) => {
+    const listed = Object.keys(operation(route as Route).responses).map(Number);
+    expect(listed).toEqual(expect.arrayContaining([...statuses, 500]));
+  });
+
+  it('describes every error response as the error body, with its codes and their status', () => {
+    const errorBody = document.components?.schemas?.ErrorBodyDto as SchemaObject;
+    expect(errorBody.required).toEqual(expect.arrayContaining(['statusCode', 'code', 'message']));
+    expect(Object.keys(errorBody.properties ?? {}).sort()).toEqual([
+      'code',
+      'details',
+      'message',
+      'statusCode',
+    ]);
+
+    for (const route of Object.keys(REQUIRED_STATUSES) as Route[]) {
+      for (const [status, answer] of Object.entries(operation(route).responses)) {
+        if (Number(status) < 400) continue;
+        const schema = (answer as ResponseObject).content?.['application/json']?.schema as SchemaObject;
+        expect({ route, status, ref: schema.allOf?.[0] }).toEqual({
+          route,
+          status,
+          ref: { $ref: '#/components/schemas/ErrorBodyDto' },
+        });
+        const restriction = schema.allOf?.[1] as SchemaObject;
+        expect((restriction.properties?.statusCode as SchemaObject).enum).toEqual([Number(status)]);
+        const codes = documentedCodes(route, Number(status));
+        expect(codes.length).toBeGreaterThan(0);
+        expect((answer as ResponseObject).description).toBe(codes.join(' | '));
+      }
+    }
+  });
+
+  it('names the codes SPEC pins on the money routes', () => {
+    for (const route of IDEMPOTENT_ROUTES) {
+      expect(documentedCodes(route, 400)).toEqual(
+        expect.arrayContaining([
+          'IDEMPOTENCY_KEY_REQUIRED',
+          'IDEMPOTENCY_KEY_INVALID',
+          'VALIDATION_FAILED',
+          'MALFORMED_JSON',
+        ]),
+      );
+      expect(documentedCodes(route, 401)).toEqual([
+        'AUTH_TOKEN_EXPIRED',
+        'AUTH_TOKEN_INVALID',
+        'AUTH_TOKEN_MISSING',
+      ]);
+      expect(documentedCodes(route, 409)).toContain('DUPLICATE_IN_PROGRESS');
+      expect(documentedCodes(route, 413)).toEqual(['PAYLOAD_TOO_LARGE']);
+      expect(documentedCodes(route, 422)).toContain('IDEMPOTENCY_KEY_MISMATCH');
+      expect(documentedCodes(route, 502)).toEqual(['PAYMENT_PROVIDER_UNAVAILABLE']);
+      expect(documentedCodes(route, 503)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(response(route, 409).headers).toHaveProperty('Retry-After');
+      expect(response(route, 503).headers).toHaveProperty('Retry-After');
+      expect(response(route, 401).headers).toHaveProperty('WWW-Authenticate');
+    }
+    for (const route of ['post /payments/process', 'post /payments/fees'] as Route[]) {
+      expect(documentedCodes(route, 402)).toEqual(['CARD_DECLINED']);
+      expect(documentedCodes(route, 422)).toEqual(
+        expect.arrayContaining(['PAYMENT_METHOD_INVALID', 'PAYMENT_PROVIDER_REJECTED']),
+      );
+    }
+    expect(documentedCodes('post /payments/fees', 404)).toEqual(['RELATED_PAYMENT_NOT_FOUND']);
+    expect(documentedCodes('post /refunds', 404)).toEqual(['PAYMENT_NOT_FOUND']);
+    expect(documentedCodes('post /refunds', 409)).toContain('PAYMENT_NOT_REFUNDABLE');
+    expect(documentedCodes('post /refunds', 422)).toContain('REFUND_EXCEEDS_PAYMENT');
+    expect(documentedCodes('get /payments/{id}', 400)).toEqual(['VALIDATION_FAILED']);
+    expect(documentedCodes('get /payments/{id}', 404)).toEqual(['PAYMENT_NOT_FOUND']);
+  });
+
+  it('documents the Idempotency-Key header and replays on the idempotent routes', () => {
+    for (const route of IDEMPOTENT_ROUTES) {
+      expect(operation(route).parameters).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: true,
+            schema: { type: 'string', format: 'uuid' },
+          }),
+        ]),
+      );
+      expect(response(route, 201).headers).toHaveProperty('Idempotent-Replayed');
+      // Stored 4xx come back replayed; the ones never stored never do.
+      expect(response(route, 422).headers).toHaveProperty('Idempotent-Replayed');
+      for (const status of [400, 401, 409, 413, 502, 503]) {
+        expect({
+          route,
+          status,
+          replayed: Boolean(response(route, status).headers?.['Idempotent-Replayed']),
+        }).toEqual({ route, status, replayed: false });
+      }
+    }
+    expect(response('post /payments/process', 402).headers).toHaveProperty('Idempotent-Replayed');
+    for (const route of CREATING_A_PAYMENT) {
+      expect(response(route, 201).headers).toHaveProperty('Location');
+    }
+  });
+
+  it('puts the bearer scheme on authenticated routes only', () => {
+    expect(document.components?.securitySchemes?.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const route of Object.keys(REQUIRED_STATUSES) as Route[]) {
+      const expected = PUBLIC_ROUTES.includes(route) ? undefined : [{ bearer: [] }];
+      expect({ route, security: operation(route).security }).toEqual({ route, security: expected });
+    }
+  });
+
+  it('documents the codes the service really answers with', async () => {
+    const auth = bearer(signToken());
+    const answers = [
+      {
+        route: 'get /payments/{id}' as Route,
+        answer: await request(testApp.http).get('/payments/nope').set(auth),
+      },
+      {
+        route: 'get /payments/{id}' as Route,
+        answer: await request(testApp.http).get(`/payments/${randomUUID()}`).set(auth),
+      },
+      {
+        route: 'get /payments/{id}' as Route,
+        answer: await request(testApp.http).get(`/payments/${randomUUID()}`),
+      },
+      {
+        route: 'post /refunds' as Route,
+        answer: await request(testApp.http).post('/refunds').set(auth).send({}),
+      },
+      {
+        route: 'post /refunds' as Route,
+        answer: await request(testApp.http)
+          .post('/refunds')
+          .set(auth)
+          .set('Idempotency-Key', 'not-a-uuid')
+          .send({ paymentId: randomUUID() }),
+      },
+      {
+        route: 'post /refunds' as Route,
+        answer: await request(testApp.http)
+          .post('/refunds')
+          .set(auth)
+          .set('Idempotency-Key', randomUUID())
+          .send({ paymentId: randomUUID() }),
+      },
+      {
+        route: 'post /payments/process' as Route,
+        answer: await request(testApp.http)
+          .post('/payments/process')
+          .set(auth)
+          .set('Idempotency-Key', randomUUID())
+          .set('Content-Type', 'application/json')
+          .send('{"amount":'),
+      },
+      {
+        route: 'post /payments/process' as Route,
+        answer: await request(testApp.http)
+          .post('/payments/process')
+          .set(auth)
+          .set('Idempotency-Key', randomUUID())
+          .set('Content-Type', 'application/json; charset=latin1')
+          .send('{}'),
+      },
+    ];
+    for (const { route, answer } of answers) {
+      const code = (answer.body as { code?: string }).code;
+      expect({ route, status: answer.status, documented: documentedCodes(route, answer.status) }).toEqual({
+        route,
+        status: answer.status,
+        documented: expect.arrayContaining([code]),
+      });
+    }
+    expect(answers.map(({ answer }) => answer.status)).toEqual([400, 404, 401, 400, 400, 404, 400, 415]);
+  });
+});
