@@ -3,6 +3,7 @@ import { CreatePaymentIdempotency1796025642556 } from './1796025642556-CreatePay
 import { CreatePaymentsAndRefunds1796026586843 } from './1796026586843-CreatePaymentsAndRefunds';
 import { AddStripeFirstAttemptAt1796027675630 } from './1796027675630-AddStripeFirstAttemptAt';
 import { SeparateFailureAndDeclineCodes1796030000000 } from './1796030000000-SeparateFailureAndDeclineCodes';
+import { CreateCustomers1796062712929 } from './1796062712929-CreateCustomers';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -15,4 +16,5 @@ export const MIGRATIONS: MigrationClass[] = [
   CreatePaymentsAndRefunds1796026586843,
   AddStripeFirstAttemptAt1796027675630,
   SeparateFailureAndDeclineCodes1796030000000,
+  CreateCustomers1796062712929,
 ];

@@ -9,6 +9,7 @@ import { validationExceptionFactory } from './common/errors/validation-exception
 import { loggerParams } from './common/logging/logger-params';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
@@ -34,6 +35,7 @@ export class AppModule {
         HealthModule,
         IdempotencyModule,
         StripeModule,
+        CustomersModule,
         PaymentsModule,
         RefundsModule,
       ],

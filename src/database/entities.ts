@@ -1,3 +1,4 @@
+import { Customer } from '../customers/entities/customer.entity';
 import { PaymentIdempotency } from '../idempotency/entities/payment-idempotency.entity';
 import { PaymentTransaction } from '../payments/entities/payment-transaction.entity';
 import { Refund } from '../refunds/entities/refund.entity';
@@ -8,4 +9,4 @@ type EntityClass = new () => object;
  * Every TypeORM entity of the service, in one list so the app and the migration CLI
  * (ormconfig.ts) see the same schema. Modules still register theirs with forFeature.
  */
-export const ENTITIES: EntityClass[] = [PaymentIdempotency, PaymentTransaction, Refund];
+export const ENTITIES: EntityClass[] = [PaymentIdempotency, PaymentTransaction, Refund, Customer];

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CustomersModule } from '../customers/customers.module';
 import { IdempotencyModule } from '../idempotency';
 import { StripeModule } from '../stripe/stripe.module';
 import { PaymentTransaction } from './entities/payment-transaction.entity';
@@ -9,7 +10,7 @@ import { PaymentLedger } from './payment-ledger';
 import { PaymentsService } from './payments.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([PaymentTransaction]), IdempotencyModule, StripeModule],
+  imports: [TypeOrmModule.forFeature([PaymentTransaction]), IdempotencyModule, StripeModule, CustomersModule],
   controllers: [PaymentsController, IntentsController],
   providers: [PaymentsService, PaymentLedger],
   exports: [PaymentsService],

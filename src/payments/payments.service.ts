@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
 import { DataSource, EntityManager } from 'typeorm';
+import { CustomersService } from '../customers/customers.service';
 import { IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
 import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeErrorCode, StripeException } from '../stripe/stripe-error-code';
@@ -49,9 +50,11 @@ export class PaymentsService {
     private readonly ledger: PaymentLedger,
     private readonly stripe: StripeGateway,
     private readonly attempts: StripeAttempts,
+    private readonly customers: CustomersService,
   ) {}
 
   async createIntent(execution: IdempotentExecution, dto: CreateIntentDto): Promise<CreatedIntent> {
+    await this.ensureCustomerOwned(execution, dto.customerId);
     const payment = await this.ledger.record(execution, {
       ...commonFields(dto, 'payment'),
       status: 'requires_payment_method',
@@ -68,7 +71,8 @@ export class PaymentsService {
     };
   }
 
-  processPayment(execution: IdempotentExecution, dto: ProcessPaymentDto): Promise<PaymentTransaction> {
+  async processPayment(execution: IdempotentExecution, dto: ProcessPaymentDto): Promise<PaymentTransaction> {
+    await this.ensureCustomerOwned(execution, dto.customerId);
     return this.charge(execution, {
       ...commonFields(dto, 'payment'),
       status: 'processing',
@@ -122,6 +126,17 @@ export class PaymentsService {
       };
       return work(locked, manager);
     });
+  }
+
+  /**
+   * All tenants share one Stripe account: a customer (and the payment methods saved on it) is
+   * only usable by the tenant that created it here. Checked before anything is recorded or sent.
+   */
+  private async ensureCustomerOwned(
+    execution: IdempotentExecution,
+    customerId: string | undefined,
+  ): Promise<void> {
+    if (customerId !== undefined) await this.customers.ensureOwned(execution.tenantId, customerId);
   }
 
   private async charge(execution: IdempotentExecution, fields: NewPayment): Promise<PaymentTransaction> {

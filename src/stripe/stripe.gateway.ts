@@ -20,6 +20,12 @@ export interface CreateRefundInput {
   metadata: Record<string, string>;
 }
 
+export interface CreateCustomerInput {
+  email?: string;
+  name?: string;
+  metadata: Record<string, string>;
+}
+
 /**
  * The service's only door to Stripe: typed calls through the official SDK, each with the
  * caller's deterministic idempotency key, and every SDK error translated to a StripeException.
@@ -92,6 +98,23 @@ export class StripeGateway {
         { idempotencyKey },
       ),
     );
+  }
+
+  createCustomer(input: CreateCustomerInput, idempotencyKey: string): Promise<Stripe.Customer> {
+    return this.call(() =>
+      this.stripe.customers.create(
+        { email: input.email, name: input.name, metadata: input.metadata },
+        { idempotencyKey },
+      ),
+    );
+  }
+
+  /** The customer carrying `metadata[key] = value`, if Stripe has one (search: see findPaymentIntentByMetadata). */
+  async findCustomerByMetadata(key: string, value: string): Promise<Stripe.Customer | undefined> {
+    const result = await this.call(() =>
+      this.stripe.customers.search({ query: `metadata['${key}']:'${value}'`, limit: 1 }),
+    );
+    return result.data[0];
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {

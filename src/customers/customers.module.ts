@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdempotencyModule } from '../idempotency';
+import { StripeModule } from '../stripe/stripe.module';
+import { CustomersController } from './customers.controller';
+import { CustomersService } from './customers.service';
+import { Customer } from './entities/customer.entity';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Customer]), IdempotencyModule, StripeModule],
+  controllers: [CustomersController],
+  providers: [CustomersService],
+  exports: [CustomersService],
+})
+export class CustomersModule {}

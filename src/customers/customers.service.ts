@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, IsNull, Not, Repository } from 'typeorm';
+import { ensureSameRequest, IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
+import { StripeAttempts } from '../stripe/stripe-attempts';
+import { StripeGateway } from '../stripe/stripe.gateway';
+import { CreateCustomerDto } from './dto/create-customer.dto';
+import { Customer } from './entities/customer.entity';
+import { CustomerErrorCode, CustomerException } from './customer-error-code';
+
+export type CreatedCustomer = Customer & { stripeCustomerId: string };
+
+/**
+ * Customers, created at Stripe exactly once per scoped key and owned by one tenant. The same
+ * recovery points as payments: the row first, then Stripe with a derived key, then the row
+ * completed with the Stripe id.
+ */
+@Injectable()
+export class CustomersService {
+  constructor(
+    @InjectRepository(Customer) private readonly customers: Repository<Customer>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly stripe: StripeGateway,
+    private readonly attempts: StripeAttempts,
+  ) {}
+
+  async createCustomer(execution: IdempotentExecution, dto: CreateCustomerDto): Promise<CreatedCustomer> {
+    const customer = await this.record(execution, dto);
+    if (customer.stripeCustomerId) return customer as CreatedCustomer;
+
+    await execution.ensureHeld();
+    const created = await this.attempts.createOnce({
+      recordAttempt: () => this.recordStripeAttempt(customer.id),
+      find: () => this.stripe.findCustomerByMetadata('ps_customer_id', customer.id),
+      create: () =>
+        this.stripe.createCustomer(
+          {
+            email: customer.email ?? undefined,
+            name: customer.name ?? undefined,
+            metadata: { ...customer.metadata, ps_customer_id: customer.id, ps_tenant_id: customer.tenantId },
+          },
+          stripeIdempotencyKey(execution, 'customers.create'),
+        ),
+    });
+    await execution.ensureHeld();
+    await this.customers.update(
+      { id: customer.id, stripeCustomerId: IsNull() },
+      { stripeCustomerId: created.id },
+    );
+    return (await this.customers.findOneByOrFail({ id: customer.id })) as CreatedCustomer;
+  }
+
+  /** The tenant's customer by our id; one not (yet) created at Stripe does not exist for clients. */
+  async getCustomer(tenantId: string, id: string): Promise<CreatedCustomer> {
+    const customer = await this.customers.findOneBy({ id, tenantId, stripeCustomerId: Not(IsNull()) });
+    if (!customer) throw notFound();
+    return customer as CreatedCustomer;
+  }
+
+  /**
+   * Refuses a Stripe customer id the tenant does not own, before anything is sent to Stripe:
+   * another tenant's customer is the same 404 as an unknown one (SPEC §2).
+   */
+  async ensureOwned(tenantId: string, stripeCustomerId: string): Promise<void> {
+    if (!(await this.customers.existsBy({ tenantId, stripeCustomerId }))) {
+      throw notFound({ field: 'customerId' });
+    }
+  }
+
+  private async record(execution: IdempotentExecution, dto: CreateCustomerDto): Promise<Customer> {
+    await this.customers
+      .createQueryBuilder()
+      .insert()
+      .values({
+        id: randomUUID(),
+        tenantId: execution.tenantId,
+        userId: execution.userId,
+        idempotencyKey: execution.key,
+        requestHash: execution.requestHash,
+        email: dto.email ?? null,
+        name: dto.name ?? null,
+        metadata: dto.metadata ?? {},
+      })
+      .orIgnore()
+      .execute();
+    const customer = await this.customers.findOneByOrFail({
+      tenantId: execution.tenantId,
+      userId: execution.userId,
+      idempotencyKey: execution.key,
+    });
+    ensureSameRequest(execution, customer.requestHash, 'customer');
+    return customer;
+  }
+
+  /** Stamps the first Stripe attempt (once) and answers its age in seconds, by the database clock. */
+  private async recordStripeAttempt(id: string): Promise<number> {
+    const [rows]: [Array<{ age_seconds: number }>, number] = await this.dataSource.query(
+      `UPDATE customers SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now())
+       WHERE id = $1
+       RETURNING extract(epoch FROM now() - stripe_first_attempt_at)::float8 AS age_seconds`,
+      [id],
+    );
+    return rows[0]?.age_seconds ?? 0;
+  }
+}
+
+function notFound(details?: Record<string, unknown>): CustomerException {
+  return new CustomerException(CustomerErrorCode.CUSTOMER_NOT_FOUND, 'Customer not found', details);
+}
