@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { StripeEmulator, StripeEmulatorOptions } from '../../src/stripe-emulator/stripe-emulator';
+import { StripeEmulator, StripeEmulatorOptions } from '../../packages/stripe-emulator/src/index';
 import { createTestApp, TestApp } from './test-app';
 import { bearer, signToken } from './tokens';
 

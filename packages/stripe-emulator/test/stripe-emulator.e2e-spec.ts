@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { StripeEmulator, type StripeEvent } from '../src/stripe-emulator/stripe-emulator';
+import { StripeEmulator, type StripeEvent } from '../src/index';
 
 const WEBHOOK_SECRET = 'whsec_emulator_e2e';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseForm } from 'qs';
 import Stripe from 'stripe';
 import { apiRoutes, type ApiHandler } from './api-routes';
-import { ControlError, controlRoutes, type ControlHandler } from './control-api';
+import { ControlError, controlRoutes, type ControlHandler, type EmulatorControls } from './control-api';
 import { EmulatorStore } from './emulator-store';
 import { FaultInjector } from './fault-injector';
 import type { FormParams } from './form-params';
@@ -35,7 +35,6 @@ import type {
 } from './stripe-emulator.types';
 import { WebhookDispatcher } from './webhook-dispatcher';
 
-export * from './stripe-emulator.types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The request log is for inspection, not an archive: a long-running sandbox keeps only the latest lines. */
@@ -106,7 +105,7 @@ function faultError(fault: FailFault): StripeApiError {
  * refunds, Stripe's idempotency semantics, signed webhooks, and faults to inject (errors, latency, lost
  * responses) for testing how a client survives them.
  */
-export class StripeEmulator {
+export class StripeEmulator implements EmulatorControls {
   private readonly store = new EmulatorStore(Stripe.API_VERSION);
   private readonly idempotency: IdempotencyStore;
   private readonly faults = new FaultInjector();

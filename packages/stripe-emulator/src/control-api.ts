@@ -1,7 +1,14 @@
 import { parseFaultSpec } from './fault-injector';
 import { Router, type PathParams } from './router';
-import type { StripeEmulator } from './stripe-emulator';
-import type { DeliverOptions, SettleOutcome, WebhookTarget } from './stripe-emulator.types';
+import type {
+  DeliverOptions,
+  EmulatorState,
+  FaultSpec,
+  PaymentIntent,
+  SettleOutcome,
+  StripeEvent,
+  WebhookTarget,
+} from './stripe-emulator.types';
 
 export interface ControlRequest {
   body: Record<string, unknown>;
@@ -66,11 +73,25 @@ function faultSpecs(body: unknown): unknown[] {
   return [body];
 }
 
+/** What the control surface drives; the emulator implements it, so this file never imports the emulator. */
+export interface EmulatorControls {
+  state(): EmulatorState;
+  reset(): void;
+  activeFaults(): FaultSpec[];
+  injectFault(spec: FaultSpec): void;
+  clearFaults(): void;
+  setWebhookTarget(target: WebhookTarget | null, options?: { autoDeliver?: boolean }): void;
+  webhooksIdle(): Promise<void>;
+  settlePaymentIntent(id: string, outcome: SettleOutcome): PaymentIntent;
+  events(): StripeEvent[];
+  deliver(event: StripeEvent, options?: DeliverOptions): Promise<number[]>;
+}
+
 /**
  * The `/_emulator` surface, for a standalone emulator driven by another process. JSON in, JSON out;
  * no authentication, as it only ever listens on loopback.
  */
-export function controlRoutes(emulator: StripeEmulator): Router<ControlHandler> {
+export function controlRoutes(emulator: EmulatorControls): Router<ControlHandler> {
   const setWebhook: ControlHandler = ({ body }) => {
     emulator.setWebhookTarget(webhookTarget(body), {
       autoDeliver: optionalField(body, 'autoDeliver', 'boolean'),
