@@ -3,6 +3,7 @@ import { Router, type PathParams } from './router';
 import type {
   DeliverOptions,
   EmulatorState,
+  FaultMatch,
   FaultSpec,
   PaymentIntent,
   SettleOutcome,
@@ -66,6 +67,10 @@ function deliverOptions(body: Record<string, unknown>): DeliverOptions {
   };
 }
 
+function callMatch(body: Record<string, unknown>): FaultMatch {
+  return { method: optionalField(body, 'method', 'string'), path: optionalField(body, 'path', 'string') };
+}
+
 function faultSpecs(body: unknown): unknown[] {
   if (body !== null && typeof body === 'object' && 'faults' in body && Array.isArray(body.faults)) {
     return body.faults;
@@ -85,6 +90,9 @@ export interface EmulatorControls {
   settlePaymentIntent(id: string, outcome: SettleOutcome): PaymentIntent;
   events(): StripeEvent[];
   deliver(event: StripeEvent, options?: DeliverOptions): Promise<number[]>;
+  forgetIdempotencyKeys(): number;
+  requestsInFlight(match?: FaultMatch): number;
+  whenRequestsInFlight(count: number, timeoutMs?: number, match?: FaultMatch): Promise<void>;
 }
 
 /**
@@ -129,6 +137,20 @@ export function controlRoutes(emulator: EmulatorControls): Router<ControlHandler
     .on('POST', '/_emulator/webhook/idle', async () => {
       await emulator.webhooksIdle();
       return ok();
+    })
+    .on('POST', '/_emulator/idempotency/forget', () => ok({ forgotten: emulator.forgetIdempotencyKeys() }))
+    .on('POST', '/_emulator/requests-in-flight/wait', async ({ body }) => {
+      const count = optionalField(body, 'count', 'number') ?? 1;
+      const match = callMatch(body);
+      try {
+        await emulator.whenRequestsInFlight(count, optionalField(body, 'timeoutMs', 'number'), match);
+      } catch (error) {
+        return {
+          status: 408,
+          body: { error: { message: error instanceof Error ? error.message : String(error) } },
+        };
+      }
+      return ok({ requestsInFlight: emulator.requestsInFlight(match) });
     })
     .on('POST', '/_emulator/payment_intents/:id/settle', ({ path, body }) =>
       ok(emulator.settlePaymentIntent(path.id, settleOutcome(body))),
