@@ -111,8 +111,8 @@ function faultError(fault: FailFault): StripeApiError {
 
 /**
  * An in-process stand-in for the Stripe API that the real `stripe` SDK talks to over HTTP: PaymentIntents,
- * refunds, Stripe's idempotency semantics, signed webhooks, and faults to inject (errors, latency, lost
- * responses) for testing how a client survives them.
+ * refunds, Customers and their saved PaymentMethods, Stripe's idempotency semantics, signed webhooks, and
+ * faults to inject (errors, latency, lost responses) for testing how a client survives them.
  */
 export class StripeEmulator implements EmulatorControls {
   private readonly store = new EmulatorStore(Stripe.API_VERSION);
