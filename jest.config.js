@@ -41,6 +41,9 @@ const shared = {
   testEnvironment: 'node',
   rootDir: __dirname,
   transform,
+  // The service's one lazy import of the emulator names its compiled entry (`index.js`), which
+  // Node needs at run time; under Jest the TypeScript source stands in for it.
+  moduleNameMapper: { '^(.*/packages/stripe-emulator/src/index)\\.js$': '$1.ts' },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
 };
 
@@ -48,11 +51,15 @@ module.exports = {
   // A global option: Jest ignores it inside a project.
   testTimeout: 30000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/packages/*/src/**/*.spec.ts'],
+    },
     {
       ...shared,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/packages/*/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

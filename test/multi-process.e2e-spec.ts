@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import request from 'supertest';
-import { StripeEmulator } from '../src/stripe-emulator/stripe-emulator';
+import { StripeEmulator } from '../packages/stripe-emulator/src/index';
 import { ServiceProcess } from './support/service-process';
 import { TEST_JWT_SECRET } from './support/test-app';
 import { bearer, signToken } from './support/tokens';

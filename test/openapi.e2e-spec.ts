@@ -16,6 +16,8 @@ const REQUIRED_STATUSES: Record<Route, number[]> = {
   'post /intents': [201, 400, 401, 409, 413, 422, 502, 503],
   'post /refunds': [201, 400, 401, 404, 409, 413, 422, 502, 503],
   'get /payments/{id}': [200, 400, 401, 404, 503],
+  'post /customers': [201, 400, 401, 409, 413, 422, 502, 503],
+  'get /customers/{id}': [200, 400, 401, 404, 503],
   'get /health': [200, 503],
   'get /health/ready': [200, 503],
   'get /metrics': [200],
@@ -26,6 +28,7 @@ const IDEMPOTENT_ROUTES: Route[] = [
   'post /payments/fees',
   'post /intents',
   'post /refunds',
+  'post /customers',
 ];
 const PUBLIC_ROUTES: Route[] = ['get /health', 'get /health/ready', 'get /metrics'];
 const CREATING_A_PAYMENT: Route[] = ['post /payments/process', 'post /payments/fees', 'post /intents'];

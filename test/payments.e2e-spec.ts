@@ -21,9 +21,10 @@ describe('Payments, intents and fees (SPEC §5)', () => {
 
   describe('POST /payments/process', () => {
     it('creates and confirms a PaymentIntent: 201, the payment, Location', async () => {
+      const customer = { id: (await client.post('/customers', {})).body.stripeCustomerId as string };
       const response = await client.post('/payments/process', {
         ...visa,
-        customerId: 'cus_123',
+        customerId: customer.id,
         description: 'order 42',
         metadata: { order: '42' },
       });
@@ -37,7 +38,7 @@ describe('Payments, intents and fees (SPEC §5)', () => {
         amountRefunded: 0,
         currency: 'usd',
         stripePaymentIntentId: expect.stringMatching(/^pi_/),
-        customerId: 'cus_123',
+        customerId: customer.id,
         description: 'order 42',
         metadata: { order: '42' },
         createdAt: expect.any(String),

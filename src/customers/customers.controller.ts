@@ -1,25 +1,40 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
+import { CommonErrorCode } from '../common/errors/common-error-code';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
-import { CurrentIdempotentExecution, Idempotent, IdempotentExecution } from '../idempotency';
+import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { LOCATION_HEADER } from '../common/openapi/response-headers';
+import {
+  CurrentIdempotentExecution,
+  IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
+  Idempotent,
+  IdempotentExecution,
+} from '../idempotency';
+import { StripeErrorCode } from '../stripe/stripe-error-code';
+import { CustomerErrorCode } from './customer-error-code';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerResponseDto } from './dto/customer-response.dto';
 import { CustomersService } from './customers.service';
 
 @ApiTags('customers')
-@ApiBearerAuth()
+@ApiAuthenticated()
+@ApiErrors(CommonErrorCode.INTERNAL_ERROR)
 @Controller('customers')
 export class CustomersController {
   constructor(private readonly customers: CustomersService) {}
 
   @Post()
   @Idempotent()
+  @ApiOperation({ summary: 'Create a Stripe customer that belongs to your tenant' })
   @ApiCreatedResponse({
     type: CustomerResponseDto,
     description: 'Stripe customer created for the caller’s tenant',
+    headers: { ...LOCATION_HEADER, ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
   })
+  @ApiErrors(StripeErrorCode.PAYMENT_PROVIDER_REJECTED, StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE)
   async create(
     @Body() dto: CreateCustomerDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,
@@ -31,7 +46,13 @@ export class CustomersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Read one of your customers' })
   @ApiOkResponse({ type: CustomerResponseDto })
+  @ApiErrors(
+    CommonErrorCode.VALIDATION_FAILED,
+    CustomerErrorCode.CUSTOMER_NOT_FOUND,
+    CommonErrorCode.SERVICE_UNAVAILABLE,
+  )
   async get(
     @Param('id', new ParseUUIDPipe({ exceptionFactory: uuidParamExceptionFactory('id') })) id: string,
     @CurrentPrincipal() principal: Principal,

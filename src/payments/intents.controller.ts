@@ -11,6 +11,7 @@ import {
   Idempotent,
   IdempotentExecution,
 } from '../idempotency';
+import { CustomerErrorCode } from '../customers/customer-error-code';
 import { StripeErrorCode } from '../stripe/stripe-error-code';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { IntentResponseDto, PaymentResponseDto } from './dto/payment-response.dto';
@@ -31,7 +32,11 @@ export class IntentsController {
     description: 'Unconfirmed PaymentIntent and its client secret',
     headers: { ...LOCATION_HEADER, ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
   })
-  @ApiErrors(StripeErrorCode.PAYMENT_PROVIDER_REJECTED, StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE)
+  @ApiErrors(
+    CustomerErrorCode.CUSTOMER_NOT_FOUND,
+    StripeErrorCode.PAYMENT_PROVIDER_REJECTED,
+    StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+  )
   async create(
     @Body() dto: CreateIntentDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,

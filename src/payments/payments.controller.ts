@@ -13,6 +13,7 @@ import {
   Idempotent,
   IdempotentExecution,
 } from '../idempotency';
+import { CustomerErrorCode } from '../customers/customer-error-code';
 import { StripeErrorCode } from '../stripe/stripe-error-code';
 import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { PaymentResponseDto } from './dto/payment-response.dto';
@@ -36,6 +37,7 @@ export class PaymentsController {
     headers: { ...LOCATION_HEADER, ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
   })
   @ApiErrors(
+    CustomerErrorCode.CUSTOMER_NOT_FOUND,
     StripeErrorCode.CARD_DECLINED,
     StripeErrorCode.PAYMENT_METHOD_INVALID,
     StripeErrorCode.PAYMENT_PROVIDER_REJECTED,

@@ -1,4 +1,4 @@
-import { StripeEmulator, StripeEmulatorOptions } from '../../src/stripe-emulator/stripe-emulator';
+import { StripeEmulator, StripeEmulatorOptions } from '../../packages/stripe-emulator/src/index';
 import { createTestApp, TestApp } from './test-app';
 import { TestClient } from './test-client';
 

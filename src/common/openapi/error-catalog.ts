@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { AUTH_ERROR_STATUS, AuthErrorCode } from '../../auth/auth-error-code';
+import { CUSTOMER_ERROR_STATUS, CustomerErrorCode } from '../../customers/customer-error-code';
 import { IDEMPOTENCY_ERROR_STATUS, IdempotencyErrorCode } from '../../idempotency/idempotency-error-code';
 import { PAYMENT_ERROR_STATUS, PaymentErrorCode } from '../../payments/payment-error-code';
 import { REFUND_ERROR_STATUS, RefundErrorCode } from '../../refunds/refund-error-code';
@@ -10,6 +11,7 @@ import { COMMON_ERROR_STATUS, CommonErrorCode } from '../errors/common-error-cod
 export type ErrorCode =
   | CommonErrorCode
   | AuthErrorCode
+  | CustomerErrorCode
   | IdempotencyErrorCode
   | PaymentErrorCode
   | RefundErrorCode
@@ -22,6 +24,7 @@ export type ErrorCode =
 const STATUS_MAPS: ReadonlyArray<Readonly<Record<string, HttpStatus>>> = [
   COMMON_ERROR_STATUS,
   AUTH_ERROR_STATUS,
+  CUSTOMER_ERROR_STATUS,
   IDEMPOTENCY_ERROR_STATUS,
   PAYMENT_ERROR_STATUS,
   REFUND_ERROR_STATUS,

@@ -49,4 +49,19 @@ describe(IdempotencyStore.name, () => {
     jest.setSystemTime(1_000);
     expect(store.claim(request).kind).toBe('claimed');
   });
+
+  it('forgets every stored result at once but keeps the claim of a request still running', () => {
+    const store = new IdempotencyStore(60_000);
+    const done = store.claim(request);
+    if (done.kind !== 'claimed') throw new Error('expected a claim');
+    done.complete(response);
+    const runningRequest = { ...request, key: 'key-2' };
+    expect(store.claim(runningRequest).kind).toBe('claimed');
+
+    expect(store.forgetCompleted()).toBe(1);
+
+    expect(store.claim({ ...request, fingerprint: '{}' }).kind).toBe('claimed');
+    expect(store.claim(runningRequest)).toMatchObject({ kind: 'conflict', error: { status: 409 } });
+    expect(store.forgetCompleted()).toBe(0);
+  });
 });

@@ -109,3 +109,41 @@ export function idempotencyKeyInUse(key: string): StripeApiError {
 export function internalError(message = 'An unknown error occurred.'): StripeApiError {
   return new StripeApiError(500, { type: 'api_error', message }, false);
 }
+
+/** Stripe's answer when a Customer's saved PaymentMethod is used without naming that Customer. */
+export function paymentMethodNeedsCustomer(paymentMethod: string): StripeApiError {
+  return new StripeApiError(
+    400,
+    {
+      type: 'invalid_request_error',
+      param: 'payment_method',
+      message: `The PaymentMethod provided (${paymentMethod}) belongs to a Customer, but no Customer was provided. Please include the Customer in the \`customer\` parameter on the PaymentIntent.`,
+    },
+    false,
+  );
+}
+
+/** Stripe's answer when a saved PaymentMethod is used on another Customer's PaymentIntent. */
+export function paymentMethodOfAnotherCustomer(paymentMethod: string, customer: string): StripeApiError {
+  return new StripeApiError(
+    400,
+    {
+      type: 'invalid_request_error',
+      param: 'payment_method',
+      message: `The PaymentMethod provided (${paymentMethod}) is attached to a different Customer, not ${customer}. A PaymentMethod may only be used with the Customer it is attached to.`,
+    },
+    false,
+  );
+}
+
+export function paymentMethodAlreadyAttached(paymentMethod: string): StripeApiError {
+  return new StripeApiError(
+    400,
+    {
+      type: 'invalid_request_error',
+      param: 'payment_method',
+      message: `The payment method you provided (${paymentMethod}) has already been attached to a customer.`,
+    },
+    false,
+  );
+}

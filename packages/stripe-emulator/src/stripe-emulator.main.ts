@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { parseArgs } from 'node:util';
 import { StripeEmulator } from './stripe-emulator';
 
@@ -36,15 +35,16 @@ function cliOptions(argv: string[]): CliOptions {
 }
 
 async function main(): Promise<void> {
-  const logger = new Logger('StripeEmulator');
   const options = cliOptions(process.argv.slice(2));
   const webhook =
     options.webhookUrl !== undefined && options.webhookSecret !== undefined
       ? { url: options.webhookUrl, secret: options.webhookSecret }
       : undefined;
-  const emulator = new StripeEmulator({ port: options.port, host: options.host, webhook, logger });
+  const emulator = new StripeEmulator({ port: options.port, host: options.host, webhook });
   const { url } = await emulator.start();
-  logger.log(`Stripe emulator listening on ${url}${webhook ? `, webhooks to ${webhook.url}` : ''}`);
+  process.stdout.write(
+    `Stripe emulator listening on ${url}${webhook ? `, webhooks to ${webhook.url}` : ''}\n`,
+  );
   const shutdown = (): void => {
     void emulator.stop().then(() => process.exit(0));
   };

@@ -1,7 +1,15 @@
 import { parseFaultSpec } from './fault-injector';
 import { Router, type PathParams } from './router';
-import type { StripeEmulator } from './stripe-emulator';
-import type { DeliverOptions, SettleOutcome, WebhookTarget } from './stripe-emulator.types';
+import type {
+  DeliverOptions,
+  EmulatorState,
+  FaultMatch,
+  FaultSpec,
+  PaymentIntent,
+  SettleOutcome,
+  StripeEvent,
+  WebhookTarget,
+} from './stripe-emulator.types';
 
 export interface ControlRequest {
   body: Record<string, unknown>;
@@ -59,6 +67,10 @@ function deliverOptions(body: Record<string, unknown>): DeliverOptions {
   };
 }
 
+function callMatch(body: Record<string, unknown>): FaultMatch {
+  return { method: optionalField(body, 'method', 'string'), path: optionalField(body, 'path', 'string') };
+}
+
 function faultSpecs(body: unknown): unknown[] {
   if (body !== null && typeof body === 'object' && 'faults' in body && Array.isArray(body.faults)) {
     return body.faults;
@@ -66,11 +78,28 @@ function faultSpecs(body: unknown): unknown[] {
   return [body];
 }
 
+/** What the control surface drives; the emulator implements it, so this file never imports the emulator. */
+export interface EmulatorControls {
+  state(): EmulatorState;
+  reset(): void;
+  activeFaults(): FaultSpec[];
+  injectFault(spec: FaultSpec): void;
+  clearFaults(): void;
+  setWebhookTarget(target: WebhookTarget | null, options?: { autoDeliver?: boolean }): void;
+  webhooksIdle(): Promise<void>;
+  settlePaymentIntent(id: string, outcome: SettleOutcome): PaymentIntent;
+  events(): StripeEvent[];
+  deliver(event: StripeEvent, options?: DeliverOptions): Promise<number[]>;
+  forgetIdempotencyKeys(): number;
+  requestsInFlight(match?: FaultMatch): number;
+  whenRequestsInFlight(count: number, timeoutMs?: number, match?: FaultMatch): Promise<void>;
+}
+
 /**
  * The `/_emulator` surface, for a standalone emulator driven by another process. JSON in, JSON out;
  * no authentication, as it only ever listens on loopback.
  */
-export function controlRoutes(emulator: StripeEmulator): Router<ControlHandler> {
+export function controlRoutes(emulator: EmulatorControls): Router<ControlHandler> {
   const setWebhook: ControlHandler = ({ body }) => {
     emulator.setWebhookTarget(webhookTarget(body), {
       autoDeliver: optionalField(body, 'autoDeliver', 'boolean'),
@@ -108,6 +137,20 @@ export function controlRoutes(emulator: StripeEmulator): Router<ControlHandler> 
     .on('POST', '/_emulator/webhook/idle', async () => {
       await emulator.webhooksIdle();
       return ok();
+    })
+    .on('POST', '/_emulator/idempotency/forget', () => ok({ forgotten: emulator.forgetIdempotencyKeys() }))
+    .on('POST', '/_emulator/requests-in-flight/wait', async ({ body }) => {
+      const count = optionalField(body, 'count', 'number') ?? 1;
+      const match = callMatch(body);
+      try {
+        await emulator.whenRequestsInFlight(count, optionalField(body, 'timeoutMs', 'number'), match);
+      } catch (error) {
+        return {
+          status: 408,
+          body: { error: { message: error instanceof Error ? error.message : String(error) } },
+        };
+      }
+      return ok({ requestsInFlight: emulator.requestsInFlight(match) });
     })
     .on('POST', '/_emulator/payment_intents/:id/settle', ({ path, body }) =>
       ok(emulator.settlePaymentIntent(path.id, settleOutcome(body))),

@@ -74,6 +74,18 @@ export class IdempotencyStore {
     this.entries.clear();
   }
 
+  /** Drops every stored result; keys whose request is still running stay claimed. */
+  forgetCompleted(): number {
+    let forgotten = 0;
+    for (const [id, entry] of this.entries) {
+      if (entry.response !== null) {
+        this.entries.delete(id);
+        forgotten += 1;
+      }
+    }
+    return forgotten;
+  }
+
   private take(id: string, request: IdempotentRequest): Claim {
     const entry: Entry = {
       endpoint: request.endpoint,

@@ -52,6 +52,38 @@ export interface PaymentIntent {
   status: PaymentIntentStatus;
 }
 
+export interface Customer {
+  id: string;
+  object: 'customer';
+  created: number;
+  description: string | null;
+  email: string | null;
+  invoice_settings: { default_payment_method: string | null };
+  livemode: false;
+  metadata: Metadata;
+  name: string | null;
+}
+
+export interface PaymentMethodCard {
+  brand: string;
+  exp_month: number;
+  exp_year: number;
+  funding: 'credit' | 'debit';
+  last4: string;
+}
+
+export interface PaymentMethod {
+  id: string;
+  object: 'payment_method';
+  card: PaymentMethodCard;
+  created: number;
+  /** Set once attached; a test PaymentMethod such as `pm_card_visa` is never attached itself. */
+  customer: string | null;
+  livemode: false;
+  metadata: Metadata;
+  type: 'card';
+}
+
 export type ChargeStatus = 'succeeded' | 'pending' | 'failed';
 
 export interface Charge {
@@ -205,7 +237,11 @@ export interface EmulatorCounters {
   paymentIntentsCreated: number;
   refundsCreated: number;
   eventsCreated: number;
+  customersCreated: number;
+  paymentMethodsAttached: number;
   webhookDeliveries: number;
+  /** API requests received and not yet answered (control requests are not counted). */
+  requestsInFlight: number;
 }
 
 export interface WebhookDelivery {
@@ -241,6 +277,8 @@ export type SettleOutcome = 'succeeded' | 'failed';
 
 export interface EmulatorState {
   url: string | null;
+  customers: Customer[];
+  paymentMethods: PaymentMethod[];
   paymentIntents: PaymentIntent[];
   charges: Charge[];
   refunds: Refund[];

@@ -3,20 +3,25 @@ import {
   cardDeclined,
   invalidRequest,
   parameterMissing,
+  paymentMethodAlreadyAttached,
+  paymentMethodNeedsCustomer,
+  paymentMethodOfAnotherCustomer,
   resourceMissing,
   unexpectedState,
 } from './stripe-api-error';
 import { newId, randomToken, unixNow } from './ids';
-import { cardBehavior } from './test-payment-methods';
+import { testCard, type CardBehavior } from './test-payment-methods';
 import type {
   CaptureMethod,
   Charge,
+  Customer,
   EventObject,
   EventType,
   LastPaymentError,
   Metadata,
   PaymentIntent,
   PaymentIntentStatus,
+  PaymentMethod,
   Refund,
   RefundReason,
   SettleOutcome,
@@ -35,6 +40,13 @@ export interface CreatePaymentIntentInput {
   captureMethod: CaptureMethod;
 }
 
+export interface CreateCustomerInput {
+  email: string | null;
+  name: string | null;
+  description: string | null;
+  metadata: Metadata;
+}
+
 export interface CreateRefundInput {
   paymentIntent: string | null;
   charge: string | null;
@@ -47,6 +59,24 @@ export interface StoreCounters {
   paymentIntentsCreated: number;
   refundsCreated: number;
   eventsCreated: number;
+  customersCreated: number;
+  paymentMethodsAttached: number;
+}
+
+/** A PaymentMethod attached to a Customer: a copy of a test card, charging as that card does. */
+interface SavedPaymentMethod {
+  paymentMethod: PaymentMethod;
+  behavior: CardBehavior;
+}
+
+function emptyCounters(): StoreCounters {
+  return {
+    paymentIntentsCreated: 0,
+    refundsCreated: 0,
+    eventsCreated: 0,
+    customersCreated: 0,
+    paymentMethodsAttached: 0,
+  };
 }
 
 const CANCELABLE: ReadonlySet<PaymentIntentStatus> = new Set<PaymentIntentStatus>([
@@ -81,28 +111,111 @@ function paymentMethodRef(id: string): LastPaymentError['payment_method'] {
  * Returned objects are copies; callers never hold a live reference into the store.
  */
 export class EmulatorStore {
+  private readonly customers = new Map<string, Customer>();
+  private readonly paymentMethods = new Map<string, SavedPaymentMethod>();
   private readonly paymentIntents = new Map<string, PaymentIntent>();
   private readonly charges = new Map<string, Charge>();
   private readonly refunds = new Map<string, Refund>();
   private readonly events = new Map<string, StripeEvent>();
   private outbox: string[] = [];
-  private counters: StoreCounters = { paymentIntentsCreated: 0, refundsCreated: 0, eventsCreated: 0 };
+  private counters = emptyCounters();
 
   constructor(private readonly apiVersion: string) {}
 
   reset(): void {
+    this.customers.clear();
+    this.paymentMethods.clear();
     this.paymentIntents.clear();
     this.charges.clear();
     this.refunds.clear();
     this.events.clear();
     this.outbox = [];
-    this.counters = { paymentIntentsCreated: 0, refundsCreated: 0, eventsCreated: 0 };
+    this.counters = emptyCounters();
+  }
+
+  // ---- Customers and saved PaymentMethods ----------------------------------------------------
+
+  createCustomer(input: CreateCustomerInput): Customer {
+    const customer: Customer = {
+      id: newId('cus'),
+      object: 'customer',
+      created: unixNow(),
+      description: input.description,
+      email: input.email,
+      invoice_settings: { default_payment_method: null },
+      livemode: false,
+      metadata: input.metadata,
+      name: input.name,
+    };
+    this.customers.set(customer.id, customer);
+    this.counters.customersCreated += 1;
+    return snapshot(customer);
+  }
+
+  retrieveCustomer(id: string): Customer {
+    const customer = this.customers.get(id);
+    if (!customer) throw resourceMissing('customer', id);
+    return snapshot(customer);
+  }
+
+  listCustomers(): Customer[] {
+    return [...this.customers.values()].map(snapshot);
+  }
+
+  /**
+   * As Stripe does with its test PaymentMethods, attaching `pm_card_visa` saves a new PaymentMethod
+   * (`pm_…`) for the Customer: the same card, usable from then on only with that Customer.
+   */
+  attachPaymentMethod(id: string, customerId: string): PaymentMethod {
+    this.requireCustomer(customerId);
+    const saved = this.paymentMethods.get(id);
+    if (saved) {
+      if (saved.paymentMethod.customer !== customerId) throw paymentMethodAlreadyAttached(id);
+      return snapshot(saved.paymentMethod);
+    }
+    const source = testCard(id);
+    if (!source) throw resourceMissing('PaymentMethod', id);
+    const paymentMethod: PaymentMethod = {
+      id: newId('pm'),
+      object: 'payment_method',
+      card: { ...source.card },
+      created: unixNow(),
+      customer: customerId,
+      livemode: false,
+      metadata: {},
+      type: 'card',
+    };
+    this.paymentMethods.set(paymentMethod.id, { paymentMethod, behavior: source.behavior });
+    this.counters.paymentMethodsAttached += 1;
+    return snapshot(paymentMethod);
+  }
+
+  retrievePaymentMethod(id: string): PaymentMethod {
+    const saved = this.paymentMethods.get(id);
+    if (saved) return snapshot(saved.paymentMethod);
+    const source = testCard(id);
+    if (!source) throw resourceMissing('PaymentMethod', id);
+    return {
+      id,
+      object: 'payment_method',
+      card: { ...source.card },
+      created: unixNow(),
+      customer: null,
+      livemode: false,
+      metadata: {},
+      type: 'card',
+    };
+  }
+
+  listPaymentMethods(): PaymentMethod[] {
+    return [...this.paymentMethods.values()].map((saved) => snapshot(saved.paymentMethod));
   }
 
   // ---- PaymentIntents ------------------------------------------------------------------------
 
   createPaymentIntent(input: CreatePaymentIntentInput): PaymentIntent {
-    if (input.paymentMethod !== null) this.requireKnownPaymentMethod(input.paymentMethod);
+    if (input.customer !== null) this.requireCustomer(input.customer);
+    if (input.paymentMethod !== null) this.requireUsablePaymentMethod(input.paymentMethod, input.customer);
     if (input.confirm && input.paymentMethod === null) throw parameterMissing('payment_method');
     const id = newId('pi');
     const paymentIntent: PaymentIntent = {
@@ -157,6 +270,7 @@ export class EmulatorStore {
     }
     const method = paymentMethod ?? paymentIntent.payment_method;
     if (method === null) throw parameterMissing('payment_method');
+    this.requireUsablePaymentMethod(method, paymentIntent.customer);
     this.attemptPayment(paymentIntent, method);
     return snapshot(paymentIntent);
   }
@@ -354,7 +468,27 @@ export class EmulatorStore {
   }
 
   private requireKnownPaymentMethod(paymentMethod: string): void {
-    if (!cardBehavior(paymentMethod)) throw resourceMissing('PaymentMethod', paymentMethod, 'payment_method');
+    if (!this.cardBehavior(paymentMethod)) {
+      throw resourceMissing('PaymentMethod', paymentMethod, 'payment_method');
+    }
+  }
+
+  /** Stripe's rule: a PaymentMethod saved to a Customer is only usable when that Customer is named. */
+  private requireUsablePaymentMethod(paymentMethod: string, customer: string | null): void {
+    this.requireKnownPaymentMethod(paymentMethod);
+    const owner = this.paymentMethods.get(paymentMethod)?.paymentMethod.customer ?? null;
+    if (owner === null || owner === customer) return;
+    throw customer === null
+      ? paymentMethodNeedsCustomer(paymentMethod)
+      : paymentMethodOfAnotherCustomer(paymentMethod, customer);
+  }
+
+  private requireCustomer(id: string): void {
+    if (!this.customers.has(id)) throw resourceMissing('customer', id, 'customer');
+  }
+
+  private cardBehavior(paymentMethod: string): CardBehavior | undefined {
+    return this.paymentMethods.get(paymentMethod)?.behavior ?? testCard(paymentMethod)?.behavior;
   }
 
   private refundablePaymentIntent(input: CreateRefundInput): PaymentIntent {
@@ -378,7 +512,7 @@ export class EmulatorStore {
   }
 
   private attemptPayment(paymentIntent: PaymentIntent, paymentMethod: string): void {
-    const behavior = cardBehavior(paymentMethod);
+    const behavior = this.cardBehavior(paymentMethod);
     if (!behavior) throw resourceMissing('PaymentMethod', paymentMethod, 'payment_method');
     patch(paymentIntent, { payment_method: paymentMethod, last_payment_error: null, next_action: null });
     switch (behavior.kind) {

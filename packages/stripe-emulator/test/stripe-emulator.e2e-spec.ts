@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { StripeEmulator, type StripeEvent } from '../src/stripe-emulator/stripe-emulator';
+import { StripeEmulator, type StripeEvent } from '../src/index';
 
 const WEBHOOK_SECRET = 'whsec_emulator_e2e';
 
@@ -671,6 +671,193 @@ describe(StripeEmulator.name, () => {
     });
   });
 
+  describe('customers and saved payment methods', () => {
+    const charge = (params: Partial<Stripe.PaymentIntentCreateParams>) =>
+      stripe.paymentIntents.create({ amount: 1200, currency: 'usd', confirm: true, ...params });
+
+    it('creates and retrieves a Customer; an unknown one is 404 resource_missing', async () => {
+      const created = await stripe.customers.create({
+        email: 'ada@example.com',
+        name: 'Ada',
+        metadata: { tenant: 't-1' },
+      });
+      expect(created).toMatchObject({
+        id: expect.stringMatching(/^cus_/),
+        object: 'customer',
+        email: 'ada@example.com',
+        name: 'Ada',
+        metadata: { tenant: 't-1' },
+        livemode: false,
+      });
+      const retrieved = await stripe.customers.retrieve(created.id);
+      expect(retrieved).toMatchObject({ id: created.id, email: 'ada@example.com', name: 'Ada' });
+
+      const seeded = emulator.createCustomer({ email: 'bob@example.com' });
+      expect(await stripe.customers.retrieve(seeded.id)).toMatchObject({ email: 'bob@example.com' });
+      expect(emulator.customers().map((customer) => customer.id)).toEqual([created.id, seeded.id]);
+
+      const missing = await rejection(stripe.customers.retrieve('cus_missing'));
+      expect(missing).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(missing).toMatchObject({ statusCode: 404, code: 'resource_missing' });
+    });
+
+    it('honours idempotency on Customer creation', async () => {
+      const idempotencyKey = randomUUID();
+      const first = await stripe.customers.create({ email: 'a@example.com' }, { idempotencyKey });
+      const second = await stripe.customers.create({ email: 'a@example.com' }, { idempotencyKey });
+      expect(second.id).toBe(first.id);
+      expect(second.lastResponse.headers['idempotent-replayed']).toBe('true');
+      const reused = await rejection(stripe.customers.create({ email: 'b@example.com' }, { idempotencyKey }));
+      expect(reused).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
+      expect(emulator.stats().customersCreated).toBe(1);
+    });
+
+    it('finds Customers by metadata through search', async () => {
+      const tag = randomUUID();
+      const tagged = await stripe.customers.create({ metadata: { tag } });
+      await stripe.customers.create({ metadata: { tag: 'other' } });
+      const found = await stripe.customers.search({ query: `metadata['tag']:'${tag}'` });
+      expect(found.data.map((customer) => customer.id)).toEqual([tagged.id]);
+    });
+
+    it('attaching a test PaymentMethod saves a distinct copy of the card for that Customer', async () => {
+      const ada = await stripe.customers.create({ name: 'Ada' });
+      const bob = await stripe.customers.create({ name: 'Bob' });
+      const adas = await stripe.paymentMethods.attach('pm_card_visa', { customer: ada.id });
+      const bobs = await stripe.paymentMethods.attach('pm_card_visa', { customer: bob.id });
+      expect(adas).toMatchObject({
+        id: expect.stringMatching(/^pm_/),
+        object: 'payment_method',
+        type: 'card',
+        customer: ada.id,
+        card: { brand: 'visa', last4: '4242' },
+      });
+      expect(adas.id).not.toBe('pm_card_visa');
+      expect(bobs.id).not.toBe(adas.id);
+      expect((await stripe.paymentMethods.retrieve(adas.id)).customer).toBe(ada.id);
+      expect((await stripe.paymentMethods.attach(adas.id, { customer: ada.id })).id).toBe(adas.id);
+      expect(emulator.paymentMethods().map((method) => method.customer)).toEqual([ada.id, bob.id]);
+
+      const taken = await rejection(stripe.paymentMethods.attach(adas.id, { customer: bob.id }));
+      expect(taken).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError' });
+      const noCustomer = await rejection(
+        stripe.paymentMethods.attach('pm_card_visa', { customer: 'cus_missing' }),
+      );
+      expect(noCustomer).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'customer' });
+      const noMethod = await rejection(stripe.paymentMethods.attach('pm_missing', { customer: ada.id }));
+      expect(noMethod).toMatchObject({ statusCode: 404, code: 'resource_missing' });
+    });
+
+    it('charges a saved PaymentMethod on its own Customer, as the card it was copied from', async () => {
+      const ada = await stripe.customers.create({ name: 'Ada' });
+      const visa = await stripe.paymentMethods.attach('pm_card_visa', { customer: ada.id });
+      const paid = await charge({ customer: ada.id, payment_method: visa.id });
+      expect(paid).toMatchObject({ status: 'succeeded', customer: ada.id, payment_method: visa.id });
+      expect(emulator.charges()[0]).toMatchObject({ customer: ada.id, payment_method: visa.id });
+
+      const declining = await stripe.paymentMethods.attach('pm_card_chargeDeclined', { customer: ada.id });
+      const declined = await rejection(charge({ customer: ada.id, payment_method: declining.id }));
+      expect(declined).toBeInstanceOf(Stripe.errors.StripeCardError);
+    });
+
+    it('refuses a saved PaymentMethod without its Customer or with another one, on create and confirm', async () => {
+      const ada = await stripe.customers.create({ name: 'Ada' });
+      const bob = await stripe.customers.create({ name: 'Bob' });
+      const visa = await stripe.paymentMethods.attach('pm_card_visa', { customer: ada.id });
+
+      const anonymous = await rejection(charge({ payment_method: visa.id }));
+      expect(anonymous).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(anonymous).toMatchObject({ statusCode: 400, param: 'payment_method' });
+      expect(anonymous.message).toMatch(new RegExp(`${visa.id}.*belongs to a Customer`));
+
+      const stranger = await rejection(charge({ customer: bob.id, payment_method: visa.id }));
+      expect(stranger).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(stranger).toMatchObject({ statusCode: 400, param: 'payment_method' });
+      expect(stranger.message).toMatch(new RegExp(`${visa.id}.*attached to a different Customer`));
+      expect(emulator.stats().paymentIntentsCreated).toBe(0);
+
+      const bobsIntent = await stripe.paymentIntents.create({
+        amount: 500,
+        currency: 'usd',
+        customer: bob.id,
+      });
+      const confirmed = await rejection(
+        stripe.paymentIntents.confirm(bobsIntent.id, { payment_method: visa.id }),
+      );
+      expect(confirmed).toMatchObject({ statusCode: 400, param: 'payment_method' });
+      const openIntent = await stripe.paymentIntents.create({ amount: 500, currency: 'usd' });
+      const unnamed = await rejection(
+        stripe.paymentIntents.confirm(openIntent.id, { payment_method: visa.id }),
+      );
+      expect(unnamed).toMatchObject({ statusCode: 400, param: 'payment_method' });
+      expect(emulator.charges()).toHaveLength(0);
+    });
+
+    it('refuses a PaymentIntent naming a Customer that does not exist', async () => {
+      const error = await rejection(charge({ customer: 'cus_missing', payment_method: 'pm_card_visa' }));
+      expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(error).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'customer' });
+      expect(emulator.stats().paymentIntentsCreated).toBe(0);
+    });
+  });
+
+  describe('requests in flight', () => {
+    const intents = { method: 'POST', path: '/v1/payment_intents' };
+
+    it('counts the API calls being handled and wakes a waiter once enough are', async () => {
+      emulator.addLatency(500, intents);
+      expect(emulator.stats().requestsInFlight).toBe(0);
+      const calls = [paidIntent(), paidIntent()];
+      await emulator.whenRequestsInFlight(2, 5000, intents);
+      expect(emulator.stats().requestsInFlight).toBe(2);
+      expect(emulator.requestsInFlight({ path: '/v1/refunds' })).toBe(0);
+      expect(emulator.paymentIntents()).toHaveLength(0);
+      await Promise.all(calls);
+      expect(emulator.stats()).toMatchObject({ requestsInFlight: 0, paymentIntentsCreated: 2 });
+    });
+
+    it('resolves at once when enough are already in flight, and rejects after its timeout', async () => {
+      await expect(emulator.whenRequestsInFlight(0)).resolves.toBeUndefined();
+      emulator.addLatency(400, intents);
+      const call = paidIntent();
+      await emulator.whenRequestsInFlight(1, 5000, intents);
+      await expect(emulator.whenRequestsInFlight(1, 50, { path: '/v1/refunds' })).rejects.toThrow(
+        /Timed out after 50 ms waiting for 1 API request.*\/v1\/refunds.*; 0 are/,
+      );
+      await expect(emulator.whenRequestsInFlight(2, 50)).rejects.toThrow(/; 1 are/);
+      await call;
+    });
+  });
+
+  describe('forgetting idempotency keys', () => {
+    const params = { amount: 700, currency: 'usd', payment_method: 'pm_card_visa', confirm: true };
+    const intents = { method: 'POST', path: '/v1/payment_intents' };
+
+    it("lets an old key execute anew, as after Stripe's 24 hours", async () => {
+      const idempotencyKey = randomUUID();
+      const first = await stripe.paymentIntents.create(params, { idempotencyKey });
+      expect(emulator.forgetIdempotencyKeys()).toBe(1);
+      const second = await stripe.paymentIntents.create(params, { idempotencyKey });
+      expect(second.id).not.toBe(first.id);
+      expect(second.lastResponse.headers['idempotent-replayed']).toBeUndefined();
+      emulator.forgetIdempotencyKeys();
+      await stripe.paymentIntents.create({ ...params, amount: 800 }, { idempotencyKey });
+      expect(emulator.stats().paymentIntentsCreated).toBe(3);
+    });
+
+    it('keeps the key of a call still running', async () => {
+      emulator.addLatency(400, intents);
+      const idempotencyKey = randomUUID();
+      const running = stripe.paymentIntents.create(params, { idempotencyKey });
+      await emulator.whenRequestsInFlight(1, 5000, intents);
+      expect(emulator.forgetIdempotencyKeys()).toBe(0);
+      const duplicate = await rejection(stripe.paymentIntents.create(params, { idempotencyKey }));
+      expect(duplicate).toMatchObject({ statusCode: 409, code: 'idempotency_key_in_use' });
+      await running;
+      expect(emulator.stats().paymentIntentsCreated).toBe(1);
+    });
+  });
+
   describe('control API', () => {
     const control = async (method: string, path: string, body?: object): Promise<Response> =>
       fetch(`${emulator.url}/_emulator${path}`, {
@@ -720,6 +907,32 @@ describe(StripeEmulator.name, () => {
         'payment_intent.requires_action',
         'payment_intent.succeeded',
       ]);
+    });
+
+    it('waits for calls in flight and forgets idempotency keys over HTTP', async () => {
+      emulator.addLatency(400, { path: '/v1/payment_intents' });
+      const call = paidIntent();
+      const waited = await control('POST', '/requests-in-flight/wait', {
+        count: 1,
+        method: 'POST',
+        path: '/v1/payment_intents',
+      });
+      expect(waited.status).toBe(200);
+      expect(await waited.json()).toEqual({ requestsInFlight: 1 });
+      const state = (await (await control('GET', '/state')).json()) as {
+        counters: { requestsInFlight: number };
+      };
+      expect(state.counters.requestsInFlight).toBe(1);
+      const timedOut = await control('POST', '/requests-in-flight/wait', { count: 2, timeoutMs: 50 });
+      expect(timedOut.status).toBe(408);
+      await call;
+
+      await stripe.paymentIntents.create({ amount: 100, currency: 'usd' }, { idempotencyKey: randomUUID() });
+      const forgotten = (await (await control('POST', '/idempotency/forget')).json()) as {
+        forgotten: number;
+      };
+      expect(forgotten.forgotten).toBeGreaterThanOrEqual(1);
+      expect(await (await control('POST', '/idempotency/forget')).json()).toEqual({ forgotten: 0 });
     });
   });
 });

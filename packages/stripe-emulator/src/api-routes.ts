@@ -8,6 +8,7 @@ import {
   optionalString,
   requiredAmount,
   requiredCurrency,
+  requiredString,
   type FormParams,
 } from './form-params';
 import { Router, type PathParams } from './router';
@@ -72,6 +73,24 @@ function automaticPaymentMethods(params: FormParams): boolean | null {
 /** The `/v1` surface: unknown parameters are ignored, as Stripe's older API versions tolerate. */
 export function apiRoutes(store: EmulatorStore): Router<ApiHandler> {
   return new Router<ApiHandler>()
+    .on('POST', '/v1/customers', ({ params }) =>
+      ok(
+        store.createCustomer({
+          email: optionalString(params, 'email'),
+          name: optionalString(params, 'name'),
+          description: optionalString(params, 'description'),
+          metadata: metadataParam(params),
+        }),
+      ),
+    )
+    .on('GET', '/v1/customers/search', ({ params }) =>
+      searchByMetadata('/v1/customers/search', store.listCustomers(), params),
+    )
+    .on('GET', '/v1/customers/:id', ({ path }) => ok(store.retrieveCustomer(path.id)))
+    .on('POST', '/v1/payment_methods/:id/attach', ({ path, params }) =>
+      ok(store.attachPaymentMethod(path.id, requiredString(params, 'customer'))),
+    )
+    .on('GET', '/v1/payment_methods/:id', ({ path }) => ok(store.retrievePaymentMethod(path.id)))
     .on('POST', '/v1/payment_intents', ({ params }) =>
       ok(
         store.createPaymentIntent({

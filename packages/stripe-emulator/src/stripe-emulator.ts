@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseForm } from 'qs';
 import Stripe from 'stripe';
 import { apiRoutes, type ApiHandler } from './api-routes';
-import { ControlError, controlRoutes, type ControlHandler } from './control-api';
+import { ControlError, controlRoutes, type ControlHandler, type EmulatorControls } from './control-api';
 import { EmulatorStore } from './emulator-store';
-import { FaultInjector } from './fault-injector';
+import { FaultInjector, matchesCall } from './fault-injector';
 import type { FormParams } from './form-params';
 import { secretKey, headerValue, PayloadTooLargeError, readBody, sleep, writeJson } from './http-io';
 import { newId } from './ids';
@@ -14,6 +14,7 @@ import type { RouteMatch, Router } from './router';
 import { authenticationFailed, internalError, StripeApiError, unrecognizedUrl } from './stripe-api-error';
 import type {
   Charge,
+  Customer,
   DeliverAllOptions,
   DeliverOptions,
   EmulatorCounters,
@@ -24,6 +25,7 @@ import type {
   FaultMatch,
   FaultSpec,
   PaymentIntent,
+  PaymentMethod,
   Refund,
   RequestLogEntry,
   RequestOutcome,
@@ -34,8 +36,6 @@ import type {
   WebhookTarget,
 } from './stripe-emulator.types';
 import { WebhookDispatcher } from './webhook-dispatcher';
-
-export * from './stripe-emulator.types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The request log is for inspection, not an archive: a long-running sandbox keeps only the latest lines. */
@@ -75,11 +75,19 @@ const STDERR_LOGGER: EmulatorLogger = {
   warn: (message) => process.stderr.write(`[stripe-emulator] WARN ${message}\n`),
 };
 
-function emptyCounters(): Omit<
+type RequestCounters = Pick<
   EmulatorCounters,
-  'paymentIntentsCreated' | 'refundsCreated' | 'eventsCreated'
-> {
-  return { requests: 0, executed: 0, replayed: 0, rejected: 0, faults: 0, dropped: 0, webhookDeliveries: 0 };
+  'requests' | 'executed' | 'replayed' | 'rejected' | 'faults' | 'dropped'
+>;
+
+function emptyCounters(): RequestCounters {
+  return { requests: 0, executed: 0, replayed: 0, rejected: 0, faults: 0, dropped: 0 };
+}
+
+interface InFlightWaiter {
+  count: number;
+  match: FaultMatch;
+  resolve(): void;
 }
 
 function serialize(body: object): string {
@@ -103,10 +111,10 @@ function faultError(fault: FailFault): StripeApiError {
 
 /**
  * An in-process stand-in for the Stripe API that the real `stripe` SDK talks to over HTTP: PaymentIntents,
- * refunds, Stripe's idempotency semantics, signed webhooks, and faults to inject (errors, latency, lost
- * responses) for testing how a client survives them.
+ * refunds, Customers and their saved PaymentMethods, Stripe's idempotency semantics, signed webhooks, and
+ * faults to inject (errors, latency, lost responses) for testing how a client survives them.
  */
-export class StripeEmulator {
+export class StripeEmulator implements EmulatorControls {
   private readonly store = new EmulatorStore(Stripe.API_VERSION);
   private readonly idempotency: IdempotencyStore;
   private readonly faults = new FaultInjector();
@@ -118,6 +126,8 @@ export class StripeEmulator {
   private address: { url: string; port: number } | null = null;
   private log: RequestLogEntry[] = [];
   private counters = emptyCounters();
+  private readonly inFlight = new Set<{ method: string; path: string }>();
+  private inFlightWaiters: InFlightWaiter[] = [];
 
   constructor(private readonly options: StripeEmulatorOptions = {}) {
     this.logger = options.logger ?? STDERR_LOGGER;
@@ -174,6 +184,15 @@ export class StripeEmulator {
     this.counters = emptyCounters();
   }
 
+  /**
+   * Forgets every stored idempotent result at once, as if Stripe's 24-hour window had passed, so a
+   * retry with an old key executes anew. Keys of requests still running are kept: their window has
+   * not started. Returns how many keys were forgotten.
+   */
+  forgetIdempotencyKeys(): number {
+    return this.idempotency.forgetCompleted();
+  }
+
   // ---- Faults --------------------------------------------------------------------------------
 
   injectFault(spec: FaultSpec): void {
@@ -201,6 +220,59 @@ export class StripeEmulator {
 
   activeFaults(): FaultSpec[] {
     return this.faults.list();
+  }
+
+  // ---- Requests in flight -------------------------------------------------------------------
+
+  /**
+   * API calls being handled (received in full, not yet answered or dropped), optionally only those
+   * matching a fault-style filter. Control requests are not counted.
+   */
+  requestsInFlight(match: FaultMatch = {}): number {
+    let count = 0;
+    for (const call of this.inFlight) if (matchesCall(match, call.method, call.path)) count += 1;
+    return count;
+  }
+
+  /**
+   * Resolves once at least `count` API requests (matching `match`, as fault filters do) are being
+   * handled at the same time, so a test can act while a Stripe call is in progress instead of sleeping.
+   * Rejects after `timeoutMs`.
+   */
+  whenRequestsInFlight(count: number, timeoutMs = 5000, match: FaultMatch = {}): Promise<void> {
+    if (this.requestsInFlight(match) >= count) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter: InFlightWaiter = {
+        count,
+        match,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.inFlightWaiters = this.inFlightWaiters.filter((candidate) => candidate !== waiter);
+        const filter = match.method || match.path ? ` matching ${JSON.stringify(match)}` : '';
+        reject(
+          new Error(
+            `Timed out after ${timeoutMs} ms waiting for ${count} API request(s)${filter} in flight; ${this.requestsInFlight(match)} are.`,
+          ),
+        );
+      }, timeoutMs);
+      this.inFlightWaiters.push(waiter);
+    });
+  }
+
+  /** Counts the call as in flight until the returned function is called, waking satisfied waiters. */
+  private beginApiCall(call: ApiCall): () => void {
+    const flight = { method: call.method, path: call.path };
+    this.inFlight.add(flight);
+    const satisfied = this.inFlightWaiters.filter(
+      (waiter) => this.requestsInFlight(waiter.match) >= waiter.count,
+    );
+    this.inFlightWaiters = this.inFlightWaiters.filter((waiter) => !satisfied.includes(waiter));
+    satisfied.forEach((waiter) => waiter.resolve());
+    return () => this.inFlight.delete(flight);
   }
 
   // ---- Webhooks ------------------------------------------------------------------------------
@@ -267,6 +339,27 @@ export class StripeEmulator {
     return paymentIntent;
   }
 
+  /** A Customer made directly, as the Dashboard would, for tests that need one to exist. */
+  createCustomer(
+    fields: Partial<Pick<Customer, 'email' | 'name' | 'description' | 'metadata'>> = {},
+  ): Customer {
+    return this.store.createCustomer({
+      email: fields.email ?? null,
+      name: fields.name ?? null,
+      description: fields.description ?? null,
+      metadata: fields.metadata ?? {},
+    });
+  }
+
+  customers(): Customer[] {
+    return this.store.listCustomers();
+  }
+
+  /** PaymentMethods attached to Customers (the test PaymentMethods themselves are not listed). */
+  paymentMethods(): PaymentMethod[] {
+    return this.store.listPaymentMethods();
+  }
+
   paymentIntents(): PaymentIntent[] {
     return this.store.listPaymentIntents();
   }
@@ -292,12 +385,15 @@ export class StripeEmulator {
       ...this.counters,
       ...this.store.stats(),
       webhookDeliveries: this.webhooks.history().length,
+      requestsInFlight: this.inFlight.size,
     };
   }
 
   state(): EmulatorState {
     return {
       url: this.address?.url ?? null,
+      customers: this.customers(),
+      paymentMethods: this.paymentMethods(),
       paymentIntents: this.paymentIntents(),
       charges: this.charges(),
       refunds: this.refunds(),
@@ -346,6 +442,15 @@ export class StripeEmulator {
   }
 
   private async handleApi(call: ApiCall, response: ServerResponse): Promise<void> {
+    const endCall = this.beginApiCall(call);
+    try {
+      await this.respond(call, response);
+    } finally {
+      endCall();
+    }
+  }
+
+  private async respond(call: ApiCall, response: ServerResponse): Promise<void> {
     const answer = await this.answer(call);
     const events = this.store.drainOutbox({ id: call.requestId, idempotency_key: call.idempotencyKey });
     if (answer.dropped) {

@@ -20,7 +20,8 @@ function defaultTimes(spec: FaultSpec): number {
   return spec.kind === 'latency' ? Number.POSITIVE_INFINITY : 1;
 }
 
-function matches(match: FaultMatch, method: string, path: string): boolean {
+/** A fault filter's rule: the method if given (any case), and the path by prefix if given. */
+export function matchesCall(match: FaultMatch, method: string, path: string): boolean {
   return (
     (match.method === undefined || match.method.toUpperCase() === method) &&
     (match.path === undefined || path.startsWith(match.path))
@@ -70,7 +71,7 @@ export class FaultInjector {
   private take<K extends FaultKind>(kind: K, method: string, path: string, all = false): FaultOf<K>[] {
     const taken: FaultOf<K>[] = [];
     for (const fault of this.active) {
-      if (!isKind(fault.spec, kind) || !matches(fault.spec, method, path)) continue;
+      if (!isKind(fault.spec, kind) || !matchesCall(fault.spec, method, path)) continue;
       fault.remaining -= 1;
       taken.push(fault.spec);
       if (!all) break;

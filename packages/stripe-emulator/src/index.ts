@@ -1,0 +1,2 @@
+export { StripeEmulator } from './stripe-emulator';
+export * from './stripe-emulator.types';
