@@ -2,7 +2,6 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { answerClientErrorsAsJson } from './common/errors/client-error.handler';
 import { AppConfig } from './config/app-config';
