@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { answerClientErrorsAsJson } from './common/errors/client-error.handler';
+import { CommonErrorCode, CommonException } from './common/errors/common-error-code';
 import { AppConfig } from './config/app-config';
 
 /** Largest accepted JSON body; anything bigger is a 413. */
@@ -27,6 +28,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
     maxAge: 600,
   });
   app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.use(rejectDeepBodies);
   app.enableShutdownHooks();
   app.set('trust proxy', false);
   app.disable('x-powered-by');
@@ -52,4 +54,34 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
  */
 function securityHeaders(): (request: Request, response: Response, next: NextFunction) => void {
   return helmet();
+}
+
+/** No body the service accepts nests deeper than this (metadata is the deepest: 2). */
+export const MAX_BODY_DEPTH = 16;
+
+/**
+ * A body of a few thousand nested arrays is valid JSON under the size limit, but recursive code
+ * (the fingerprint's canonical JSON, class-transformer) would overflow the stack on it: a 500.
+ * Measured without recursion, right after parsing.
+ */
+function rejectDeepBodies(request: Request, _response: Response, next: NextFunction): void {
+  const body: unknown = request.body;
+  const pending: Array<{ node: unknown; depth: number }> = [{ node: body, depth: 0 }];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    if (typeof item.node !== 'object' || item.node === null) continue;
+    if (item.depth >= MAX_BODY_DEPTH) {
+      next(
+        new CommonException(
+          CommonErrorCode.VALIDATION_FAILED,
+          `Request body nests deeper than ${MAX_BODY_DEPTH} levels`,
+          {
+            fields: [{ field: 'body', messages: [`body nests deeper than ${MAX_BODY_DEPTH} levels`] }],
+          },
+        ),
+      );
+      return;
+    }
+    for (const child of Object.values(item.node)) pending.push({ node: child, depth: item.depth + 1 });
+  }
+  next();
 }
