@@ -49,7 +49,9 @@ const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
   nastyText,
   fc.array(fc.oneof(fc.integer(), nastyText), { maxLength: 4 }),
   fc.dictionary(nastyText, fc.oneof(nastyText, fc.constant(null), fc.integer()), { maxKeys: 4 }),
-  fc.integer({ min: 1, max: 3000 }).map((depth) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`)),
+  fc
+    .integer({ min: 1, max: 3000 })
+    .map((depth) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`) as unknown),
 );
 
 interface FuzzCase {
@@ -87,11 +89,11 @@ const fuzzCase = (paymentId: string): fc.Arbitrary<FuzzCase> =>
         'multipart/form-data; boundary=x',
         undefined,
       ),
-      keys: fc.oneof(
+      keys: fc.oneof<fc.Arbitrary<string[]>[]>(
         fc.constant([randomUUID()]),
         fc.constant([`"${randomUUID()}"`]),
         fc.constant([randomUUID(), randomUUID()]),
-        fc.constant([]),
+        fc.constant<string[]>([]),
         fc.array(
           nastyText.filter((text) => /^[\x20-\x7e]*$/.test(text)),
           { minLength: 1, maxLength: 2 },
@@ -135,7 +137,8 @@ describe('Fuzzing the money routes', () => {
         const before = stripeMoves();
         let outgoing = request(harness.app.http).post(route).set(client.headers);
         if (contentType) outgoing = outgoing.set('Content-Type', contentType);
-        if (keys.length > 0) outgoing = outgoing.set('Idempotency-Key', keys.length === 1 ? keys[0] : keys);
+        if (keys.length > 0)
+          outgoing = outgoing.set('Idempotency-Key', (keys.length === 1 ? keys[0] : keys) as string);
         const response = await outgoing.send(body);
         expect(response.status).toBeLessThan(500);
         if (response.status >= 400) {
