@@ -32,6 +32,20 @@ export default tseslint.config(
     },
   },
   {
+    // IsOptional() lets an explicit null through; DTOs use IsOptionalNotNull() (SPEC §5).
+    files: ['src/**/dto/*.ts', 'src/common/validation/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'class-validator', importNames: ['IsOptional'], message: 'Use IsOptionalNotNull().' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'packages/*/test/**/*.ts', '**/*.spec.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -1,4 +1,4 @@
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { BullModule } from '@nestjs/bull';
 import { LoggerModule } from 'nestjs-pino';
@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { validationExceptionFactory } from './common/errors/validation-exception.factory';
+import { StrictValidationPipe } from './common/validation/strict-validation.pipe';
 import { loggerParams } from './common/logging/logger-params';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -44,7 +45,7 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         {
           provide: APP_PIPE,
-          useValue: new ValidationPipe({
+          useValue: new StrictValidationPipe({
             whitelist: true,
             forbidNonWhitelisted: true,
             transform: true,

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { JwtService, TokenExpiredError } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
 import { ADMIN_ROLE } from './admin.guard';
+import { isAdminPath } from './admin-path';
 import { AuthErrorCode, AuthException } from './auth-error-code';
 import { principalFromClaims } from './jwt-claims';
 import { AuthenticatedRequest } from './principal';
@@ -36,7 +37,7 @@ export class JwtAuthGuard implements CanActivate {
     if (!principal)
       throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The bearer token lacks required claims');
     // /admin/* needs the admin role whatever its controller declares (SPEC §2).
-    if (isAdminPath(request.path) && !principal.roles.includes(ADMIN_ROLE)) {
+    if (isAdminPath(request.originalUrl ?? request.url) && !principal.roles.includes(ADMIN_ROLE)) {
       throw new AuthException(AuthErrorCode.ADMIN_ROLE_REQUIRED, 'This route requires the admin role');
     }
     request.principal = principal;
@@ -56,10 +57,6 @@ export class JwtAuthGuard implements CanActivate {
       throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The bearer token is invalid');
     }
   }
-}
-
-function isAdminPath(path: string): boolean {
-  return path === '/admin' || path.startsWith('/admin/');
 }
 
 function bearerToken(header: string | undefined): string | undefined {

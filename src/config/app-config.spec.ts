@@ -39,10 +39,21 @@ describe(loadAppConfig.name, () => {
     ['STRIPE_WEBHOOK_SECRET', 'secret'],
     ['IDEMPOTENCY_TTL_SECONDS', '0'],
     ['IDEMPOTENCY_TTL_SECONDS', '10000000000000000'],
+    ['CORS_ORIGINS', '*'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
+    ['CORS_ORIGINS', 'app.example.com'],
+    ['CORS_ORIGINS', 'https://a.example.com,,https://b.example.com'],
   ])('rejects %s=%s with one line naming the variable', (name, value) => {
     const load = () => loadAppConfig({ ...valid, [name]: value });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(new RegExp(`^Invalid configuration: ${name}: [^\\n]+$`));
+  });
+
+  it('keeps CORS closed by default and reads comma-separated origins', () => {
+    expect(loadAppConfig(valid).corsOrigins).toEqual([]);
+    expect(
+      loadAppConfig({ ...valid, CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
   });
 
   it('never echoes a secret value in its message', () => {

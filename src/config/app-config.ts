@@ -49,6 +49,8 @@ export interface AppConfigValues {
   };
   readonly workerMode: WorkerMode;
   readonly logLevel: LogLevel;
+  /** Origins allowed to call the API from a browser; empty: CORS closed. */
+  readonly corsOrigins: readonly string[];
 }
 
 /**
@@ -68,6 +70,7 @@ export class AppConfig implements AppConfigValues {
   readonly idempotency!: AppConfigValues['idempotency'];
   readonly workerMode!: WorkerMode;
   readonly logLevel!: LogLevel;
+  readonly corsOrigins!: readonly string[];
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);
@@ -150,6 +153,9 @@ export function loadAppConfig(env: Env): AppConfig {
     },
     workerMode: vars.WORKER_MODE,
     logLevel: vars.LOG_LEVEL,
+    corsOrigins: vars.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
   });
 }
 

@@ -101,6 +101,13 @@ export class EnvironmentVariables {
   @IsIn(WORKER_MODES)
   WORKER_MODE: (typeof WORKER_MODES)[number] = 'all';
 
+  // Exact origins only: a wildcard would let any site's scripts call the API with a stolen token.
+  @Matches(/^$|^https?:\/\/[^/\s,]+(\s*,\s*https?:\/\/[^/\s,]+)*$/, {
+    message:
+      'CORS_ORIGINS must be comma-separated origins like https://app.example.com (no path, no wildcard)',
+  })
+  CORS_ORIGINS: string = '';
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 }

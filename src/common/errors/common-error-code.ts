@@ -12,6 +12,9 @@ export enum CommonErrorCode {
   CONFLICT = 'CONFLICT',
   TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
   BAD_REQUEST = 'BAD_REQUEST',
+  MALFORMED_REQUEST = 'MALFORMED_REQUEST',
+  REQUEST_TIMEOUT = 'REQUEST_TIMEOUT',
+  HEADERS_TOO_LARGE = 'HEADERS_TOO_LARGE',
   INTERNAL_ERROR = 'INTERNAL_ERROR',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
 }
@@ -27,6 +30,10 @@ export const COMMON_ERROR_STATUS: Record<CommonErrorCode, HttpStatus> = {
   [CommonErrorCode.CONFLICT]: HttpStatus.CONFLICT,
   [CommonErrorCode.TOO_MANY_REQUESTS]: HttpStatus.TOO_MANY_REQUESTS,
   [CommonErrorCode.BAD_REQUEST]: HttpStatus.BAD_REQUEST,
+  [CommonErrorCode.MALFORMED_REQUEST]: HttpStatus.BAD_REQUEST,
+  [CommonErrorCode.REQUEST_TIMEOUT]: HttpStatus.REQUEST_TIMEOUT,
+  // Nest's HttpStatus enum has no 431.
+  [CommonErrorCode.HEADERS_TOO_LARGE]: 431 as HttpStatus,
   [CommonErrorCode.INTERNAL_ERROR]: HttpStatus.INTERNAL_SERVER_ERROR,
   [CommonErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
 };

@@ -4,7 +4,6 @@ import {
   IsIn,
   IsInt,
   IsObject,
-  IsOptional,
   IsString,
   Matches,
   Max,
@@ -15,11 +14,13 @@ import {
 } from 'class-validator';
 import { SUPPORTED_CURRENCIES } from './currency';
 import { MAX_AMOUNT } from './money';
+import { IsOptionalNotNull } from './optional.decorator';
+import { IsSafeText, unsafeTextProblem } from './safe-text.decorator';
 
 /** An integer amount in the currency's minor unit, 1–MAX_AMOUNT (SPEC §5). */
 export const IsAmount = (options: { optional?: boolean } = {}) =>
   applyDecorators(
-    ...(options.optional ? [IsOptional()] : []),
+    ...(options.optional ? [IsOptionalNotNull()] : []),
     IsInt({ message: '$property must be an integer in minor units' }),
     Min(1),
     Max(MAX_AMOUNT),
@@ -34,6 +35,7 @@ export const IsAmount = (options: { optional?: boolean } = {}) =>
 export const IsCurrency = () =>
   applyDecorators(
     IsString(),
+    IsSafeText(),
     IsIn(SUPPORTED_CURRENCIES, { message: '$property must be a supported lowercase ISO 4217 code' }),
     ApiProperty({ enum: SUPPORTED_CURRENCIES, example: 'usd' }),
   );
@@ -41,14 +43,21 @@ export const IsCurrency = () =>
 /** A Stripe object id of the given prefix, e.g. `pm_…`, `cus_…`. */
 export const IsStripeId = (prefix: string, options: { optional?: boolean; example?: string } = {}) =>
   applyDecorators(
-    ...(options.optional ? [IsOptional()] : []),
+    ...(options.optional ? [IsOptionalNotNull()] : []),
     IsString(),
+    IsSafeText(),
     Matches(new RegExp(`^${prefix}_[A-Za-z0-9_]{1,250}$`), { message: `$property must be a ${prefix}_… id` }),
     (options.optional ? ApiPropertyOptional : ApiProperty)({ example: options.example ?? `${prefix}_123` }),
   );
 
 export const IsDescription = () =>
-  applyDecorators(IsOptional(), IsString(), MaxLength(1000), ApiPropertyOptional({ maxLength: 1000 }));
+  applyDecorators(
+    IsOptionalNotNull(),
+    IsString(),
+    IsSafeText(),
+    MaxLength(1000),
+    ApiPropertyOptional({ maxLength: 1000 }),
+  );
 
 /** Keys the service writes into Stripe metadata itself; clients may not use the prefix. */
 export const RESERVED_METADATA_PREFIX = 'ps_';
@@ -60,7 +69,7 @@ export const MAX_METADATA_KEYS = 40;
  */
 export function IsStripeMetadata(validationOptions?: ValidationOptions): PropertyDecorator {
   return applyDecorators(
-    IsOptional(),
+    IsOptionalNotNull(),
     IsObject(),
     ValidateBy(
       {
@@ -90,8 +99,12 @@ function metadataProblem(value: unknown): string | undefined {
       return `key "${key.slice(0, 40)}" is not allowed`;
     if (key.startsWith(RESERVED_METADATA_PREFIX))
       return `keys may not start with "${RESERVED_METADATA_PREFIX}"`;
+    const keyProblem = unsafeTextProblem(key);
+    if (keyProblem) return `keys ${keyProblem}`;
     if (typeof item !== 'string' || item.length > 500)
       return `value of "${key}" must be a string of at most 500 chars`;
+    const valueProblem = unsafeTextProblem(item);
+    if (valueProblem) return `value of "${key}" ${valueProblem}`;
   }
   return undefined;
 }

@@ -1,16 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsEmail, IsString, MaxLength } from 'class-validator';
 import { IsStripeMetadata } from '../../common/validation/money.decorators';
+import { IsOptionalNotNull } from '../../common/validation/optional.decorator';
+import { IsSafeText } from '../../common/validation/safe-text.decorator';
 
 export class CreateCustomerDto {
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsEmail()
   @MaxLength(512)
   @ApiPropertyOptional({ format: 'email', maxLength: 512 })
   email?: string;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
+  @IsSafeText()
   @MaxLength(256)
   @ApiPropertyOptional({ maxLength: 256 })
   name?: string;

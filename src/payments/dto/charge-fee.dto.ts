@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsUUID } from 'class-validator';
+import { IsUUID } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/validation/optional.decorator';
 import { IsAmount, IsCurrency, IsDescription, IsStripeId } from '../../common/validation/money.decorators';
 
 export class ChargeFeeDto {
@@ -12,7 +13,7 @@ export class ChargeFeeDto {
   @IsStripeId('pm', { example: 'pm_card_visa' })
   paymentMethodId!: string;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsUUID()
   @ApiPropertyOptional({ format: 'uuid', description: 'A payment of the same tenant this fee belongs to' })
   relatedPaymentId?: string;

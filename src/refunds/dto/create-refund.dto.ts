@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { IsIn, IsUUID } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/validation/optional.decorator';
 import { IsAmount } from '../../common/validation/money.decorators';
 
 export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
@@ -14,7 +15,7 @@ export class CreateRefundDto {
   @IsAmount({ optional: true })
   amount?: number;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(REFUND_REASONS)
   @ApiPropertyOptional({ enum: REFUND_REASONS })
   reason?: RefundReason;

@@ -1,0 +1,33 @@
+/**
+ * Whether a request URL names `/admin` or anything under it, however it is spelled.
+ *
+ * Decided on the normalised path rather than by making routing strict: Express matches routes
+ * case-insensitively and ignores a trailing slash, a proxy in front may collapse `//` or
+ * resolve `/./`, and percent-encoding may be decoded by any hop. Normalising here (decode
+ * `%XX` until stable, `\` as `/`, lower case, no empty or `.` segments, `..` resolved) treats
+ * every spelling that some layer could route to an admin handler as admin, whatever the router
+ * settings are today. Over-matching is harmless: a spelling no handler serves is a 404 anyway.
+ */
+export function isAdminPath(url: string): boolean {
+  return normalisedSegments(url)[0] === 'admin';
+}
+
+const MAX_DECODE_ROUNDS = 8;
+
+export function normalisedSegments(url: string): string[] {
+  let path = url.split(/[?#]/, 1)[0] ?? '';
+  for (let round = 0; round < MAX_DECODE_ROUNDS; round += 1) {
+    const decoded = path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    );
+    if (decoded === path) break;
+    path = decoded;
+  }
+  const segments: string[] = [];
+  for (const segment of path.replace(/\\/g, '/').toLowerCase().split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  return segments;
+}

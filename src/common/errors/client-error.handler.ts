@@ -1,0 +1,56 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { describeError } from './error-like';
+import { CommonErrorCode, CommonException } from './common-error-code';
+
+/**
+ * Node rejects some requests before Express sees them (headers over the limit, a malformed
+ * request line or header, a bad chunk) and by default answers with an empty, non-JSON status
+ * line. SPEC §3 wants the JSON error body there too, so the answer is written here, on the
+ * socket, since no request or response object exists yet.
+ */
+export function answerClientErrorsAsJson(server: Server): void {
+  const logger = new Logger('HttpParser');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // A response already started on this connection cannot be replaced by another.
+    const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage
+      ?.headersSent;
+    if (error.code === 'ECONNRESET' || !socket.writable || started) {
+      socket.destroy();
+      return;
+    }
+    const exception = exceptionFor(error.code);
+    const requestId = randomUUID();
+    logger.warn(
+      { reqId: requestId, err: describeError(error), statusCode: exception.status, code: exception.code },
+      'Request rejected by the HTTP parser',
+    );
+    const body = JSON.stringify(exception.toBody());
+    socket.end(
+      [
+        `HTTP/1.1 ${exception.status} ${STATUS_CODES[exception.status] ?? ''}`,
+        'Content-Type: application/json; charset=utf-8',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        `X-Request-Id: ${requestId}`,
+        'Connection: close',
+        '',
+        body,
+      ].join('\r\n'),
+    );
+  });
+}
+
+function exceptionFor(code: string | undefined): CommonException {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new CommonException(CommonErrorCode.HEADERS_TOO_LARGE, 'Request headers are too large');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new CommonException(CommonErrorCode.PAYLOAD_TOO_LARGE, 'Request chunk extensions are too large');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new CommonException(CommonErrorCode.REQUEST_TIMEOUT, 'The request was not received in time');
+    default:
+      return new CommonException(CommonErrorCode.MALFORMED_REQUEST, 'The HTTP request is malformed');
+  }
+}
