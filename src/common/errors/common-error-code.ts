@@ -11,6 +11,7 @@ export enum CommonErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   CONFLICT = 'CONFLICT',
   TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
+  RATE_LIMITED = 'RATE_LIMITED',
   BAD_REQUEST = 'BAD_REQUEST',
   INTERNAL_ERROR = 'INTERNAL_ERROR',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
@@ -26,6 +27,7 @@ export const COMMON_ERROR_STATUS: Record<CommonErrorCode, HttpStatus> = {
   [CommonErrorCode.FORBIDDEN]: HttpStatus.FORBIDDEN,
   [CommonErrorCode.CONFLICT]: HttpStatus.CONFLICT,
   [CommonErrorCode.TOO_MANY_REQUESTS]: HttpStatus.TOO_MANY_REQUESTS,
+  [CommonErrorCode.RATE_LIMITED]: HttpStatus.TOO_MANY_REQUESTS,
   [CommonErrorCode.BAD_REQUEST]: HttpStatus.BAD_REQUEST,
   [CommonErrorCode.INTERNAL_ERROR]: HttpStatus.INTERNAL_SERVER_ERROR,
   [CommonErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
@@ -40,5 +42,15 @@ export class CommonException extends moduleException(COMMON_ERROR_STATUS) {
     return new CommonException(CommonErrorCode.SERVICE_UNAVAILABLE, message, undefined, {
       'Retry-After': String(retryAfterSeconds),
     });
+  }
+
+  /** The caller's tenant spent its request budget for this window (README "Rate limits"). */
+  static rateLimited(retryAfterSeconds: number) {
+    return new CommonException(
+      CommonErrorCode.RATE_LIMITED,
+      `Rate limit reached for this tenant; retry after ${retryAfterSeconds} s`,
+      undefined,
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
   }
 }
