@@ -14,6 +14,7 @@ import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
+import { RateLimitModule } from './rate-limit';
 import { RefundsModule } from './refunds/refunds.module';
 import { RedisModule } from './redis/redis.module';
 import { StripeModule } from './stripe/stripe.module';
@@ -33,6 +34,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         IdempotencyModule,
+        RateLimitModule,
         StripeModule,
         PaymentsModule,
         RefundsModule,

@@ -2,6 +2,7 @@ import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentIdempotentExecution, Idempotent, IdempotentExecution } from '../idempotency';
+import { RateLimit } from '../rate-limit';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { IntentResponseDto, PaymentResponseDto } from './dto/payment-response.dto';
 import { PaymentsService } from './payments.service';
@@ -13,6 +14,7 @@ export class IntentsController {
   constructor(private readonly payments: PaymentsService) {}
 
   @Post()
+  @RateLimit('payments')
   @Idempotent()
   @ApiCreatedResponse({
     type: IntentResponseDto,

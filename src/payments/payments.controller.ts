@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { CurrentIdempotentExecution, Idempotent, IdempotentExecution } from '../idempotency';
+import { RateLimit } from '../rate-limit';
 import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { PaymentResponseDto } from './dto/payment-response.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
@@ -16,6 +17,7 @@ export class PaymentsController {
   constructor(private readonly payments: PaymentsService) {}
 
   @Post('process')
+  @RateLimit('payments')
   @Idempotent()
   @ApiCreatedResponse({ type: PaymentResponseDto, description: 'PaymentIntent created and confirmed' })
   async process(
@@ -29,6 +31,7 @@ export class PaymentsController {
   }
 
   @Post('fees')
+  @RateLimit('payments')
   @Idempotent()
   @ApiCreatedResponse({ type: PaymentResponseDto, description: 'Fee charged (kind: "fee")' })
   async fee(

@@ -1,6 +1,7 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentIdempotentExecution, Idempotent, IdempotentExecution } from '../idempotency';
+import { RateLimit } from '../rate-limit';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { RefundResponseDto } from './dto/refund-response.dto';
 import { RefundsService } from './refunds.service';
@@ -12,6 +13,7 @@ export class RefundsController {
   constructor(private readonly refunds: RefundsService) {}
 
   @Post()
+  @RateLimit('refunds')
   @Idempotent()
   @ApiCreatedResponse({ type: RefundResponseDto })
   async create(

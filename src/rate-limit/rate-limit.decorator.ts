@@ -1,0 +1,10 @@
+import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
+import { RATE_LIMIT_FAMILY, RateLimitFamily } from './rate-limit-family';
+import { TenantRateLimitGuard } from './tenant-rate-limit.guard';
+
+/**
+ * Counts the request against its tenant's budget for `family` (README "Rate limits"); over it,
+ * `429 RATE_LIMITED` with `Retry-After`.
+ */
+export const RateLimit = (family: RateLimitFamily) =>
+  applyDecorators(SetMetadata(RATE_LIMIT_FAMILY, family), UseGuards(TenantRateLimitGuard));
