@@ -16,6 +16,7 @@ import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
+import { RateLimitModule } from './rate-limit';
 import { RefundsModule } from './refunds/refunds.module';
 import { RedisModule } from './redis/redis.module';
 import { StripeModule } from './stripe/stripe.module';
@@ -35,6 +36,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         IdempotencyModule,
+        RateLimitModule,
         StripeModule,
         CustomersModule,
         PaymentsModule,

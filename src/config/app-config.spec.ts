@@ -13,6 +13,27 @@ describe(loadAppConfig.name, () => {
       workerMode: 'all',
       webhooks: { toleranceSeconds: 300, maxAttempts: 5, sweepIntervalSeconds: 30 },
       idempotency: { ttlSeconds: 86400, clientErrorTtlSeconds: 600, lockTtlSeconds: 60 },
+      rateLimit: {
+        enabled: true,
+        windowSeconds: 60,
+        limits: { payments: 600, refunds: 300, customers: 300 },
+      },
+    });
+  });
+
+  it('reads the per-tenant rate limits and their switch', () => {
+    const config = loadAppConfig({
+      ...valid,
+      RATE_LIMIT_ENABLED: 'false',
+      RATE_LIMIT_WINDOW_SECONDS: '2',
+      RATE_LIMIT_PAYMENTS_PER_WINDOW: '3',
+      RATE_LIMIT_REFUNDS_PER_WINDOW: '4',
+      RATE_LIMIT_CUSTOMERS_PER_WINDOW: '5',
+    });
+    expect(config.rateLimit).toEqual({
+      enabled: false,
+      windowSeconds: 2,
+      limits: { payments: 3, refunds: 4, customers: 5 },
     });
   });
 
@@ -43,6 +64,12 @@ describe(loadAppConfig.name, () => {
     ['CORS_ORIGINS', 'https://app.example.com/path'],
     ['CORS_ORIGINS', 'app.example.com'],
     ['CORS_ORIGINS', 'https://a.example.com,,https://b.example.com'],
+    ['RATE_LIMIT_ENABLED', 'no'],
+    ['RATE_LIMIT_WINDOW_SECONDS', '0'],
+    ['RATE_LIMIT_WINDOW_SECONDS', '3601'],
+    ['RATE_LIMIT_PAYMENTS_PER_WINDOW', '0'],
+    ['RATE_LIMIT_REFUNDS_PER_WINDOW', '1.5'],
+    ['RATE_LIMIT_CUSTOMERS_PER_WINDOW', 'many'],
   ])('rejects %s=%s with one line naming the variable', (name, value) => {
     const load = () => loadAppConfig({ ...valid, [name]: value });
     expect(load).toThrow(ConfigError);

@@ -28,6 +28,17 @@ export interface StripeConfig {
   readonly idempotencyWindowSeconds: number;
 }
 
+/** Per-tenant request budgets on the money routes, one per route family, per fixed window. */
+export interface RateLimitConfig {
+  readonly enabled: boolean;
+  readonly windowSeconds: number;
+  readonly limits: {
+    readonly payments: number;
+    readonly refunds: number;
+    readonly customers: number;
+  };
+}
+
 export interface AppConfigValues {
   readonly nodeEnv: NodeEnv;
   readonly port: number;
@@ -47,6 +58,7 @@ export interface AppConfigValues {
     readonly clientErrorTtlSeconds: number;
     readonly lockTtlSeconds: number;
   };
+  readonly rateLimit: RateLimitConfig;
   readonly workerMode: WorkerMode;
   readonly logLevel: LogLevel;
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
@@ -68,6 +80,7 @@ export class AppConfig implements AppConfigValues {
   readonly stripe!: StripeConfig;
   readonly webhooks!: AppConfigValues['webhooks'];
   readonly idempotency!: AppConfigValues['idempotency'];
+  readonly rateLimit!: RateLimitConfig;
   readonly workerMode!: WorkerMode;
   readonly logLevel!: LogLevel;
   readonly corsOrigins!: readonly string[];
@@ -150,6 +163,15 @@ export function loadAppConfig(env: Env): AppConfig {
       ttlSeconds: vars.IDEMPOTENCY_TTL_SECONDS,
       clientErrorTtlSeconds: vars.IDEMPOTENCY_CLIENT_ERROR_TTL_SECONDS,
       lockTtlSeconds: vars.IDEMPOTENCY_LOCK_TTL_SECONDS,
+    },
+    rateLimit: {
+      enabled: vars.RATE_LIMIT_ENABLED,
+      windowSeconds: vars.RATE_LIMIT_WINDOW_SECONDS,
+      limits: {
+        payments: vars.RATE_LIMIT_PAYMENTS_PER_WINDOW,
+        refunds: vars.RATE_LIMIT_REFUNDS_PER_WINDOW,
+        customers: vars.RATE_LIMIT_CUSTOMERS_PER_WINDOW,
+      },
     },
     workerMode: vars.WORKER_MODE,
     logLevel: vars.LOG_LEVEL,

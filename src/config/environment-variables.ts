@@ -98,6 +98,23 @@ export class EnvironmentVariables {
   @IntegerInRange(1)
   WEBHOOK_SWEEP_INTERVAL_SECONDS: number = 30;
 
+  @Transform(toBoolean)
+  @IsBoolean()
+  RATE_LIMIT_ENABLED: boolean = true;
+
+  // Fixed windows: one atomic counter per tenant and route family, reset when the window ends.
+  @IntegerInRange(1, 3600)
+  RATE_LIMIT_WINDOW_SECONDS: number = 60;
+
+  @IntegerInRange(1, 1000000)
+  RATE_LIMIT_PAYMENTS_PER_WINDOW: number = 600;
+
+  @IntegerInRange(1, 1000000)
+  RATE_LIMIT_REFUNDS_PER_WINDOW: number = 300;
+
+  @IntegerInRange(1, 1000000)
+  RATE_LIMIT_CUSTOMERS_PER_WINDOW: number = 300;
+
   @IsIn(WORKER_MODES)
   WORKER_MODE: (typeof WORKER_MODES)[number] = 'all';
 

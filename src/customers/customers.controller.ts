@@ -13,6 +13,7 @@ import {
   Idempotent,
   IdempotentExecution,
 } from '../idempotency';
+import { RateLimit } from '../rate-limit';
 import { StripeErrorCode } from '../stripe/stripe-error-code';
 import { CustomerErrorCode } from './customer-error-code';
 import { CreateCustomerDto } from './dto/create-customer.dto';
@@ -27,6 +28,7 @@ export class CustomersController {
   constructor(private readonly customers: CustomersService) {}
 
   @Post()
+  @RateLimit('customers')
   @Idempotent()
   @ApiOperation({ summary: 'Create a Stripe customer that belongs to your tenant' })
   @ApiCreatedResponse({

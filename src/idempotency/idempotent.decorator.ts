@@ -23,7 +23,6 @@ export const IDEMPOTENT_ROUTE_ERRORS: readonly ErrorCode[] = [
   CommonErrorCode.PAYLOAD_TOO_LARGE,
   CommonErrorCode.UNSUPPORTED_MEDIA_TYPE,
   CommonErrorCode.SERVICE_UNAVAILABLE,
-  // The 429 of the per-tenant rate limit goes here: every idempotent route is a money route.
 ];
 
 export const IDEMPOTENT_REPLAYED_RESPONSE_HEADER: ResponseHeaders = {

@@ -13,6 +13,7 @@ import {
 } from '../idempotency';
 import { CustomerErrorCode } from '../customers/customer-error-code';
 import { StripeErrorCode } from '../stripe/stripe-error-code';
+import { RateLimit } from '../rate-limit';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { IntentResponseDto, PaymentResponseDto } from './dto/payment-response.dto';
 import { PaymentsService } from './payments.service';
@@ -25,6 +26,7 @@ export class IntentsController {
   constructor(private readonly payments: PaymentsService) {}
 
   @Post()
+  @RateLimit('payments')
   @Idempotent()
   @ApiOperation({ summary: 'Create an unconfirmed PaymentIntent for the client to confirm' })
   @ApiCreatedResponse({

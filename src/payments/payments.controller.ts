@@ -15,6 +15,7 @@ import {
 } from '../idempotency';
 import { CustomerErrorCode } from '../customers/customer-error-code';
 import { StripeErrorCode } from '../stripe/stripe-error-code';
+import { RateLimit } from '../rate-limit';
 import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { PaymentResponseDto } from './dto/payment-response.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
@@ -29,6 +30,7 @@ export class PaymentsController {
   constructor(private readonly payments: PaymentsService) {}
 
   @Post('process')
+  @RateLimit('payments')
   @Idempotent()
   @ApiOperation({ summary: 'Charge a payment method: a PaymentIntent created and confirmed' })
   @ApiCreatedResponse({
@@ -54,6 +56,7 @@ export class PaymentsController {
   }
 
   @Post('fees')
+  @RateLimit('payments')
   @Idempotent()
   @ApiOperation({ summary: 'Charge a fee, optionally tied to one of your payments' })
   @ApiCreatedResponse({

@@ -11,6 +11,7 @@ import {
 } from '../idempotency';
 import { PaymentErrorCode } from '../payments/payment-error-code';
 import { StripeErrorCode } from '../stripe/stripe-error-code';
+import { RateLimit } from '../rate-limit';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { RefundResponseDto } from './dto/refund-response.dto';
 import { RefundErrorCode } from './refund-error-code';
@@ -24,6 +25,7 @@ export class RefundsController {
   constructor(private readonly refunds: RefundsService) {}
 
   @Post()
+  @RateLimit('refunds')
   @Idempotent()
   @ApiOperation({ summary: 'Refund all or part of what is left of a succeeded payment' })
   @ApiCreatedResponse({

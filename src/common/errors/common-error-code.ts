@@ -11,6 +11,7 @@ export enum CommonErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   CONFLICT = 'CONFLICT',
   TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
+  RATE_LIMITED = 'RATE_LIMITED',
   BAD_REQUEST = 'BAD_REQUEST',
   MALFORMED_REQUEST = 'MALFORMED_REQUEST',
   REQUEST_TIMEOUT = 'REQUEST_TIMEOUT',
@@ -29,6 +30,7 @@ export const COMMON_ERROR_STATUS: Record<CommonErrorCode, HttpStatus> = {
   [CommonErrorCode.FORBIDDEN]: HttpStatus.FORBIDDEN,
   [CommonErrorCode.CONFLICT]: HttpStatus.CONFLICT,
   [CommonErrorCode.TOO_MANY_REQUESTS]: HttpStatus.TOO_MANY_REQUESTS,
+  [CommonErrorCode.RATE_LIMITED]: HttpStatus.TOO_MANY_REQUESTS,
   [CommonErrorCode.BAD_REQUEST]: HttpStatus.BAD_REQUEST,
   [CommonErrorCode.MALFORMED_REQUEST]: HttpStatus.BAD_REQUEST,
   [CommonErrorCode.REQUEST_TIMEOUT]: HttpStatus.REQUEST_TIMEOUT,
@@ -47,5 +49,15 @@ export class CommonException extends moduleException(COMMON_ERROR_STATUS) {
     return new CommonException(CommonErrorCode.SERVICE_UNAVAILABLE, message, undefined, {
       'Retry-After': String(retryAfterSeconds),
     });
+  }
+
+  /** The caller's tenant spent its request budget for this window (README "Rate limits"). */
+  static rateLimited(retryAfterSeconds: number) {
+    return new CommonException(
+      CommonErrorCode.RATE_LIMITED,
+      `Rate limit reached for this tenant; retry after ${retryAfterSeconds} s`,
+      undefined,
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
   }
 }

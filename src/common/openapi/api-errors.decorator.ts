@@ -5,6 +5,7 @@ import { IdempotencyErrorCode } from '../../idempotency/idempotency-error-code';
 import { CommonErrorCode } from '../errors/common-error-code';
 import { ErrorBodyDto } from './error-body.dto';
 import { ErrorCode, errorStatusOf } from './error-catalog';
+import { RefundErrorCode } from '../../refunds/refund-error-code';
 import { ResponseHeaders, RETRY_AFTER_HEADER, WWW_AUTHENTICATE_HEADER } from './response-headers';
 
 /** Extra headers a response of a given status carries on one route, e.g. `Idempotent-Replayed`. */
@@ -24,6 +25,8 @@ const HEADERS_BY_CODE = new Map<string, ResponseHeaders>([
   [AuthErrorCode.TOKEN_EXPIRED, WWW_AUTHENTICATE_HEADER],
   [IdempotencyErrorCode.DUPLICATE_IN_PROGRESS, RETRY_AFTER_HEADER],
   [CommonErrorCode.SERVICE_UNAVAILABLE, RETRY_AFTER_HEADER],
+  [CommonErrorCode.RATE_LIMITED, RETRY_AFTER_HEADER],
+  [RefundErrorCode.REFUND_IN_PROGRESS, RETRY_AFTER_HEADER],
 ]);
 
 /**

@@ -1,0 +1,98 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import Redis from 'ioredis';
+import { REDIS_CLIENT } from '../redis/redis.constants';
+import type { RateLimitFamily } from './rate-limit-family';
+import { RateLimitMetrics } from './rate-limit.metrics';
+
+// One round trip, atomic: count the request and read how long its window has left. The window
+// starts with its first request; a counter found without expiry (never expected) gets one, so
+// no tenant can be locked out for good.
+const COUNT_IN_WINDOW = `
+local hits = redis.call('INCR', KEYS[1])
+local remaining = redis.call('PTTL', KEYS[1])
+if remaining < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  remaining = tonumber(ARGV[1])
+end
+return {hits, remaining}`;
+
+// The package's index does not export its record type.
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/** At most one warning per interval while Redis is down, however many requests pass unchecked. */
+const WARNING_INTERVAL_MS = 60_000;
+
+const UNCHECKED: ThrottlerStorageRecord = {
+  totalHits: 0,
+  timeToExpire: 0,
+  isBlocked: false,
+  timeToBlockExpire: 0,
+};
+
+/**
+ * Fixed-window counters for `@nestjs/throttler` in Redis, shared by every instance.
+ *
+ * Not `@nest-lab/throttler-storage-redis`: it declares peers up to Nest 11 only, and it would
+ * open a connection of its own. This storage uses the service's fail-fast client (no offline
+ * queue, 500 ms command timeout), so a Redis outage costs a request one failed command, and
+ * the limiter fails open: the request goes through, counted in `rate_limit_fallbacks_total`.
+ * A limit is a protection against floods, not a guard of money; the idempotency layer still
+ * holds through PostgreSQL.
+ */
+@Injectable()
+export class RedisThrottlerStorage implements ThrottlerStorage {
+  private readonly logger = new Logger(RedisThrottlerStorage.name);
+  private lastWarningAt = Number.NEGATIVE_INFINITY;
+  private uncheckedSinceWarning = 0;
+
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly metrics: RateLimitMetrics,
+  ) {}
+
+  /**
+   * `ttl` is the window in milliseconds. A request over the limit stays blocked until its window
+   * ends: `blockDuration` is the window (the library's default, and the only one configured).
+   */
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    _blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    let hits: number;
+    let remainingMs: number;
+    try {
+      [hits, remainingMs] = (await this.redis.eval(COUNT_IN_WINDOW, 1, key, ttl)) as [number, number];
+    } catch (error) {
+      this.failOpen(throttlerName as RateLimitFamily, error);
+      return UNCHECKED;
+    }
+    const secondsLeft = Math.max(1, Math.ceil(remainingMs / 1000));
+    const isBlocked = hits > limit;
+    return {
+      totalHits: hits,
+      timeToExpire: secondsLeft,
+      isBlocked,
+      timeToBlockExpire: isBlocked ? secondsLeft : 0,
+    };
+  }
+
+  private failOpen(family: RateLimitFamily, error: unknown): void {
+    this.metrics.fallback(family);
+    this.uncheckedSinceWarning += 1;
+    const now = Date.now();
+    if (now - this.lastWarningAt < WARNING_INTERVAL_MS) return;
+    this.logger.warn(
+      {
+        uncheckedRequests: this.uncheckedSinceWarning,
+        err: { message: error instanceof Error ? error.message : String(error) },
+      },
+      'Redis unavailable: rate limits are not enforced until it is back',
+    );
+    this.lastWarningAt = now;
+    this.uncheckedSinceWarning = 0;
+  }
+}
