@@ -101,7 +101,8 @@ describe(loadAppConfig.name, () => {
   it('reconciles every 300 s the rows untouched for 600 s by default, and reads both from the environment', () => {
     expect(loadAppConfig(valid).reconciliation).toEqual({ intervalSeconds: 300, afterSeconds: 600 });
     expect(
-      loadAppConfig({ ...valid, RECONCILE_INTERVAL_SECONDS: '5', RECONCILE_AFTER_SECONDS: '3600' }).reconciliation,
+      loadAppConfig({ ...valid, RECONCILE_INTERVAL_SECONDS: '5', RECONCILE_AFTER_SECONDS: '3600' })
+        .reconciliation,
     ).toEqual({ intervalSeconds: 5, afterSeconds: 3600 });
   });
 
@@ -111,6 +112,8 @@ describe(loadAppConfig.name, () => {
     expect(() => loadAppConfig({ ...slowStripe, RECONCILE_AFTER_SECONDS: '300' })).toThrow(
       /^Invalid configuration: RECONCILE_AFTER_SECONDS must be at least 360 /,
     );
-    expect(loadAppConfig({ ...slowStripe, RECONCILE_AFTER_SECONDS: '360' }).reconciliation.afterSeconds).toBe(360);
+    expect(loadAppConfig({ ...slowStripe, RECONCILE_AFTER_SECONDS: '360' }).reconciliation.afterSeconds).toBe(
+      360,
+    );
   });
 });
