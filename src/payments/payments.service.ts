@@ -24,7 +24,6 @@ export interface CreatedIntent {
 export interface UnsettledPayment {
   id: string;
   tenantId: string;
-  updatedAt: Date;
   stripePaymentIntentId: string;
 }
 
@@ -107,28 +106,27 @@ export class PaymentsService {
 
   /**
    * Payments Stripe has not finished (`processing`, `requires_action`) whose row has not moved
-   * for `afterSeconds`: no webhook settled them. Oldest first, after `cursor`.
+   * for `afterSeconds`: no webhook settled them. In id order, after `cursor`.
    */
   async findUnsettled(
     afterSeconds: number,
     limit: number,
     cursor?: UnsettledPayment,
   ): Promise<UnsettledPayment[]> {
-    const rows: Array<{ id: string; tenant_id: string; updated_at: Date; stripe_payment_intent_id: string }> =
+    const rows: Array<{ id: string; tenant_id: string; stripe_payment_intent_id: string }> =
       await this.dataSource.query(
-        `SELECT id, tenant_id, updated_at, stripe_payment_intent_id
+        `SELECT id, tenant_id, stripe_payment_intent_id
          FROM payment_transactions
          WHERE status IN ('processing', 'requires_action') AND stripe_payment_intent_id IS NOT NULL
            AND updated_at < now() - make_interval(secs => $1)
-           AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2::timestamptz, $3::uuid))
-         ORDER BY updated_at, id
-         LIMIT $4`,
-        [afterSeconds, cursor?.updatedAt ?? null, cursor?.id ?? null, limit],
+           AND ($2::uuid IS NULL OR id > $2::uuid)
+         ORDER BY id
+         LIMIT $3`,
+        [afterSeconds, cursor?.id ?? null, limit],
       );
     return rows.map((row) => ({
       id: row.id,
       tenantId: row.tenant_id,
-      updatedAt: row.updated_at,
       stripePaymentIntentId: row.stripe_payment_intent_id,
     }));
   }

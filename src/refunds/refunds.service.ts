@@ -20,7 +20,6 @@ export interface StuckRefund {
   id: string;
   tenantId: string;
   paymentId: string;
-  updatedAt: Date;
   /** Stripe was asked for it at least once. */
   attempted: boolean;
 }
@@ -72,30 +71,24 @@ export class RefundsService {
 
   /**
    * Refunds left `pending` without a Stripe refund and untouched for `afterSeconds`: their
-   * Stripe call's outcome was lost and nobody retried. Oldest first, after `cursor`.
+   * Stripe call's outcome was lost and nobody retried. In id order, after `cursor`.
    */
   async findStuck(afterSeconds: number, limit: number, cursor?: StuckRefund): Promise<StuckRefund[]> {
-    const rows: Array<{
-      id: string;
-      tenant_id: string;
-      payment_id: string;
-      updated_at: Date;
-      attempted: boolean;
-    }> = await this.dataSource.query(
-      `SELECT id, tenant_id, payment_id, updated_at, stripe_first_attempt_at IS NOT NULL AS attempted
+    const rows: Array<{ id: string; tenant_id: string; payment_id: string; attempted: boolean }> =
+      await this.dataSource.query(
+        `SELECT id, tenant_id, payment_id, stripe_first_attempt_at IS NOT NULL AS attempted
          FROM refunds
          WHERE status = 'pending' AND stripe_refund_id IS NULL
            AND updated_at < now() - make_interval(secs => $1)
-           AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2::timestamptz, $3::uuid))
-         ORDER BY updated_at, id
-         LIMIT $4`,
-      [afterSeconds, cursor?.updatedAt ?? null, cursor?.id ?? null, limit],
-    );
+           AND ($2::uuid IS NULL OR id > $2::uuid)
+         ORDER BY id
+         LIMIT $3`,
+        [afterSeconds, cursor?.id ?? null, limit],
+      );
     return rows.map((row) => ({
       id: row.id,
       tenantId: row.tenant_id,
       paymentId: row.payment_id,
-      updatedAt: row.updated_at,
       attempted: row.attempted,
     }));
   }

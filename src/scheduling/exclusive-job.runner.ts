@@ -47,15 +47,17 @@ export class ExclusiveJobRunner {
   }
 
   /**
-   * Runs `work` exclusively every `everySeconds`, from now until the application shuts down
-   * (the scheduler clears its intervals then). A failed run is logged; the next one tries again.
+   * Calls `tick` every `everySeconds` until the application shuts down (the scheduler clears
+   * its intervals then). `tick` takes the job's lock itself, through `run`, so a CLI or a test
+   * calling the same method is serialised with the schedule. A failed tick is logged; the next
+   * one tries again.
    */
-  schedule(job: string, everySeconds: number, work: () => Promise<unknown>): void {
-    const tick = () => {
-      this.run(job, work).catch((error: unknown) =>
+  schedule(job: string, everySeconds: number, tick: () => Promise<unknown>): void {
+    const onTick = () => {
+      tick().catch((error: unknown) =>
         this.logger.error({ job, err: describeError(error) }, 'Scheduled job failed'),
       );
     };
-    this.registry.addInterval(job, setInterval(tick, everySeconds * 1000));
+    this.registry.addInterval(job, setInterval(onTick, everySeconds * 1000));
   }
 }
