@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { BullModule } from '@nestjs/bull';
+import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
@@ -17,6 +18,7 @@ import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
 import { RateLimitModule } from './rate-limit';
+import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { RedisModule } from './redis/redis.module';
 import { StripeModule } from './stripe/stripe.module';
@@ -32,6 +34,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         BullModule.forRoot({ url: config.redisUrl }),
+        ScheduleModule.forRoot(),
         MetricsModule,
         AuthModule,
         HealthModule,
@@ -41,6 +44,7 @@ export class AppModule {
         CustomersModule,
         PaymentsModule,
         RefundsModule,
+        ReconciliationModule,
       ],
       // Every global provider is registered here, and only here.
       providers: [

@@ -70,6 +70,11 @@ describe(loadAppConfig.name, () => {
     ['RATE_LIMIT_PAYMENTS_PER_WINDOW', '0'],
     ['RATE_LIMIT_REFUNDS_PER_WINDOW', '1.5'],
     ['RATE_LIMIT_CUSTOMERS_PER_WINDOW', 'many'],
+    ['RECONCILE_INTERVAL_SECONDS', '0'],
+    ['RECONCILE_INTERVAL_SECONDS', 'often'],
+    ['RECONCILE_INTERVAL_SECONDS', '86401'],
+    ['RECONCILE_AFTER_SECONDS', '59'],
+    ['RECONCILE_AFTER_SECONDS', '1.5'],
   ])('rejects %s=%s with one line naming the variable', (name, value) => {
     const load = () => loadAppConfig({ ...valid, [name]: value });
     expect(load).toThrow(ConfigError);
@@ -129,5 +134,24 @@ describe(loadAppConfig.name, () => {
       STRIPE_WEBHOOK_SECRET: 'whsec_a, whsec_b',
     });
     expect(config.stripe).toMatchObject({ sandbox: false, webhookSecrets: ['whsec_a', 'whsec_b'] });
+  });
+
+  it('reconciles every 300 s the rows untouched for 600 s by default, and reads both from the environment', () => {
+    expect(loadAppConfig(valid).reconciliation).toEqual({ intervalSeconds: 300, afterSeconds: 600 });
+    expect(
+      loadAppConfig({ ...valid, RECONCILE_INTERVAL_SECONDS: '5', RECONCILE_AFTER_SECONDS: '3600' })
+        .reconciliation,
+    ).toEqual({ intervalSeconds: 5, afterSeconds: 3600 });
+  });
+
+  it('refuses a reconciliation threshold a Stripe call could outlast', () => {
+    // 60 s × (2 + 1) tries = 180 s per call; the threshold must be twice that.
+    const slowStripe = { ...valid, STRIPE_TIMEOUT_MS: '60000', STRIPE_MAX_NETWORK_RETRIES: '2' };
+    expect(() => loadAppConfig({ ...slowStripe, RECONCILE_AFTER_SECONDS: '300' })).toThrow(
+      /^Invalid configuration: RECONCILE_AFTER_SECONDS must be at least 360 /,
+    );
+    expect(loadAppConfig({ ...slowStripe, RECONCILE_AFTER_SECONDS: '360' }).reconciliation.afterSeconds).toBe(
+      360,
+    );
   });
 });

@@ -59,6 +59,11 @@ export interface AppConfigValues {
     readonly lockTtlSeconds: number;
   };
   readonly rateLimit: RateLimitConfig;
+  readonly reconciliation: {
+    readonly intervalSeconds: number;
+    /** Rows untouched for this long are settled by asking Stripe. */
+    readonly afterSeconds: number;
+  };
   readonly workerMode: WorkerMode;
   readonly logLevel: LogLevel;
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
@@ -81,6 +86,7 @@ export class AppConfig implements AppConfigValues {
   readonly webhooks!: AppConfigValues['webhooks'];
   readonly idempotency!: AppConfigValues['idempotency'];
   readonly rateLimit!: RateLimitConfig;
+  readonly reconciliation!: AppConfigValues['reconciliation'];
   readonly workerMode!: WorkerMode;
   readonly logLevel!: LogLevel;
   readonly corsOrigins!: readonly string[];
@@ -129,6 +135,16 @@ export function loadAppConfig(env: Env): AppConfig {
     throw new ConfigError('JWT_SECRET is required when STRIPE_SECRET_KEY is set');
   }
 
+  // The reconciliation job releases a reservation whose Stripe call it deems over: a call that
+  // can outlive the threshold (timeout × tries) would be released while Stripe may still act on it.
+  const longestStripeCallSeconds = (vars.STRIPE_TIMEOUT_MS * (vars.STRIPE_MAX_NETWORK_RETRIES + 1)) / 1000;
+  if (vars.RECONCILE_AFTER_SECONDS < 2 * longestStripeCallSeconds) {
+    throw new ConfigError(
+      `Invalid configuration: RECONCILE_AFTER_SECONDS must be at least ${Math.ceil(2 * longestStripeCallSeconds)} ` +
+        '(twice STRIPE_TIMEOUT_MS × (STRIPE_MAX_NETWORK_RETRIES + 1))',
+    );
+  }
+
   const sandbox = !vars.STRIPE_SECRET_KEY;
   // Sandbox mode signs the emulator's webhooks itself when no secret is given.
   const webhookSecrets = vars.STRIPE_WEBHOOK_SECRET
@@ -172,6 +188,10 @@ export function loadAppConfig(env: Env): AppConfig {
         refunds: vars.RATE_LIMIT_REFUNDS_PER_WINDOW,
         customers: vars.RATE_LIMIT_CUSTOMERS_PER_WINDOW,
       },
+    },
+    reconciliation: {
+      intervalSeconds: vars.RECONCILE_INTERVAL_SECONDS,
+      afterSeconds: vars.RECONCILE_AFTER_SECONDS,
     },
     workerMode: vars.WORKER_MODE,
     logLevel: vars.LOG_LEVEL,

@@ -114,6 +114,13 @@ export class EnvironmentVariables {
 
   @IntegerInRange(1, 1000000)
   RATE_LIMIT_CUSTOMERS_PER_WINDOW: number = 300;
+  // A day at most: stuck rows are worth looking at more often than that.
+  @IntegerInRange(1, 86400)
+  RECONCILE_INTERVAL_SECONDS: number = 300;
+
+  // Rows untouched for this long are reconciled; below a minute a slow Stripe call could still be in flight.
+  @IntegerInRange(60, 2592000)
+  RECONCILE_AFTER_SECONDS: number = 600;
 
   @IsIn(WORKER_MODES)
   WORKER_MODE: (typeof WORKER_MODES)[number] = 'all';

@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { ensureSameRequest, IdempotentExecution } from '../idempotency';
-import { PaymentFailure } from '../stripe/stripe-error-code';
+import { PaymentFailure, StripeErrorCode } from '../stripe/stripe-error-code';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
 import { PaymentErrorCode, PaymentException } from './payment-error-code';
-import { paymentStatusOf, refundedStatus } from './payment-status.util';
+import { canTransition, paymentStatusOf, refundedStatus } from './payment-status.util';
 
 export type NewPayment = Pick<
   PaymentTransaction,
@@ -97,6 +97,34 @@ export class PaymentLedger {
         .execute();
     }
     return this.payments.findOneByOrFail({ id: payment.id });
+  }
+
+  /**
+   * Moves a payment to the status of its PaymentIntent as Stripe reports it now, only along
+   * allowed transitions and under the row lock, so a concurrent writer (a webhook) is never
+   * undone. Answers whether the status changed.
+   */
+  async advanceToIntent(id: string, intent: Stripe.PaymentIntent): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const payment = await manager
+        .getRepository(PaymentTransaction)
+        .createQueryBuilder('payment')
+        .setLock('pessimistic_write')
+        .where('payment.id = :id AND payment.stripePaymentIntentId = :intentId', { id, intentId: intent.id })
+        .getOne();
+      const status = paymentStatusOf(intent);
+      if (!payment || !canTransition(payment.status, status)) return false;
+      const declineCode = intent.last_payment_error?.decline_code ?? null;
+      await manager
+        .getRepository(PaymentTransaction)
+        .update(
+          { id },
+          status === 'failed'
+            ? { status, failureCode: StripeErrorCode.CARD_DECLINED, declineCode }
+            : { status },
+        );
+      return true;
+    });
   }
 
   /** A definite refusal that left no PaymentIntent at Stripe. */

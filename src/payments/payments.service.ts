@@ -21,6 +21,13 @@ export interface CreatedIntent {
   clientSecret: string;
 }
 
+/** A payment the reconciliation job looks at. */
+export interface UnsettledPayment {
+  id: string;
+  tenantId: string;
+  stripePaymentIntentId: string;
+}
+
 /** A payment held under its row lock for a refund: what a refund may read and the one write it may ask for. */
 export interface LockedPayment {
   readonly id: string;
@@ -99,6 +106,39 @@ export class PaymentsService {
 
   getPayment(tenantId: string, id: string): Promise<PaymentTransaction> {
     return this.ledger.find(tenantId, id);
+  }
+
+  /**
+   * Payments Stripe has not finished (`processing`, `requires_action`) whose row has not moved
+   * for `afterSeconds`: no webhook settled them. In id order, after `cursor`.
+   */
+  async findUnsettled(
+    afterSeconds: number,
+    limit: number,
+    cursor?: UnsettledPayment,
+  ): Promise<UnsettledPayment[]> {
+    const rows: Array<{ id: string; tenant_id: string; stripe_payment_intent_id: string }> =
+      await this.dataSource.query(
+        `SELECT id, tenant_id, stripe_payment_intent_id
+         FROM payment_transactions
+         WHERE status IN ('processing', 'requires_action') AND stripe_payment_intent_id IS NOT NULL
+           AND updated_at < now() - make_interval(secs => $1)
+           AND ($2::uuid IS NULL OR id > $2::uuid)
+         ORDER BY id
+         LIMIT $3`,
+        [afterSeconds, cursor?.id ?? null, limit],
+      );
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      stripePaymentIntentId: row.stripe_payment_intent_id,
+    }));
+  }
+
+  /** Asks Stripe where an unsettled payment stands and moves it forward; answers whether it moved. */
+  async reconcile(payment: UnsettledPayment): Promise<boolean> {
+    const intent = await this.stripe.retrievePaymentIntent(payment.stripePaymentIntentId);
+    return this.ledger.advanceToIntent(payment.id, intent);
   }
 
   /**

@@ -11,8 +11,21 @@ import { StripeException } from '../stripe/stripe-error-code';
 import { isDefinite } from '../stripe/stripe-error.translator';
 import { StripeGateway } from '../stripe/stripe.gateway';
 import { CreateRefundDto } from './dto/create-refund.dto';
-import { Refund, RefundStatus } from './entities/refund.entity';
+import { Refund } from './entities/refund.entity';
 import { RefundErrorCode, RefundException } from './refund-error-code';
+import { RefundSettlement } from './refund-settlement';
+
+/** A refund the reconciliation job looks at. */
+export interface StuckRefund {
+  id: string;
+  tenantId: string;
+  paymentId: string;
+  /** Stripe was asked for it at least once. */
+  attempted: boolean;
+}
+
+/** The row is no longer waiting for Stripe: settled or released since it was reserved. */
+class NoLongerPending extends Error {}
 
 /**
  * Refunds in three steps, after rocket-rides-atomic: (1) under the payment's row lock, check
@@ -29,9 +42,10 @@ export class RefundsService {
     private readonly payments: PaymentsService,
     private readonly stripe: StripeGateway,
     private readonly attempts: StripeAttempts,
+    private readonly settlement: RefundSettlement,
   ) {}
 
-  async refund(execution: IdempotentExecution, dto: CreateRefundDto): Promise<Refund> {
+  async refund(execution: IdempotentExecution, dto: CreateRefundDto, resumes = 1): Promise<Refund> {
     const { refund, paymentIntentId } = await this.payments.withRefundLock(
       execution.tenantId,
       dto.paymentId,
@@ -39,10 +53,60 @@ export class RefundsService {
     );
     if (refund.status !== 'pending' || refund.stripeRefundId) return refund;
 
-    const stripeRefund = await this.obtainStripeRefund(refund, paymentIntentId, execution, dto);
-    return this.payments.withRefundLock(refund.tenantId, refund.paymentId, (payment, manager) =>
-      this.settle(manager, payment, refund, stripeRefund),
-    );
+    let stripeRefund: Stripe.Refund;
+    try {
+      stripeRefund = await this.obtainStripeRefund(refund, paymentIntentId, execution, dto);
+    } catch (error) {
+      if (!(error instanceof NoLongerPending)) throw error;
+      // The reconciliation job settled or released the row between the reservation and the
+      // Stripe call: decide again from the row (answer the settled refund, or reserve anew).
+      if (resumes > 0) return this.refund(execution, dto, resumes - 1);
+      throw new RefundException(
+        RefundErrorCode.REFUND_IN_PROGRESS,
+        'The refund is being settled; retry shortly',
+        undefined,
+        { 'Retry-After': '1' },
+      );
+    }
+    return (await this.settlement.settle(refund, stripeRefund)).refund;
+  }
+
+  /**
+   * Refunds left `pending` without a Stripe refund and untouched for `afterSeconds`: their
+   * Stripe call's outcome was lost and nobody retried. In id order, after `cursor`.
+   */
+  async findStuck(afterSeconds: number, limit: number, cursor?: StuckRefund): Promise<StuckRefund[]> {
+    const rows: Array<{ id: string; tenant_id: string; payment_id: string; attempted: boolean }> =
+      await this.dataSource.query(
+        `SELECT id, tenant_id, payment_id, stripe_first_attempt_at IS NOT NULL AS attempted
+         FROM refunds
+         WHERE status = 'pending' AND stripe_refund_id IS NULL
+           AND updated_at < now() - make_interval(secs => $1)
+           AND ($2::uuid IS NULL OR id > $2::uuid)
+         ORDER BY id
+         LIMIT $3`,
+        [afterSeconds, cursor?.id ?? null, limit],
+      );
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      paymentId: row.payment_id,
+      attempted: row.attempted,
+    }));
+  }
+
+  /**
+   * Settles a stuck refund by asking Stripe: found, it is settled as the request path would;
+   * not found (or never asked), its reservation is given back, unless the row moved meanwhile.
+   */
+  async reconcile(stuck: StuckRefund, afterSeconds: number): Promise<'settled' | 'released' | 'unchanged'> {
+    if (stuck.attempted) {
+      const payment = await this.payments.getPayment(stuck.tenantId, stuck.paymentId);
+      const paymentIntentId = requireIntent(payment);
+      const found = await this.stripe.findRefundByMetadata(paymentIntentId, 'ps_refund_id', stuck.id);
+      if (found) return (await this.settlement.settle(stuck, found)).settled ? 'settled' : 'unchanged';
+    }
+    return (await this.settlement.release(stuck, afterSeconds)) ? 'released' : 'unchanged';
   }
 
   /**
@@ -92,15 +156,21 @@ export class RefundsService {
     return stripeRefund;
   }
 
-  /** Stamps the refund's first Stripe attempt (once) and answers its age in seconds, by the database clock. */
+  /**
+   * Stamps the attempt (the first one's time once, and the row's `updated_at` every time) and
+   * answers the first attempt's age in seconds, by the database clock. Only a row still waiting
+   * for Stripe is stamped: a row the reconciliation job settled or released is not asked of
+   * Stripe, and a freshly stamped row is not released by the job while its call is under way.
+   */
   private async recordStripeAttempt(id: string): Promise<number> {
     const [rows]: [Array<{ age_seconds: number }>, number] = await this.dataSource.query(
-      `UPDATE refunds SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now())
-       WHERE id = $1
+      `UPDATE refunds SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now()), updated_at = now()
+       WHERE id = $1 AND status = 'pending' AND stripe_refund_id IS NULL
        RETURNING extract(epoch FROM now() - stripe_first_attempt_at)::float8 AS age_seconds`,
       [id],
     );
-    return rows[0]?.age_seconds ?? 0;
+    if (!rows[0]) throw new NoLongerPending();
+    return rows[0].age_seconds;
   }
 
   private async reserve(
@@ -172,45 +242,13 @@ export class RefundsService {
     );
     return { refund, paymentIntentId: payment.stripePaymentIntentId };
   }
-
-  private async settle(
-    manager: EntityManager,
-    payment: LockedPayment,
-    refund: Refund,
-    stripeRefund: Stripe.Refund,
-  ): Promise<Refund> {
-    const status = refundStatusOf(stripeRefund);
-    const refunds = manager.getRepository(Refund);
-    const current = await refunds.findOneByOrFail({ id: refund.id });
-    // Settle once: a webhook may have settled it while Stripe was answering. A row another
-    // execution of the same key marked failed meanwhile is still settled by Stripe's answer.
-    if (current.stripeRefundId === null) {
-      await refunds.update({ id: refund.id }, { status, stripeRefundId: stripeRefund.id });
-      if (status === 'succeeded') await payment.addRefunded(refund.amount);
-    }
-    return refunds.findOneByOrFail({ id: refund.id });
-  }
 }
 
-function requireIntent(payment: LockedPayment): string {
+function requireIntent(payment: Pick<LockedPayment, 'stripePaymentIntentId'>): string {
   if (!payment.stripePaymentIntentId) {
     throw new RefundException(RefundErrorCode.PAYMENT_NOT_REFUNDABLE, 'The payment has no PaymentIntent');
   }
   return payment.stripePaymentIntentId;
-}
-
-function refundStatusOf(refund: Stripe.Refund): RefundStatus {
-  switch (refund.status) {
-    case 'succeeded':
-      return 'succeeded';
-    case 'failed':
-      return 'failed';
-    case 'canceled':
-      return 'canceled';
-    default:
-      // pending, requires_action: settled later by the charge.refund.updated webhook.
-      return 'pending';
-  }
 }
 
 /** Stripe's own refusal to refund more than is left is our REFUND_EXCEEDS_PAYMENT. */
