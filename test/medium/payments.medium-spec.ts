@@ -34,7 +34,7 @@ describe(PaymentsService.name, () => {
       last_payment_error: {
         type: 'card_error',
         code: 'card_declined',
-      } as Stripe.PaymentIntent.LastPaymentError,
+      },
     });
 
   describe('a definite refusal', () => {
