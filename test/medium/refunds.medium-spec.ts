@@ -285,6 +285,32 @@ describe(RefundsService.name, () => {
     );
   });
 
+  describe('Stripe’s answer', () => {
+    it.each([
+      ['pending', 'pending', 0],
+      ['requires_action', 'pending', 0],
+      ['failed', 'failed', 0],
+      ['canceled', 'canceled', 0],
+    ] as const)(
+      'a refund Stripe answers %s is settled %s, adding %d',
+      async (stripeStatus, status, added) => {
+        const payment = await insertPayment(medium.dataSource);
+        medium.stripe.stub.createRefund.answersOnce(
+          medium.stripe.refund({
+            status: stripeStatus,
+            amount: 300,
+            payment_intent: payment.stripePaymentIntentId,
+          }),
+        );
+
+        const refund = await refunds.refund(executionFor(payment), { paymentId: payment.id, amount: 300 });
+
+        expect(refund).toMatchObject({ status, stripeRefundId: expect.stringMatching(/^re_fake_/) });
+        expect(await reload(payment)).toMatchObject({ amountRefunded: added, status: 'succeeded' });
+      },
+    );
+  });
+
   describe('a settled refund and a lost lease', () => {
     it('answers a settled refund again without asking Stripe', async () => {
       const payment = await insertPayment(medium.dataSource);
