@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
-import { DataSource, IsNull, Not, Repository } from 'typeorm';
-import { ensureSameRequest, IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Not, Repository } from 'typeorm';
+import { recordForRequest, stampStripeAttempt } from '../database/record-for-request';
+import { IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
 import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeGateway } from '../stripe/stripe.gateway';
 import { CreateCustomerDto } from './dto/create-customer.dto';
@@ -20,7 +20,6 @@ export type CreatedCustomer = Customer & { stripeCustomerId: string };
 export class CustomersService {
   constructor(
     @InjectRepository(Customer) private readonly customers: Repository<Customer>,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly stripe: StripeGateway,
     private readonly attempts: StripeAttempts,
   ) {}
@@ -31,7 +30,7 @@ export class CustomersService {
 
     await execution.ensureHeld();
     const created = await this.attempts.createOnce({
-      recordAttempt: () => this.recordStripeAttempt(customer.id),
+      recordAttempt: () => stampStripeAttempt(this.customers, customer.id),
       find: () => this.stripe.findCustomerByMetadata('ps_customer_id', customer.id),
       create: () =>
         this.stripe.createCustomer(
@@ -68,40 +67,9 @@ export class CustomersService {
     }
   }
 
-  private async record(execution: IdempotentExecution, dto: CreateCustomerDto): Promise<Customer> {
-    await this.customers
-      .createQueryBuilder()
-      .insert()
-      .values({
-        id: randomUUID(),
-        tenantId: execution.tenantId,
-        userId: execution.userId,
-        idempotencyKey: execution.key,
-        requestHash: execution.requestHash,
-        email: dto.email ?? null,
-        name: dto.name ?? null,
-        metadata: dto.metadata ?? {},
-      })
-      .orIgnore()
-      .execute();
-    const customer = await this.customers.findOneByOrFail({
-      tenantId: execution.tenantId,
-      userId: execution.userId,
-      idempotencyKey: execution.key,
-    });
-    ensureSameRequest(execution, customer.requestHash, 'customer');
-    return customer;
-  }
-
-  /** Stamps the first Stripe attempt (once) and answers its age in seconds, by the database clock. */
-  private async recordStripeAttempt(id: string): Promise<number> {
-    const [rows]: [Array<{ age_seconds: number }>, number] = await this.dataSource.query(
-      `UPDATE customers SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now())
-       WHERE id = $1
-       RETURNING extract(epoch FROM now() - stripe_first_attempt_at)::float8 AS age_seconds`,
-      [id],
-    );
-    return rows[0]?.age_seconds ?? 0;
+  private record(execution: IdempotentExecution, dto: CreateCustomerDto): Promise<Customer> {
+    const fields = { email: dto.email ?? null, name: dto.name ?? null, metadata: dto.metadata ?? {} };
+    return recordForRequest(this.customers, execution, fields, 'customer');
   }
 }
 

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { DataSource, EntityManager, Repository } from 'typeorm';
-import { ensureSameRequest, IdempotentExecution } from '../idempotency';
+import { recordForRequest, stampStripeAttempt } from '../database/record-for-request';
+import { IdempotentExecution } from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe/stripe-error-code';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
 import { PaymentErrorCode, PaymentException } from './payment-error-code';
@@ -33,44 +33,13 @@ export class PaymentLedger {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  /**
-   * Recovery point 1: the row exists before Stripe is called. A re-execution (after a 5xx or
-   * a crash) finds the row its first attempt wrote; a key whose idempotency record expired
-   * and that comes back with another request is refused rather than mixed up with the old one.
-   */
-  async record(execution: IdempotentExecution, fields: NewPayment): Promise<PaymentTransaction> {
-    await this.payments
-      .createQueryBuilder()
-      .insert()
-      .values({
-        id: randomUUID(),
-        tenantId: execution.tenantId,
-        userId: execution.userId,
-        idempotencyKey: execution.key,
-        requestHash: execution.requestHash,
-        amountRefunded: 0,
-        ...fields,
-      })
-      .orIgnore()
-      .execute();
-    const payment = await this.payments.findOneByOrFail({
-      tenantId: execution.tenantId,
-      userId: execution.userId,
-      idempotencyKey: execution.key,
-    });
-    ensureSameRequest(execution, payment.requestHash, 'payment');
-    return payment;
+  /** Recovery point 1: the row, before Stripe is called (see `recordForRequest`). */
+  record(execution: IdempotentExecution, fields: NewPayment): Promise<PaymentTransaction> {
+    return recordForRequest(this.payments, execution, { amountRefunded: 0, ...fields }, 'payment');
   }
 
-  /** Stamps the first Stripe attempt (once) and answers its age in seconds, by the database clock. */
-  async recordStripeAttempt(id: string): Promise<number> {
-    const [rows]: [Array<{ age_seconds: number }>, number] = await this.dataSource.query(
-      `UPDATE payment_transactions SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now())
-       WHERE id = $1
-       RETURNING extract(epoch FROM now() - stripe_first_attempt_at)::float8 AS age_seconds`,
-      [id],
-    );
-    return rows[0]?.age_seconds ?? 0;
+  recordStripeAttempt(id: string): Promise<number> {
+    return stampStripeAttempt(this.payments, id);
   }
 
   /**

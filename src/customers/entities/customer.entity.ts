@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { Column, Entity, Unique } from 'typeorm';
+import { RequestRecord } from '../../database/record-columns';
 
 /**
  * A Stripe customer that belongs to one tenant. All tenants share one Stripe account, so this
@@ -9,23 +10,7 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, Unique, UpdateDateColu
 @Entity({ name: 'customers' })
 @Unique('customers_scoped_key_unique', ['tenantId', 'userId', 'idempotencyKey'])
 @Unique('customers_stripe_customer_unique', ['stripeCustomerId'])
-export class Customer {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ name: 'tenant_id', type: 'uuid' })
-  tenantId!: string;
-
-  @Column({ name: 'user_id', type: 'varchar', length: 128 })
-  userId!: string;
-
-  @Column({ name: 'idempotency_key', type: 'uuid' })
-  idempotencyKey!: string;
-
-  /** Fingerprint of the creating request: a reused key with another request is refused. */
-  @Column({ name: 'request_hash', type: 'char', length: 64 })
-  requestHash!: string;
-
+export class Customer extends RequestRecord {
   /** Null until Stripe has created the customer. */
   @Column({ name: 'stripe_customer_id', type: 'varchar', length: 255, nullable: true })
   stripeCustomerId!: string | null;
@@ -38,14 +23,4 @@ export class Customer {
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   metadata!: Record<string, string>;
-
-  /** When Stripe was first asked for this row's customer: decides whether Stripe still replays. */
-  @Column({ name: 'stripe_first_attempt_at', type: 'timestamptz', nullable: true })
-  stripeFirstAttemptAt!: Date | null;
-
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
-  createdAt!: Date;
-
-  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
-  updatedAt!: Date;
 }

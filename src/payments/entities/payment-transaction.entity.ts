@@ -1,16 +1,6 @@
-import {
-  Check,
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryColumn,
-  Unique,
-  UpdateDateColumn,
-} from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import { MAX_AMOUNT } from '../../common/validation/money';
+import { RequestRecord } from '../../database/record-columns';
 import { PAYMENT_FAILURE_CODES, PaymentFailureCode } from '../../stripe/stripe-error-code';
 
 export const PAYMENT_STATUSES = [
@@ -51,23 +41,7 @@ const inList = (values: readonly string[]) => values.map((value) => `'${value}'`
   'payment_transactions_failure_code_check',
   `"failure_code" IS NULL OR "failure_code" IN (${inList(PAYMENT_FAILURE_CODES)})`,
 )
-export class PaymentTransaction {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ name: 'tenant_id', type: 'uuid' })
-  tenantId!: string;
-
-  @Column({ name: 'user_id', type: 'varchar', length: 128 })
-  userId!: string;
-
-  @Column({ name: 'idempotency_key', type: 'uuid' })
-  idempotencyKey!: string;
-
-  /** Fingerprint of the creating request: a reused key with another request is refused. */
-  @Column({ name: 'request_hash', type: 'char', length: 64 })
-  requestHash!: string;
-
+export class PaymentTransaction extends RequestRecord {
   @Column({ type: 'varchar', length: 16 })
   kind!: PaymentKind;
 
@@ -108,10 +82,6 @@ export class PaymentTransaction {
   })
   relatedPayment?: PaymentTransaction | null;
 
-  /** When Stripe was first asked for this row's object: decides whether Stripe still replays. */
-  @Column({ name: 'stripe_first_attempt_at', type: 'timestamptz', nullable: true })
-  stripeFirstAttemptAt!: Date | null;
-
   /** Why the payment failed, in our own codes (the error it answers with). */
   @Column({ name: 'failure_code', type: 'varchar', length: 64, nullable: true })
   failureCode!: PaymentFailureCode | null;
@@ -119,10 +89,4 @@ export class PaymentTransaction {
   /** Stripe's decline code when the card was declined (`insufficient_funds`, …). */
   @Column({ name: 'decline_code', type: 'varchar', length: 64, nullable: true })
   declineCode!: string | null;
-
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
-  createdAt!: Date;
-
-  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
-  updatedAt!: Date;
 }

@@ -1,15 +1,5 @@
-import {
-  Check,
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryColumn,
-  Unique,
-  UpdateDateColumn,
-} from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
+import { StripeObjectRecord } from '../../database/record-columns';
 import { PaymentTransaction } from '../../payments/entities/payment-transaction.entity';
 
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'canceled'] as const;
@@ -25,13 +15,8 @@ export type RefundStatus = (typeof REFUND_STATUSES)[number];
 @Index('refunds_payment_idx', ['paymentId'])
 @Check('refunds_amount_check', '"amount" > 0')
 @Check('refunds_status_check', `"status" IN ('pending', 'succeeded', 'failed', 'canceled')`)
-export class Refund {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ name: 'tenant_id', type: 'uuid' })
-  tenantId!: string;
-
+export class Refund extends StripeObjectRecord {
+  // Not a RequestRecord: these three are null for refunds made outside the API.
   /** Null for refunds made outside the API (e.g. in the Stripe dashboard, learnt by webhook). */
   @Column({ name: 'user_id', type: 'varchar', length: 128, nullable: true })
   userId!: string | null;
@@ -63,14 +48,4 @@ export class Refund {
 
   @Column({ name: 'stripe_refund_id', type: 'varchar', length: 255, nullable: true })
   stripeRefundId!: string | null;
-
-  /** When Stripe was first asked for this row's object: decides whether Stripe still replays. */
-  @Column({ name: 'stripe_first_attempt_at', type: 'timestamptz', nullable: true })
-  stripeFirstAttemptAt!: Date | null;
-
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
-  createdAt!: Date;
-
-  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
-  updatedAt!: Date;
 }
