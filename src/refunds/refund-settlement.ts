@@ -93,7 +93,11 @@ export class RefundEventSettlement {
    * Answers false when the refund is not one of ours (one made outside the API is counted from
    * `charge.refunded` instead).
    */
-  async settleReported(manager: EntityManager, payment: LockedPayment, stripeRefund: Stripe.Refund): Promise<boolean> {
+  async settleReported(
+    manager: EntityManager,
+    payment: LockedPayment,
+    stripeRefund: Stripe.Refund,
+  ): Promise<boolean> {
     const refunds = manager.getRepository(Refund);
     const ourId = stripeRefund.metadata?.ps_refund_id;
     const refund =
@@ -117,7 +121,11 @@ export class RefundEventSettlement {
    * dashboard): recorded as a refund with no user or key, it caps what the API may still refund.
    * Answers the amount recorded.
    */
-  async recordOutsideRefunds(manager: EntityManager, payment: LockedPayment, chargeAmountRefunded: number): Promise<number> {
+  async recordOutsideRefunds(
+    manager: EntityManager,
+    payment: LockedPayment,
+    chargeAmountRefunded: number,
+  ): Promise<number> {
     const refunds = manager.getRepository(Refund);
     const pending = Number((await refunds.sum('amount', { paymentId: payment.id, status: 'pending' })) ?? 0);
     const outside = Math.min(

@@ -52,11 +52,15 @@ export class PaymentEventSequenceService {
   }
 }
 
-async function newestApplied(manager: EntityManager, paymentId: string, prefix: string): Promise<number | null> {
-  const [row] = (await manager.query(
+async function newestApplied(
+  manager: EntityManager,
+  paymentId: string,
+  prefix: string,
+): Promise<number | null> {
+  const [row] = await manager.query<Array<{ newest: number | null }>>(
     `SELECT extract(epoch FROM MAX(event_created))::float8 AS newest
      FROM payment_event_sequence WHERE payment_id = $1 AND starts_with(event_type, $2)`,
     [paymentId, prefix],
-  )) as Array<{ newest: number | null }>;
+  );
   return row?.newest ?? null;
 }

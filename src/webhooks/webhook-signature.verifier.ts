@@ -19,7 +19,11 @@ export interface VerifiedEvent {
 export class WebhookSignatureVerifier {
   constructor(private readonly config: AppConfig) {}
 
-  verify(rawBody: Buffer | undefined, header: string | string[] | undefined, nowSeconds = Date.now() / 1000): VerifiedEvent {
+  verify(
+    rawBody: Buffer | undefined,
+    header: string | string[] | undefined,
+    nowSeconds = Date.now() / 1000,
+  ): VerifiedEvent {
     if (!rawBody || typeof header !== 'string' || header === '') throw invalid('Missing Stripe-Signature');
     const tolerance = this.config.webhooks.toleranceSeconds;
     let event: Stripe.Event | undefined;
