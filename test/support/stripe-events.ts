@@ -53,7 +53,7 @@ const INTENT_STATUS_OF_EVENT: Record<string, string> = {
 };
 
 export function intentEvent(
-  type: keyof typeof INTENT_STATUS_OF_EVENT | string,
+  type: string,
   intent: { id: string; paymentId?: string },
   created?: number,
 ): TestEvent {
