@@ -157,6 +157,38 @@ describe('Stripe webhooks (SPEC §6)', () => {
     expect(await payment(paid.id)).toMatchObject({ status: 'refunded', amountRefunded: 1000 });
   });
 
+  it('charge.refund.updated settles a refund Stripe reported pending, once', async () => {
+    const paid = await client.paidPayment(1000);
+    const refundId = randomUUID();
+    // What a refund whose Stripe answer was `pending` leaves behind: reserved, Stripe's id recorded.
+    await db.query(
+      `INSERT INTO refunds (id, tenant_id, user_id, idempotency_key, request_hash, payment_id, amount, currency, status, stripe_refund_id)
+       VALUES ($1, $2, 'user-1', $3, $4, $5, 400, 'usd', 'pending', 're_pending_1')`,
+      [refundId, client.tenantId, randomUUID(), 'b'.repeat(64), paid.id],
+    );
+    const refund = (status: string) =>
+      stripeEvent('charge.refund.updated', {
+        id: 're_pending_1',
+        object: 'refund',
+        amount: 400,
+        status,
+        payment_intent: paid.stripePaymentIntentId,
+        metadata: { ps_refund_id: refundId },
+      });
+    const succeeded = refund('succeeded');
+    const late = refund('pending');
+    expect((await deliver(harness.app, succeeded)).status).toBe(200);
+    await untilStatus(succeeded.id, 'processed');
+    expect((await deliver(harness.app, late)).status).toBe(200);
+    await untilStatus(late.id, 'processed');
+
+    const [row] = await db.query<Array<{ status: string }>>('SELECT status FROM refunds WHERE id = $1', [
+      refundId,
+    ]);
+    expect(row.status).toBe('succeeded');
+    expect(await payment(paid.id)).toMatchObject({ status: 'partially_refunded', amountRefunded: 400 });
+  });
+
   it('ignores a PaymentIntent that is not ours and a type it does not handle', async () => {
     const foreign = intentEvent('payment_intent.succeeded', { id: 'pi_not_ours_at_all' });
     const unhandled = stripeEvent('customer.created', { id: 'cus_1', object: 'customer' });
