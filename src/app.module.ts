@@ -22,6 +22,7 @@ import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { RedisModule } from './redis/redis.module';
 import { StripeModule } from './stripe/stripe.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -45,6 +46,7 @@ export class AppModule {
         PaymentsModule,
         RefundsModule,
         ReconciliationModule,
+        WebhooksModule.forRoot(config),
       ],
       // Every global provider is registered here, and only here.
       providers: [

@@ -1,0 +1,64 @@
+import { BullModule, InjectQueue } from '@nestjs/bull';
+import { DynamicModule, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { PaymentsModule } from '../payments/payments.module';
+import { RefundsModule } from '../refunds/refunds.module';
+import { SchedulingModule } from '../scheduling/scheduling.module';
+import { AdminWebhooksController } from './admin-webhooks.controller';
+import { PaymentEventSequence } from './entities/payment-event-sequence.entity';
+import { WebhookInbox } from './entities/webhook-inbox.entity';
+import { PaymentEventSequenceService } from './payment-event-sequence.service';
+import { StripeEventDispatcher } from './stripe-event.dispatcher';
+import { StripeWebhookProcessor } from './stripe-webhook.processor';
+import { StripeWebhooksController } from './stripe-webhooks.controller';
+import { closeWebhookQueueConnections, webhookQueueOptions } from './webhook-queue.options';
+import { WebhookInboxService } from './webhook-inbox.service';
+import { WebhookSignatureVerifier } from './webhook-signature.verifier';
+import { WebhookSweeper } from './webhook.sweeper';
+import { STRIPE_WEBHOOK_QUEUE } from './webhooks.constants';
+
+/**
+ * Stripe webhooks (SPEC §6): receiving and the inbox in every process; the Bull processor and
+ * the sweeper only where `WORKER_MODE` is `worker` or `all`, so an `api` process never processes.
+ */
+@Module({})
+export class WebhooksModule implements OnApplicationShutdown {
+  constructor(
+    private readonly config: AppConfig,
+    @InjectQueue(STRIPE_WEBHOOK_QUEUE) private readonly queue: Queue,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close().catch(() => undefined);
+    closeWebhookQueueConnections(this.config);
+  }
+
+  static forRoot(config: AppConfig): DynamicModule {
+    const workers: Provider[] = config.runsWorkers ? [StripeWebhookProcessor, WebhookSweeper] : [];
+    return {
+      module: WebhooksModule,
+      imports: [
+        TypeOrmModule.forFeature([WebhookInbox, PaymentEventSequence]),
+        BullModule.registerQueueAsync({
+          name: STRIPE_WEBHOOK_QUEUE,
+          inject: [AppConfig],
+          useFactory: webhookQueueOptions,
+        }),
+        PaymentsModule,
+        RefundsModule,
+        SchedulingModule,
+      ],
+      controllers: [StripeWebhooksController, AdminWebhooksController],
+      providers: [
+        WebhookSignatureVerifier,
+        WebhookInboxService,
+        PaymentEventSequenceService,
+        StripeEventDispatcher,
+        ...workers,
+      ],
+      exports: [WebhookInboxService],
+    };
+  }
+}
