@@ -15,6 +15,8 @@ import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
+import { QueueBoardModule } from './maintenance/queue-board.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
 import { RateLimitModule } from './rate-limit';
@@ -45,6 +47,8 @@ export class AppModule {
         PaymentsModule,
         RefundsModule,
         ReconciliationModule,
+        MaintenanceModule,
+        QueueBoardModule,
       ],
       // Every global provider is registered here, and only here.
       providers: [

@@ -16,7 +16,7 @@ const logger = new Logger('StripeModule');
  * test double, so it is loaded here and only here, lazily: a service with a Stripe key never loads it.
  */
 export async function startSandboxEmulator(config: AppConfig): Promise<SandboxEmulator | null> {
-  if (!config.stripe.sandbox || config.stripe.apiUrl) return null;
+  if (!config.startsSandboxEmulator) return null;
   const { StripeEmulator: Emulator } = await import('../../packages/stripe-emulator/src/index.js');
   const emulator: StripeEmulator = new Emulator({
     port: 0,
