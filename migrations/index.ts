@@ -4,6 +4,7 @@ import { CreatePaymentsAndRefunds1796026586843 } from './1796026586843-CreatePay
 import { AddStripeFirstAttemptAt1796027675630 } from './1796027675630-AddStripeFirstAttemptAt';
 import { SeparateFailureAndDeclineCodes1796030000000 } from './1796030000000-SeparateFailureAndDeclineCodes';
 import { CreateCustomers1796062712929 } from './1796062712929-CreateCustomers';
+import { CreateWebhookInboxAndEventSequence1796064735738 } from './1796064735738-CreateWebhookInboxAndEventSequence';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -17,4 +18,5 @@ export const MIGRATIONS: MigrationClass[] = [
   AddStripeFirstAttemptAt1796027675630,
   SeparateFailureAndDeclineCodes1796030000000,
   CreateCustomers1796062712929,
+  CreateWebhookInboxAndEventSequence1796064735738,
 ];

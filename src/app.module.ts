@@ -24,6 +24,7 @@ import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { RedisModule } from './redis/redis.module';
 import { StripeModule } from './stripe/stripe.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -47,7 +48,8 @@ export class AppModule {
         PaymentsModule,
         RefundsModule,
         ReconciliationModule,
-        MaintenanceModule,
+        WebhooksModule.forRoot(config),
+        MaintenanceModule.forRoot(config),
         QueueBoardModule,
       ],
       // Every global provider is registered here, and only here.

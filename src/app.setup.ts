@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
@@ -11,6 +12,14 @@ import { AppConfig } from './config/app-config';
 
 /** Largest accepted JSON body; anything bigger is a 413. */
 export const BODY_LIMIT = '100kb';
+
+/** Largest accepted Stripe event (Stripe's own are far smaller, but carry whole objects). */
+export const WEBHOOK_BODY_LIMIT = '1mb';
+const WEBHOOK_PATH = '/webhooks/stripe';
+
+function isWebhookDelivery(request: IncomingMessage): boolean {
+  return (request.url ?? '').split('?')[0] === WEBHOOK_PATH;
+}
 
 /**
  * Everything about the HTTP application that is not a module: shared by `main.ts` and the
@@ -31,6 +40,9 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
     exposedHeaders: ['Location', 'Idempotent-Replayed', 'Retry-After', 'X-Request-Id'],
     maxAge: 600,
   });
+  // Stripe's events are verified on their exact bytes: kept raw (the JSON parser then skips them),
+  // under a limit of their own, and never judged by the JSON body rules before verification.
+  app.useBodyParser('raw', { limit: WEBHOOK_BODY_LIMIT, type: isWebhookDelivery });
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.use(rejectDeepBodies);
   app.enableShutdownHooks();
@@ -76,6 +88,10 @@ export const MAX_BODY_DEPTH = 16;
  */
 function rejectDeepBodies(request: Request, _response: Response, next: NextFunction): void {
   const body: unknown = request.body;
+  if (Buffer.isBuffer(body)) {
+    next();
+    return;
+  }
   const pending: Array<{ node: unknown; depth: number }> = [{ node: body, depth: 0 }];
   for (let item = pending.pop(); item; item = pending.pop()) {
     if (typeof item.node !== 'object' || item.node === null) continue;

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
@@ -7,6 +7,7 @@ import { MaintenanceModule } from '../maintenance/maintenance.module';
 import { ReconciliationModule } from '../reconciliation/reconciliation.module';
 import { RateLimitModule } from '../rate-limit';
 import { RedisModule } from '../redis/redis.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 
 /**
  * What the commands work with: the database, Redis and Bull, and the services they call. Loaded
@@ -14,19 +15,25 @@ import { RedisModule } from '../redis/redis.module';
  * `ScheduleModule` is here for the registry `ExclusiveJobRunner` takes locks beside; nothing is
  * scheduled, because the CLI's configuration (`role: 'cli'`) turns every schedule off.
  */
-@Module({
-  imports: [
-    DatabaseModule,
-    RedisModule,
-    BullModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({ url: config.redisUrl }),
-    }),
-    ScheduleModule.forRoot(),
-    // The payments module's controllers carry rate-limit guards, resolved even where nothing serves them.
-    RateLimitModule,
-    MaintenanceModule,
-    ReconciliationModule,
-  ],
-})
-export class CliServicesModule {}
+@Module({})
+export class CliServicesModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: CliServicesModule,
+      imports: [
+        DatabaseModule,
+        RedisModule,
+        BullModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({ url: config.redisUrl }),
+        }),
+        ScheduleModule.forRoot(),
+        // The payments module's controllers carry rate-limit guards, resolved even where nothing serves them.
+        RateLimitModule,
+        MaintenanceModule.forRoot(config),
+        ReconciliationModule,
+        WebhooksModule.forRoot(config),
+      ],
+    };
+  }
+}

@@ -4,6 +4,7 @@ import { ConfigModule } from '../config/config.module';
 import { CleanupCommand } from './cleanup.command';
 import { CliServices } from './cli-services';
 import { ReconcileCommand } from './reconcile.command';
+import { WebhooksReplayCommand } from './webhooks-replay.command';
 
 /** The commands of `npm run cli`; what they work with is loaded on first use (`CliServices`). */
 @Module({})
@@ -12,7 +13,7 @@ export class CliModule {
     return {
       module: CliModule,
       imports: [ConfigModule.forRoot(config.forCommandLine())],
-      providers: [CliServices, CleanupCommand, ReconcileCommand],
+      providers: [CliServices, CleanupCommand, ReconcileCommand, WebhooksReplayCommand],
     };
   }
 }

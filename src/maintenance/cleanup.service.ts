@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { IdempotencyService } from '../idempotency';
 import { ExclusiveJobRunner } from '../scheduling/exclusive-job.runner';
+import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
 
 export interface CleanupOptions {
   /** Processed and ignored webhook events older than this many days are removed. */
@@ -34,6 +35,7 @@ export class CleanupService implements OnApplicationBootstrap {
     private readonly config: AppConfig,
     private readonly jobs: ExclusiveJobRunner,
     private readonly idempotency: IdempotencyService,
+    private readonly inbox: WebhookInboxService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -43,10 +45,11 @@ export class CleanupService implements OnApplicationBootstrap {
 
   async cleanup(options: CleanupOptions = {}): Promise<CleanupSummary> {
     const batchSize = options.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE;
+    const retentionDays = options.retentionDays ?? this.config.webhooks.retentionDays;
     const startedAt = Date.now();
     const run = await this.jobs.run(JOB, async () => ({
       idempotencyRecords: await deleteInBatches(batchSize, (limit) => this.idempotency.deleteExpired(limit)),
-      webhookEvents: 0,
+      webhookEvents: await this.inbox.deleteFinishedOlderThan(retentionDays, batchSize),
     }));
     if (!run.ran) {
       this.logger.log({ job: JOB }, 'Cleanup skipped: another process is running it');

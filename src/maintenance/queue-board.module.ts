@@ -10,9 +10,10 @@ import type { NextFunction, Request, Response } from 'express';
 import { AuthModule } from '../auth/auth.module';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { AppConfig } from '../config/app-config';
+import { webhookQueueOptions } from '../webhooks/webhook-queue.options';
+import { STRIPE_WEBHOOK_QUEUE } from '../webhooks/webhooks.constants';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
-const BOARD_QUEUES = ['stripe-webhooks'];
 
 /** Stands for the board's handlers where the guard reads route metadata: the board has none. */
 function boardRoute(): void {}
@@ -23,14 +24,22 @@ function boardRoute(): void {}
  * every one of them (page, API and static assets), with the same 401/403 answers.
  */
 @Module({
-  imports: [AuthModule, ...BOARD_QUEUES.map((name) => BullModule.registerQueue({ name }))],
+  imports: [
+    AuthModule,
+    // Its own handle on the webhook queue (the webhooks module keeps its one private), with the same connections.
+    BullModule.registerQueueAsync({
+      name: STRIPE_WEBHOOK_QUEUE,
+      inject: [AppConfig],
+      useFactory: webhookQueueOptions,
+    }),
+  ],
 })
 export class QueueBoardModule implements OnModuleInit {
   constructor(
     private readonly config: AppConfig,
     private readonly adapterHost: HttpAdapterHost,
     private readonly guard: JwtAuthGuard,
-    @Inject(getQueueToken(BOARD_QUEUES[0])) private readonly webhookQueue: Queue,
+    @Inject(getQueueToken(STRIPE_WEBHOOK_QUEUE)) private readonly webhookQueue: Queue,
   ) {}
 
   onModuleInit(): void {

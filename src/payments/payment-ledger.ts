@@ -166,4 +166,53 @@ export class PaymentLedger {
       .getRepository(PaymentTransaction)
       .update({ id: payment.id }, { amountRefunded, status: refundedStatus(payment.amount, amountRefunded) });
   }
+
+  /**
+   * The payment a Stripe event names: by its PaymentIntent, or, while the row has no
+   * PaymentIntent yet (the request that created it has not written it back), by the id our
+   * request put in the PaymentIntent's metadata.
+   */
+  async findForEvent(paymentIntentId: string, paymentId: string | undefined): Promise<PaymentRef | null> {
+    const byIntent = await this.payments.findOne({
+      select: { id: true, tenantId: true },
+      where: { stripePaymentIntentId: paymentIntentId },
+    });
+    if (byIntent) return { id: byIntent.id, tenantId: byIntent.tenantId };
+    if (!paymentId || !UUID.test(paymentId)) return null;
+    const byId = await this.payments
+      .createQueryBuilder('payment')
+      .select(['payment.id', 'payment.tenantId'])
+      .where('payment.id = :paymentId AND payment.stripePaymentIntentId IS NULL', { paymentId })
+      .getOne();
+    return byId ? { id: byId.id, tenantId: byId.tenantId } : null;
+  }
+
+  /**
+   * Moves a payment `lock` holds to `status` for an event (the caller checked the transition),
+   * linking its PaymentIntent when the row has none yet.
+   */
+  async applyEventStatus(
+    manager: EntityManager,
+    payment: PaymentTransaction,
+    status: PaymentStatus,
+    paymentIntentId: string,
+    declineCode: string | null,
+  ): Promise<void> {
+    await manager.getRepository(PaymentTransaction).update(
+      { id: payment.id },
+      {
+        status,
+        stripePaymentIntentId: payment.stripePaymentIntentId ?? paymentIntentId,
+        ...(status === 'failed' ? { failureCode: StripeErrorCode.CARD_DECLINED, declineCode } : {}),
+      },
+    );
+  }
 }
+
+/** A payment as an event names it: the tenant always comes from here, never from the event. */
+export interface PaymentRef {
+  id: string;
+  tenantId: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -25,27 +25,45 @@ export function paymentStatusOf(intent: Stripe.PaymentIntent): PaymentStatus {
 }
 
 /**
- * How far along a payment is. Status only moves forward: a late or repeated event never
- * undoes `succeeded` (SPEC §6.5), and refund states only follow success.
+ * How a payment may move from one status to another:
+ * - `forward`: along the PaymentIntent's life, never back (SPEC §6.5: a late `processing` or
+ *   `payment_failed` never undoes `succeeded`; refund states only follow success);
+ * - `retry`: a failed PaymentIntent tried again (another card, another 3-D Secure): allowed
+ *   only from news newer than the failure, since a late event from before it looks the same.
  */
-const RANK: Record<PaymentStatus, number> = {
-  requires_payment_method: 0,
-  requires_action: 1,
-  processing: 2,
-  failed: 3,
-  canceled: 4,
-  succeeded: 5,
-  partially_refunded: 6,
-  refunded: 7,
+export type Transition = 'forward' | 'retry';
+
+/** The one table of allowed transitions; a pair not listed is refused (`canceled` and `refunded` are final). */
+const TRANSITIONS: Readonly<Record<PaymentStatus, Partial<Record<PaymentStatus, Transition>>>> = {
+  requires_payment_method: {
+    requires_action: 'forward',
+    processing: 'forward',
+    succeeded: 'forward',
+    failed: 'forward',
+    canceled: 'forward',
+  },
+  requires_action: {
+    // The customer abandoned authentication: Stripe asks for a payment method again.
+    requires_payment_method: 'forward',
+    processing: 'forward',
+    succeeded: 'forward',
+    failed: 'forward',
+    canceled: 'forward',
+  },
+  processing: { succeeded: 'forward', failed: 'forward', canceled: 'forward' },
+  failed: { requires_action: 'retry', processing: 'retry', succeeded: 'forward', canceled: 'forward' },
+  succeeded: { partially_refunded: 'forward', refunded: 'forward' },
+  partially_refunded: { refunded: 'forward' },
+  refunded: {},
+  canceled: {},
 };
 
-/** Terminal before money moves: a new attempt is a new PaymentIntent, not a transition. */
-const CLOSED: ReadonlySet<PaymentStatus> = new Set(['canceled']);
+export function transitionOf(from: PaymentStatus, to: PaymentStatus): Transition | undefined {
+  return TRANSITIONS[from][to];
+}
 
 export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
-  if (from === to || CLOSED.has(from)) return false;
-  if (from === 'failed') return to !== 'requires_payment_method';
-  return RANK[to] > RANK[from] || (from === 'requires_action' && to === 'requires_payment_method');
+  return transitionOf(from, to) !== undefined;
 }
 
 /**

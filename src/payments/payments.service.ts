@@ -12,9 +12,9 @@ import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
 import { PaymentKind, PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
-import { NewPayment, PaymentLedger } from './payment-ledger';
+import { NewPayment, PaymentLedger, PaymentRef } from './payment-ledger';
 import { PaymentErrorCode, PaymentException } from './payment-error-code';
-import { REFUNDABLE_STATUSES } from './payment-status.util';
+import { REFUNDABLE_STATUSES, refundedStatus, Transition, transitionOf } from './payment-status.util';
 
 export interface CreatedIntent {
   payment: PaymentTransaction;
@@ -42,6 +42,16 @@ export interface LockedPayment {
   /** Adds a settled refund to the payment, moving it to `partially_refunded` / `refunded`. */
   addRefunded(amount: number): Promise<void>;
 }
+
+/** A payment held under its row lock while a Stripe event is applied to it. */
+export interface EventLockedPayment extends LockedPayment {
+  /** How the payment may move to `status` (the state machine), or undefined when it may not. */
+  transitionTo(status: PaymentStatus): Transition | undefined;
+  /** Moves the payment to `status` along an allowed transition; answers whether it moved. */
+  moveTo(status: PaymentStatus, paymentIntentId: string, declineCode?: string | null): Promise<boolean>;
+}
+
+export type { PaymentRef };
 
 /**
  * Payments, intents and fees, charged exactly once. Each execution follows the same recovery
@@ -163,6 +173,58 @@ export class PaymentsService {
         stripePaymentIntentId: row.stripePaymentIntentId,
         refundable: REFUNDABLE_STATUSES.has(row.status),
         addRefunded: (amount) => this.ledger.addRefunded(manager, row, amount),
+      };
+      return work(locked, manager);
+    });
+  }
+
+  /** The payment a Stripe event names, by PaymentIntent or (not yet linked) by our id in its metadata. */
+  findForEvent(paymentIntentId: string, paymentId: string | undefined): Promise<PaymentRef | null> {
+    return this.ledger.findForEvent(paymentIntentId, paymentId);
+  }
+
+  /**
+   * Runs `work` in one transaction while the payment is locked (`SELECT … FOR UPDATE`), so the
+   * events of one payment are applied one at a time. The tenant is the row's own. `work` writes
+   * its own tables through `manager` and the payment only through the handle.
+   */
+  withEventLock<T>(
+    ref: PaymentRef,
+    work: (payment: EventLockedPayment, manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      const row = await this.ledger.lock(manager, ref.tenantId, ref.id);
+      const locked: EventLockedPayment = {
+        id: row.id,
+        tenantId: row.tenantId,
+        amount: row.amount,
+        currency: row.currency,
+        // Read through to the row: the handle reflects its own writes.
+        get status() {
+          return row.status;
+        },
+        get amountRefunded() {
+          return row.amountRefunded;
+        },
+        get stripePaymentIntentId() {
+          return row.stripePaymentIntentId;
+        },
+        get refundable() {
+          return REFUNDABLE_STATUSES.has(row.status);
+        },
+        addRefunded: async (amount) => {
+          await this.ledger.addRefunded(manager, row, amount);
+          row.amountRefunded += amount;
+          row.status = refundedStatus(row.amount, row.amountRefunded);
+        },
+        transitionTo: (status) => transitionOf(row.status, status),
+        moveTo: async (status, paymentIntentId, declineCode = null) => {
+          if (!transitionOf(row.status, status)) return false;
+          await this.ledger.applyEventStatus(manager, row, status, paymentIntentId, declineCode);
+          row.status = status;
+          row.stripePaymentIntentId ??= paymentIntentId;
+          return true;
+        },
       };
       return work(locked, manager);
     });

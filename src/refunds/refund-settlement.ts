@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import { PaymentsService } from '../payments/payments.service';
+import { EntityManager, IsNull } from 'typeorm';
+import { LockedPayment, PaymentsService } from '../payments/payments.service';
 import { Refund, RefundStatus } from './entities/refund.entity';
 
 /** What settling needs to know of a refund row: which payment's lock to take. */
@@ -76,6 +78,84 @@ export class RefundSettlement {
     return released;
   }
 }
+
+/**
+ * Refund news from Stripe's webhooks, applied under the payment's row lock the caller holds
+ * (inside its transaction, so the event is recorded with its effect or not at all).
+ */
+@Injectable()
+export class RefundEventSettlement {
+  private readonly logger = new Logger(RefundEventSettlement.name);
+
+  /**
+   * `charge.refund.updated`: settles our refund Stripe reports on (by its Stripe id, or our id in
+   * its metadata), once: a refund's amount reaches the payment only on its move to `succeeded`.
+   * Answers false when the refund is not one of ours (one made outside the API is counted from
+   * `charge.refunded` instead).
+   */
+  async settleReported(
+    manager: EntityManager,
+    payment: LockedPayment,
+    stripeRefund: Stripe.Refund,
+  ): Promise<boolean> {
+    const refunds = manager.getRepository(Refund);
+    const ourId = stripeRefund.metadata?.ps_refund_id;
+    const refund =
+      (await refunds.findOneBy({ paymentId: payment.id, stripeRefundId: stripeRefund.id })) ??
+      (ourId && UUID.test(ourId)
+        ? await refunds.findOneBy({ paymentId: payment.id, id: ourId, stripeRefundId: IsNull() })
+        : null);
+    if (!refund) return false;
+    const status = refundStatusOf(stripeRefund);
+    if (refund.status === status && refund.stripeRefundId === stripeRefund.id) return true;
+    // A settled refund stays settled: Stripe's news never takes money back from the payment.
+    if (refund.status === 'succeeded') return true;
+    await refunds.update({ id: refund.id }, { status, stripeRefundId: stripeRefund.id });
+    if (status === 'succeeded') await payment.addRefunded(refund.amount);
+    return true;
+  }
+
+  /**
+   * `charge.refunded`: Stripe's total refunded for the charge, against what we know. What is
+   * neither settled nor reserved by one of our refunds was refunded outside the API (the
+   * dashboard): recorded as a refund with no user or key, it caps what the API may still refund.
+   * Answers the amount recorded.
+   */
+  async recordOutsideRefunds(
+    manager: EntityManager,
+    payment: LockedPayment,
+    chargeAmountRefunded: number,
+  ): Promise<number> {
+    const refunds = manager.getRepository(Refund);
+    const pending = Number((await refunds.sum('amount', { paymentId: payment.id, status: 'pending' })) ?? 0);
+    const outside = Math.min(
+      chargeAmountRefunded - payment.amountRefunded - pending,
+      payment.amount - payment.amountRefunded,
+    );
+    if (outside <= 0) return 0;
+    await refunds.insert({
+      id: randomUUID(),
+      tenantId: payment.tenantId,
+      userId: null,
+      idempotencyKey: null,
+      requestHash: null,
+      paymentId: payment.id,
+      amount: outside,
+      currency: payment.currency,
+      status: 'succeeded',
+      reason: null,
+      stripeRefundId: null,
+    });
+    await payment.addRefunded(outside);
+    this.logger.log(
+      { paymentId: payment.id, tenantId: payment.tenantId, amount: outside },
+      'Recorded a refund made outside the API',
+    );
+    return outside;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function refundStatusOf(refund: Stripe.Refund): RefundStatus {
   switch (refund.status) {

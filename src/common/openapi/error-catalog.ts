@@ -5,6 +5,7 @@ import { IDEMPOTENCY_ERROR_STATUS, IdempotencyErrorCode } from '../../idempotenc
 import { PAYMENT_ERROR_STATUS, PaymentErrorCode } from '../../payments/payment-error-code';
 import { REFUND_ERROR_STATUS, RefundErrorCode } from '../../refunds/refund-error-code';
 import { STRIPE_ERROR_STATUS, StripeErrorCode } from '../../stripe/stripe-error-code';
+import { WEBHOOK_ERROR_STATUS, WebhookErrorCode } from '../../webhooks/webhook-error-code';
 import { COMMON_ERROR_STATUS, CommonErrorCode } from '../errors/common-error-code';
 
 /** Every code the service answers with; `@ApiErrors()` accepts nothing else. */
@@ -15,7 +16,8 @@ export type ErrorCode =
   | IdempotencyErrorCode
   | PaymentErrorCode
   | RefundErrorCode
-  | StripeErrorCode;
+  | StripeErrorCode
+  | WebhookErrorCode;
 
 /**
  * The modules' own code → status maps, the ones their exceptions are built from
@@ -29,6 +31,7 @@ const STATUS_MAPS: ReadonlyArray<Readonly<Record<string, HttpStatus>>> = [
   PAYMENT_ERROR_STATUS,
   REFUND_ERROR_STATUS,
   STRIPE_ERROR_STATUS,
+  WEBHOOK_ERROR_STATUS,
 ];
 
 const STATUS_BY_CODE = mergeStatusMaps(STATUS_MAPS);

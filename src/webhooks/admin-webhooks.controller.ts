@@ -1,0 +1,63 @@
+import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthErrorCode } from '../auth/auth-error-code';
+import { AdminOnly } from '../auth/admin.guard';
+import { CommonErrorCode, CommonException } from '../common/errors/common-error-code';
+import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { DEFAULT_PAGE_SIZE, ListWebhooksQueryDto } from './dto/list-webhooks-query.dto';
+import {
+  WebhookEventPageDto,
+  WebhookEventResponseDto,
+  WebhookReplayResponseDto,
+} from './dto/webhook-event-response.dto';
+import { WebhookErrorCode, WebhookException } from './webhook-error-code';
+import { decodeCursor, WebhookInboxService } from './webhook-inbox.service';
+
+@ApiTags('admin')
+@ApiAuthenticated()
+@AdminOnly()
+@ApiErrors(
+  AuthErrorCode.ADMIN_ROLE_REQUIRED,
+  CommonErrorCode.SERVICE_UNAVAILABLE,
+  CommonErrorCode.INTERNAL_ERROR,
+)
+@Controller('admin/webhooks')
+export class AdminWebhooksController {
+  constructor(private readonly inbox: WebhookInboxService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List received Stripe events, newest first (the dead-letter queue: status=dead)' })
+  @ApiOkResponse({ type: WebhookEventPageDto })
+  @ApiErrors(CommonErrorCode.VALIDATION_FAILED)
+  async list(@Query() query: ListWebhooksQueryDto): Promise<WebhookEventPageDto> {
+    if (query.cursor !== undefined && !decodeCursor(query.cursor)) {
+      throw invalidCursor();
+    }
+    const page = await this.inbox.list({
+      status: query.status,
+      type: query.type,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      cursor: query.cursor,
+    });
+    return { items: page.items.map((row) => WebhookEventResponseDto.from(row)), nextCursor: page.nextCursor };
+  }
+
+  @Post(':eventId/replay')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Process one event again; effects already applied are not applied twice' })
+  @ApiAcceptedResponse({ type: WebhookReplayResponseDto })
+  @ApiErrors(WebhookErrorCode.WEBHOOK_EVENT_NOT_FOUND)
+  async replay(@Param('eventId') eventId: string): Promise<WebhookReplayResponseDto> {
+    if ((await this.inbox.replay(eventId)) === 'not_found') {
+      throw new WebhookException(WebhookErrorCode.WEBHOOK_EVENT_NOT_FOUND, 'No such event in the inbox');
+    }
+    return { eventId, status: 'queued' };
+  }
+}
+
+function invalidCursor(): CommonException {
+  return new CommonException(CommonErrorCode.VALIDATION_FAILED, 'cursor is not one this route returned', {
+    fields: [{ field: 'cursor', messages: ['cursor must be a nextCursor this route returned'] }],
+  });
+}

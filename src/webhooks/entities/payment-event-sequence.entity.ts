@@ -1,0 +1,33 @@
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
+import { PaymentTransaction } from '../../payments/entities/payment-transaction.entity';
+
+/**
+ * Every event applied to a payment, in the order it was applied: a second delivery of an
+ * event finds its row and changes nothing (`executeIdempotent`).
+ */
+@Entity({ name: 'payment_event_sequence' })
+@Unique('payment_event_sequence_event_unique', ['paymentId', 'eventId'])
+export class PaymentEventSequence {
+  @PrimaryColumn({ name: 'payment_id', type: 'uuid' })
+  paymentId!: string;
+
+  @PrimaryColumn({ name: 'sequence_number', type: 'integer' })
+  sequenceNumber!: number;
+
+  @ManyToOne(() => PaymentTransaction, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'payment_id', foreignKeyConstraintName: 'payment_event_sequence_payment_fk' })
+  payment?: PaymentTransaction;
+
+  @Column({ name: 'event_id', type: 'varchar', length: 255 })
+  eventId!: string;
+
+  @Column({ name: 'event_type', type: 'varchar', length: 255 })
+  eventType!: string;
+
+  /** When Stripe created the event (its own clock): orders news that may arrive late. */
+  @Column({ name: 'event_created', type: 'timestamptz' })
+  eventCreated!: Date;
+
+  @Column({ name: 'applied_at', type: 'timestamptz', default: () => 'now()' })
+  appliedAt!: Date;
+}

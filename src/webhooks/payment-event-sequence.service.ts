@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { EventLockedPayment, PaymentRef, PaymentsService } from '../payments/payments.service';
+import { PaymentEventSequence } from './entities/payment-event-sequence.entity';
+
+export type Applied<T> = { applied: true; result: T } | { applied: false };
+
+/** What an effect sees: the payment under its lock, the transaction, and the events applied before. */
+export interface EventContext {
+  payment: EventLockedPayment;
+  manager: EntityManager;
+  /** The newest `created` (Stripe's clock) among applied events whose type starts with `prefix`. */
+  newestApplied(prefix: string): Promise<number | null>;
+}
+
+/**
+ * `payment_event_sequence`, written by this class only: which events a payment has had applied,
+ * in order. Events of one payment are applied one at a time under its row lock.
+ */
+@Injectable()
+export class PaymentEventSequenceService {
+  constructor(private readonly payments: PaymentsService) {}
+
+  /**
+   * Applies `effect` at most once per (payment, event): under the payment's row lock, an event
+   * already recorded is a no-op; otherwise the effect runs and the event is recorded with the
+   * next sequence number in the same transaction, so both happen or neither does (a worker
+   * killed half-way leaves nothing, and the retry applies it once).
+   */
+  executeIdempotent<T>(
+    payment: PaymentRef,
+    event: { id: string; type: string; created: number },
+    effect: (context: EventContext) => Promise<T>,
+  ): Promise<Applied<T>> {
+    return this.payments.withEventLock(payment, async (locked, manager) => {
+      const sequence = manager.getRepository(PaymentEventSequence);
+      if (await sequence.existsBy({ paymentId: locked.id, eventId: event.id })) return { applied: false };
+      const result = await effect({
+        payment: locked,
+        manager,
+        newestApplied: (prefix) => newestApplied(manager, locked.id, prefix),
+      });
+      // The row lock serialises this payment's events, so max + 1 cannot be taken twice.
+      await manager.query(
+        `INSERT INTO payment_event_sequence (payment_id, sequence_number, event_id, event_type, event_created)
+         SELECT $1, COALESCE(MAX(sequence_number), 0) + 1, $2, $3, to_timestamp($4)
+         FROM payment_event_sequence WHERE payment_id = $1`,
+        [locked.id, event.id, event.type, event.created],
+      );
+      return { applied: true, result };
+    });
+  }
+}
+
+async function newestApplied(
+  manager: EntityManager,
+  paymentId: string,
+  prefix: string,
+): Promise<number | null> {
+  const [row] = await manager.query<Array<{ newest: number | null }>>(
+    `SELECT extract(epoch FROM MAX(event_created))::float8 AS newest
+     FROM payment_event_sequence WHERE payment_id = $1 AND starts_with(event_type, $2)`,
+    [paymentId, prefix],
+  );
+  return row?.newest ?? null;
+}

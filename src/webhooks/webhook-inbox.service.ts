@@ -1,0 +1,281 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bull';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { describeError } from '../common/errors/error-like';
+import { ExclusiveJobRunner } from '../scheduling/exclusive-job.runner';
+import { WebhookInbox, WebhookStatus } from './entities/webhook-inbox.entity';
+import { VerifiedEvent } from './webhook-signature.verifier';
+import {
+  STRIPE_WEBHOOK_QUEUE,
+  StripeWebhookJob,
+  WEBHOOK_ENQUEUE_TIMEOUT_MS,
+  WEBHOOK_RETRY_BASE_DELAY_MS,
+  WEBHOOK_STUCK_AFTER_SECONDS,
+  WEBHOOK_SWEEP_JOB,
+} from './webhooks.constants';
+
+export interface Receipt {
+  received: true;
+  duplicate?: true;
+}
+
+export interface InboxPage {
+  items: WebhookInbox[];
+  nextCursor: string | null;
+}
+
+export interface InboxQuery {
+  status?: WebhookStatus;
+  type?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** How many rows one sweep or one cleanup batch handles. */
+const SWEEP_BATCH = 500;
+
+/**
+ * `webhook_inbox`, written by this module only: events are stored before they are
+ * acknowledged, then handed to Bull. Redis is never the only record: a row Bull lost (Redis
+ * down at receipt, flushed, a worker killed) is still `pending`/`processing` here, and the
+ * sweeper hands it over again.
+ */
+@Injectable()
+export class WebhookInboxService {
+  private readonly logger = new Logger(WebhookInboxService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectQueue(STRIPE_WEBHOOK_QUEUE) private readonly queue: Queue<StripeWebhookJob>,
+    private readonly config: AppConfig,
+    private readonly runner: ExclusiveJobRunner,
+  ) {}
+
+  /**
+   * Stores a verified event once (a redelivery is a duplicate), then, after the commit,
+   * enqueues it. Only a database failure fails the receipt; a Redis one leaves the row pending.
+   */
+  async receive(event: VerifiedEvent): Promise<Receipt> {
+    const inserted = await this.dataSource.query<unknown[]>(
+      `INSERT INTO webhook_inbox (event_id, type, payload) VALUES ($1, $2, $3)
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [event.id, event.type, event.payload],
+    );
+    if (inserted.length === 0) return { received: true, duplicate: true };
+    await this.enqueue(event.id);
+    return { received: true };
+  }
+
+  /** Re-queues one event whatever its status; effects already applied are not applied again. */
+  async replay(eventId: string): Promise<'queued' | 'not_found'> {
+    const [, affected] = await this.dataSource.query<[unknown, number]>(
+      `UPDATE webhook_inbox SET status = 'pending', updated_at = now() WHERE event_id = $1`,
+      [eventId],
+    );
+    if (affected === 0) return 'not_found';
+    // Pending in the database is the promise: if Redis is down now, the sweeper enqueues it later.
+    await this.enqueue(eventId, { replacing: true });
+    return 'queued';
+  }
+
+  /** Re-queues every dead-lettered event; answers how many. */
+  async replayDead(): Promise<number> {
+    let count = 0;
+    for (;;) {
+      const rows = await this.dataSource.query<Array<{ event_id: string }>>(
+        `SELECT event_id FROM webhook_inbox WHERE status = 'dead' ORDER BY received_at LIMIT $1`,
+        [SWEEP_BATCH],
+      );
+      for (const row of rows) if ((await this.replay(row.event_id)) === 'queued') count += 1;
+      if (rows.length < SWEEP_BATCH) return count;
+    }
+  }
+
+  /**
+   * The sweeper's one pass, one process at a time: enqueues `pending` rows, and `processing`
+   * or `failed` rows whose Bull job vanished (Redis flushed or down at the time) or that have
+   * not moved for long. Answers how many were enqueued (0 when another process holds the pass).
+   */
+  async sweepPending(): Promise<number> {
+    const run = await this.runner.run(WEBHOOK_SWEEP_JOB, () => this.sweep());
+    return run.ran ? run.result : 0;
+  }
+
+  /** Deletes `processed`/`ignored` rows finished more than `days` ago, in batches; answers how many. */
+  async deleteFinishedOlderThan(days: number, batchSize = 1000): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const [, affected] = await this.dataSource.query<[unknown, number]>(
+        `DELETE FROM webhook_inbox WHERE event_id IN (
+           SELECT event_id FROM webhook_inbox
+           WHERE status IN ('processed', 'ignored')
+             AND COALESCE(processed_at, received_at) < now() - make_interval(days => $1)
+           LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        [days, batchSize],
+      );
+      deleted += affected;
+      if (affected < batchSize) return deleted;
+    }
+  }
+
+  /** Inbox rows, newest first, keyset-paginated on (received_at, event_id). */
+  async list(query: InboxQuery): Promise<InboxPage> {
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.dataSource.query<InboxRow[]>(
+      `SELECT event_id, type, payload, status, attempts, error, received_at, processed_at, updated_at,
+              (extract(epoch FROM received_at) * 1000000)::bigint::text AS received_micros
+       FROM webhook_inbox
+       WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)
+         AND ($3::bigint IS NULL
+              OR (received_at, event_id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4))
+       ORDER BY received_at DESC, event_id DESC
+       LIMIT $5`,
+      [
+        query.status ?? null,
+        query.type ?? null,
+        after?.micros ?? null,
+        after?.eventId ?? null,
+        query.limit + 1,
+      ],
+    );
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toEntity),
+      nextCursor:
+        rows.length > query.limit && last ? encodeCursor(last.received_micros, last.event_id) : null,
+    };
+  }
+
+  /** Marks an attempt begun; answers the event, or null when the row is gone (cleaned up). */
+  async beginAttempt(eventId: string): Promise<WebhookInbox | null> {
+    const [rows] = await this.dataSource.query<[InboxRow[], number]>(
+      `UPDATE webhook_inbox SET status = 'processing', attempts = attempts + 1, updated_at = now()
+       WHERE event_id = $1
+       RETURNING event_id, type, payload, status, attempts, error, received_at, processed_at, updated_at`,
+      [eventId],
+    );
+    return rows[0] ? toEntity(rows[0]) : null;
+  }
+
+  async finishAttempt(eventId: string, status: 'processed' | 'ignored'): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE webhook_inbox SET status = $2, error = NULL, processed_at = now(), updated_at = now()
+       WHERE event_id = $1`,
+      [eventId, status],
+    );
+  }
+
+  async failAttempt(eventId: string, status: 'failed' | 'dead', error: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE webhook_inbox SET status = $2, error = $3, updated_at = now() WHERE event_id = $1`,
+      [eventId, status, error.slice(0, 2000)],
+    );
+  }
+
+  private async sweep(): Promise<number> {
+    const rows = await this.dataSource.query<
+      Array<{ event_id: string; status: WebhookStatus; stale: boolean }>
+    >(
+      `SELECT event_id, status, updated_at < now() - make_interval(secs => $1) AS stale
+       FROM webhook_inbox WHERE status IN ('pending', 'processing', 'failed')
+       ORDER BY received_at LIMIT $2`,
+      [WEBHOOK_STUCK_AFTER_SECONDS, SWEEP_BATCH],
+    );
+    let enqueued = 0;
+    for (const row of rows) {
+      if (row.status !== 'pending' && !row.stale && (await this.queue.getJob(row.event_id))) continue;
+      if (await this.enqueue(row.event_id, { replacing: row.stale })) enqueued += 1;
+    }
+    if (enqueued > 0) this.logger.log({ enqueued }, 'Swept webhook events into the queue');
+    return enqueued;
+  }
+
+  /**
+   * Hands an event to Bull (job id = event id, so a job already waiting is not doubled). Bounded
+   * in time: while Redis is down the client fails at once, and a hung one does not hold the
+   * request. `replacing` first removes a job that is not running (a finished or stuck one).
+   * Answers whether Bull took it.
+   */
+  private async enqueue(eventId: string, options: { replacing?: boolean } = {}): Promise<boolean> {
+    try {
+      await withTimeout(async () => {
+        if (options.replacing) {
+          const existing = await this.queue.getJob(eventId);
+          if (existing && !(await existing.isActive())) await existing.remove();
+        }
+        await this.queue.add(
+          { eventId },
+          {
+            jobId: eventId,
+            attempts: this.config.webhooks.maxAttempts,
+            backoff: { type: 'exponential', delay: WEBHOOK_RETRY_BASE_DELAY_MS },
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        );
+      }, WEBHOOK_ENQUEUE_TIMEOUT_MS);
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { eventId, err: describeError(error) },
+        'Could not enqueue a webhook event; the sweeper will',
+      );
+      return false;
+    }
+  }
+}
+
+interface InboxRow {
+  event_id: string;
+  type: string;
+  payload: Record<string, unknown>;
+  status: WebhookStatus;
+  attempts: number;
+  error: string | null;
+  received_at: Date;
+  processed_at: Date | null;
+  updated_at: Date;
+  received_micros: string;
+}
+
+function toEntity(row: InboxRow): WebhookInbox {
+  return Object.assign(new WebhookInbox(), {
+    eventId: row.event_id,
+    type: row.type,
+    payload: row.payload,
+    status: row.status,
+    attempts: row.attempts,
+    error: row.error,
+    receivedAt: row.received_at,
+    processedAt: row.processed_at,
+    updatedAt: row.updated_at,
+  });
+}
+
+function encodeCursor(micros: string, eventId: string): string {
+  return Buffer.from(`${micros}:${eventId}`, 'utf8').toString('base64url');
+}
+
+/** Undefined for a cursor this service did not write (the DTO refuses those first). */
+export function decodeCursor(cursor: string): { micros: string; eventId: string } | undefined {
+  const match = /^(\d{1,20}):(.{1,255})$/s.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return match ? { micros: match[1], eventId: match[2] } : undefined;
+}
+
+async function withTimeout(work: () => Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

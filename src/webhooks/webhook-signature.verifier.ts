@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import Stripe from 'stripe';
+import { AppConfig } from '../config/app-config';
+import { WebhookErrorCode, WebhookException } from './webhook-error-code';
+
+/** What the inbox needs of a verified event. */
+export interface VerifiedEvent {
+  id: string;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Checks `Stripe-Signature` against the exact bytes received, with the SDK's own helper, for
+ * every configured secret (rotation: any may match). The SDK only refuses timestamps too old;
+ * one too far in the future is refused here, so a leaked signature cannot be pre-dated.
+ */
+@Injectable()
+export class WebhookSignatureVerifier {
+  constructor(private readonly config: AppConfig) {}
+
+  verify(
+    rawBody: Buffer | undefined,
+    header: string | string[] | undefined,
+    nowSeconds = Date.now() / 1000,
+  ): VerifiedEvent {
+    if (!rawBody || typeof header !== 'string' || header === '') throw invalid('Missing Stripe-Signature');
+    const tolerance = this.config.webhooks.toleranceSeconds;
+    let event: Stripe.Event | undefined;
+    for (const secret of this.config.stripe.webhookSecrets) {
+      try {
+        event = Stripe.webhooks.constructEvent(rawBody, header, secret, tolerance);
+        break;
+      } catch {
+        // Try the next secret; the answer names no secret either way.
+      }
+    }
+    if (!event) throw invalid('Stripe-Signature does not match');
+    const timestamp = Number(/(?:^|,)\s*t=(\d+)/.exec(header)?.[1]);
+    if (!Number.isFinite(timestamp) || timestamp - nowSeconds > tolerance) {
+      throw invalid('Stripe-Signature timestamp is outside the tolerance');
+    }
+    if (typeof event.id !== 'string' || typeof event.type !== 'string') throw invalid('Not a Stripe event');
+    return { id: event.id, type: event.type, payload: event as unknown as Record<string, unknown> };
+  }
+}
+
+function invalid(message: string): WebhookException {
+  return new WebhookException(WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID, message);
+}

@@ -1,0 +1,53 @@
+import { BullModule } from '@nestjs/bull';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { PaymentsModule } from '../payments/payments.module';
+import { RefundsModule } from '../refunds/refunds.module';
+import { SchedulingModule } from '../scheduling/scheduling.module';
+import { AdminWebhooksController } from './admin-webhooks.controller';
+import { PaymentEventSequence } from './entities/payment-event-sequence.entity';
+import { WebhookInbox } from './entities/webhook-inbox.entity';
+import { PaymentEventSequenceService } from './payment-event-sequence.service';
+import { StripeEventDispatcher } from './stripe-event.dispatcher';
+import { StripeWebhookProcessor } from './stripe-webhook.processor';
+import { StripeWebhooksController } from './stripe-webhooks.controller';
+import { webhookQueueOptions } from './webhook-queue.options';
+import { WebhookInboxService } from './webhook-inbox.service';
+import { WebhookSignatureVerifier } from './webhook-signature.verifier';
+import { WebhookSweeper } from './webhook.sweeper';
+import { STRIPE_WEBHOOK_QUEUE } from './webhooks.constants';
+
+/**
+ * Stripe webhooks (SPEC §6): receiving and the inbox in every process; the Bull processor and
+ * the sweeper only where `WORKER_MODE` is `worker` or `all`, so an `api` process never processes.
+ */
+@Module({})
+export class WebhooksModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const workers: Provider[] = config.runsWorkers ? [StripeWebhookProcessor, WebhookSweeper] : [];
+    return {
+      module: WebhooksModule,
+      imports: [
+        TypeOrmModule.forFeature([WebhookInbox, PaymentEventSequence]),
+        BullModule.registerQueueAsync({
+          name: STRIPE_WEBHOOK_QUEUE,
+          inject: [AppConfig],
+          useFactory: webhookQueueOptions,
+        }),
+        PaymentsModule,
+        RefundsModule,
+        SchedulingModule,
+      ],
+      controllers: [StripeWebhooksController, AdminWebhooksController],
+      providers: [
+        WebhookSignatureVerifier,
+        WebhookInboxService,
+        PaymentEventSequenceService,
+        StripeEventDispatcher,
+        ...workers,
+      ],
+      exports: [WebhookInboxService],
+    };
+  }
+}
