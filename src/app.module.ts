@@ -29,6 +29,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const webhooks = WebhooksModule.forRoot(config);
     return {
       module: AppModule,
       imports: [
@@ -48,8 +49,8 @@ export class AppModule {
         PaymentsModule,
         RefundsModule,
         ReconciliationModule,
-        WebhooksModule.forRoot(config),
-        MaintenanceModule.forRoot(config),
+        webhooks,
+        MaintenanceModule.forRoot(webhooks),
         QueueBoardModule,
       ],
       // Every global provider is registered here, and only here.

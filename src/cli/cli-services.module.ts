@@ -18,6 +18,7 @@ import { WebhooksModule } from '../webhooks/webhooks.module';
 @Module({})
 export class CliServicesModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const webhooks = WebhooksModule.forRoot(config);
     return {
       module: CliServicesModule,
       imports: [
@@ -30,9 +31,9 @@ export class CliServicesModule {
         ScheduleModule.forRoot(),
         // The payments module's controllers carry rate-limit guards, resolved even where nothing serves them.
         RateLimitModule,
-        MaintenanceModule.forRoot(config),
+        webhooks,
+        MaintenanceModule.forRoot(webhooks),
         ReconciliationModule,
-        WebhooksModule.forRoot(config),
       ],
     };
   }
