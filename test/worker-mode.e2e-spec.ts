@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Client as PgClient } from 'pg';
+import Stripe from 'stripe';
 import request from 'supertest';
 import { countIdempotencyRecords, insertCompletedIdempotencyRecord } from './support/idempotency-rows';
 import { ServiceProcess } from './support/service-process';
@@ -11,8 +12,8 @@ import { bearer, signToken } from './support/tokens';
 describe('WORKER_MODE', () => {
   describe('scheduled jobs', () => {
     it.each([
-      ['all', ['cleanup', 'reconciliation']],
-      ['worker', ['cleanup', 'reconciliation']],
+      ['all', ['cleanup', 'reconciliation', 'webhooks.sweep']],
+      ['worker', ['cleanup', 'reconciliation', 'webhooks.sweep']],
       ['api', []],
     ])('WORKER_MODE=%s schedules %j', async (mode, jobs) => {
       const testApp = await createTestApp({ env: { WORKER_MODE: mode } });
@@ -83,6 +84,36 @@ describe('WORKER_MODE', () => {
       expect(missing.status).toBe(404);
       expect(missing.body.code).not.toBe('ROUTE_NOT_FOUND');
     });
+
+    it('a webhook acknowledged by the api process is processed by the worker process', async () => {
+      const eventId = `evt_${randomUUID().replace(/-/g, '')}`;
+      const payload = JSON.stringify({
+        id: eventId,
+        object: 'event',
+        type: 'payment_intent.succeeded',
+        api_version: '2024-06-20',
+        created: Math.floor(Date.now() / 1000),
+        livemode: false,
+        data: { object: { id: `pi_not_ours_${eventId}`, object: 'payment_intent', status: 'succeeded' } },
+      });
+      const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_worker_mode' });
+
+      const acknowledged = await request(api.url)
+        .post('/webhooks/stripe')
+        .set({ 'Content-Type': 'application/json', 'Stripe-Signature': signature })
+        .send(payload);
+
+      expect(acknowledged.status).toBe(200);
+      expect(acknowledged.body).toEqual({ received: true });
+      // Only the worker has a processor: a PaymentIntent that is not ours ends `ignored` there.
+      await eventually(async () => {
+        const { rows } = await db.query<{ status: string }>(
+          'SELECT status FROM webhook_inbox WHERE event_id = $1',
+          [eventId],
+        );
+        expect(rows[0]?.status).toBe('ignored');
+      }, 15000);
+    }, 20000);
 
     it('the worker runs the scheduled cleanup', async () => {
       const tenantId = randomUUID();
