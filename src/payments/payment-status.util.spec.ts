@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { canTransition, paymentStatusOf, refundedStatus } from './payment-status.util';
+import { canTransition, paymentStatusOf, refundedStatus, transitionOf } from './payment-status.util';
 
 const intent = (overrides: Partial<Stripe.PaymentIntent>) =>
   ({ id: 'pi_1', status: 'succeeded', last_payment_error: null, ...overrides }) as Stripe.PaymentIntent;
@@ -37,6 +37,18 @@ describe('payment status', () => {
     expect(canTransition('succeeded', 'partially_refunded')).toBe(true);
     expect(canTransition('failed', 'succeeded')).toBe(true);
     expect(canTransition('canceled', 'succeeded')).toBe(false);
+  });
+
+  it('lets a failed PaymentIntent be tried again only as a retry, and keeps canceled and refunded final', () => {
+    expect(transitionOf('failed', 'processing')).toBe('retry');
+    expect(transitionOf('failed', 'requires_action')).toBe('retry');
+    expect(transitionOf('processing', 'failed')).toBe('forward');
+    expect(canTransition('processing', 'requires_action')).toBe(false);
+    expect(canTransition('partially_refunded', 'succeeded')).toBe(false);
+    for (const to of ['succeeded', 'failed', 'processing', 'partially_refunded'] as const) {
+      expect(canTransition('canceled', to)).toBe(false);
+      expect(canTransition('refunded', to)).toBe(false);
+    }
   });
 
   it('derives the refund status from the amounts', () => {

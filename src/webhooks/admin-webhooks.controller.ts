@@ -3,7 +3,6 @@ import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nest
 import { AuthErrorCode } from '../auth/auth-error-code';
 import { AdminOnly } from '../auth/admin.guard';
 import { CommonErrorCode, CommonException } from '../common/errors/common-error-code';
-import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { DEFAULT_PAGE_SIZE, ListWebhooksQueryDto } from './dto/list-webhooks-query.dto';
 import {
@@ -15,13 +14,17 @@ import { WebhookErrorCode, WebhookException } from './webhook-error-code';
 import { decodeCursor, WebhookInboxService } from './webhook-inbox.service';
 
 @ApiTags('admin')
-@ApiAuthenticated()
-@AdminOnly()
 @ApiErrors(
+  // AdminOnly() puts the bearer scheme on; the global guard answers 401 without a valid token.
+  AuthErrorCode.TOKEN_MISSING,
+  AuthErrorCode.TOKEN_INVALID,
+  AuthErrorCode.TOKEN_EXPIRED,
   AuthErrorCode.ADMIN_ROLE_REQUIRED,
   CommonErrorCode.SERVICE_UNAVAILABLE,
   CommonErrorCode.INTERNAL_ERROR,
 )
+// Below @ApiErrors: applied first, so the documented 403 is the error body's alone.
+@AdminOnly()
 @Controller('admin/webhooks')
 export class AdminWebhooksController {
   constructor(private readonly inbox: WebhookInboxService) {}

@@ -31,7 +31,11 @@ export class StripeWebhooksController {
   @ApiHeader({ name: 'Stripe-Signature', required: true })
   @ApiBody({ description: 'The Stripe event, exactly as Stripe signed it', schema: { type: 'object' } })
   @ApiOkResponse({ type: WebhookReceiptDto, description: 'Stored (or already stored: `duplicate`)' })
-  @ApiErrors(WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID, CommonErrorCode.SERVICE_UNAVAILABLE)
+  @ApiErrors(
+    WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID,
+    CommonErrorCode.PAYLOAD_TOO_LARGE,
+    CommonErrorCode.SERVICE_UNAVAILABLE,
+  )
   receive(
     @Req() request: RawBodyRequest<Request>,
     @Headers('stripe-signature') signature: string | undefined,

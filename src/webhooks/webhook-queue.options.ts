@@ -3,26 +3,50 @@ import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { createRedisClient } from '../redis/redis-client.factory';
 
+type BullRedis = ReturnType<NonNullable<BullModuleOptions['createClient']>>;
+
+/** Bull leaves connections it did not create open: the module closes them at shutdown. */
+const CONNECTIONS = new WeakMap<AppConfig, Redis[]>();
+
 /**
  * The webhook queue's Redis connections. Commands go through the project's fail-fast client, so
  * `add` fails at once while Redis is down (the row stays pending for the sweeper) instead of
  * queueing offline. Bull's blocking and subscriber connections wait by design: Bull requires
  * them without per-request retries or a ready check.
  */
-type BullRedis = ReturnType<NonNullable<BullModuleOptions['createClient']>>;
-
 export function webhookQueueOptions(config: AppConfig): BullModuleOptions {
+  const connections: Redis[] = [];
+  CONNECTIONS.set(config, connections);
+  const track = (client: Redis): BullRedis => {
+    connections.push(client);
+    return client as unknown as BullRedis;
+  };
   return {
+    prefix: queuePrefix(config.databaseUrl),
     createClient: (type) => {
       // Bull's typings name its own bundled ioredis; the project's client speaks the same protocol.
-      if (type === 'client')
-        return createRedisClient(config.redisUrl, 'payment-service-webhooks') as unknown as BullRedis;
-      return new Redis(config.redisUrl, {
-        connectionName: `payment-service-webhooks-${type}`,
-        maxRetriesPerRequest: null,
-        enableReadyCheck: false,
-        retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-      }) as unknown as BullRedis;
+      if (type === 'client') return track(createRedisClient(config.redisUrl, 'payment-service-webhooks'));
+      return track(
+        new Redis(config.redisUrl, {
+          connectionName: `payment-service-webhooks-${type}`,
+          maxRetriesPerRequest: null,
+          enableReadyCheck: false,
+          retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+        }),
+      );
     },
   };
+}
+
+export function closeWebhookQueueConnections(config: AppConfig): void {
+  for (const client of CONNECTIONS.get(config)?.splice(0) ?? []) client.disconnect();
+}
+
+/**
+ * A job only names an inbox row, so a queue belongs to one database: services (or test runs)
+ * sharing a Redis but not a database must never take each other's jobs.
+ */
+export function queuePrefix(databaseUrl: string): string {
+  const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) || 'postgres';
+  return `bull:${database}`;
 }

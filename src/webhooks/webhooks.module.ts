@@ -1,5 +1,6 @@
-import { BullModule } from '@nestjs/bull';
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { BullModule, InjectQueue } from '@nestjs/bull';
+import { DynamicModule, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
+import type { Queue } from 'bull';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { PaymentsModule } from '../payments/payments.module';
@@ -12,7 +13,7 @@ import { PaymentEventSequenceService } from './payment-event-sequence.service';
 import { StripeEventDispatcher } from './stripe-event.dispatcher';
 import { StripeWebhookProcessor } from './stripe-webhook.processor';
 import { StripeWebhooksController } from './stripe-webhooks.controller';
-import { webhookQueueOptions } from './webhook-queue.options';
+import { closeWebhookQueueConnections, webhookQueueOptions } from './webhook-queue.options';
 import { WebhookInboxService } from './webhook-inbox.service';
 import { WebhookSignatureVerifier } from './webhook-signature.verifier';
 import { WebhookSweeper } from './webhook.sweeper';
@@ -23,7 +24,17 @@ import { STRIPE_WEBHOOK_QUEUE } from './webhooks.constants';
  * the sweeper only where `WORKER_MODE` is `worker` or `all`, so an `api` process never processes.
  */
 @Module({})
-export class WebhooksModule {
+export class WebhooksModule implements OnApplicationShutdown {
+  constructor(
+    private readonly config: AppConfig,
+    @InjectQueue(STRIPE_WEBHOOK_QUEUE) private readonly queue: Queue,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close().catch(() => undefined);
+    closeWebhookQueueConnections(this.config);
+  }
+
   static forRoot(config: AppConfig): DynamicModule {
     const workers: Provider[] = config.runsWorkers ? [StripeWebhookProcessor, WebhookSweeper] : [];
     return {

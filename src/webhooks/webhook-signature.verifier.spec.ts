@@ -1,0 +1,52 @@
+import Stripe from 'stripe';
+import { AppConfig, loadAppConfig } from '../config/app-config';
+import { WebhookErrorCode } from './webhook-error-code';
+import { WebhookSignatureVerifier } from './webhook-signature.verifier';
+
+const config = (secrets: string): AppConfig =>
+  loadAppConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: 'unit-test-secret-0123456789',
+    STRIPE_WEBHOOK_SECRET: secrets,
+  });
+
+const payload = JSON.stringify({
+  id: 'evt_1',
+  object: 'event',
+  type: 'payment_intent.succeeded',
+  data: { object: {} },
+});
+const sign = (secret: string, timestamp = Math.floor(Date.now() / 1000)) =>
+  Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
+
+describe(WebhookSignatureVerifier.name, () => {
+  const verifier = new WebhookSignatureVerifier(config('whsec_old,whsec_new'));
+  const body = Buffer.from(payload);
+
+  it('accepts a signature by any configured secret', () => {
+    expect(verifier.verify(body, sign('whsec_old'))).toMatchObject({
+      id: 'evt_1',
+      type: 'payment_intent.succeeded',
+    });
+    expect(verifier.verify(body, sign('whsec_new')).id).toBe('evt_1');
+  });
+
+  it.each([
+    ['no header', undefined],
+    ['an empty header', ''],
+    ['a repeated header', [sign('whsec_new'), sign('whsec_new')]],
+    ['another secret', sign('whsec_other')],
+    ['a timestamp past the tolerance', sign('whsec_new', Math.floor(Date.now() / 1000) - 301)],
+    ['a timestamp ahead of the tolerance', sign('whsec_new', Math.floor(Date.now() / 1000) + 301)],
+  ])('refuses %s', (_case, header) => {
+    expect(() => verifier.verify(body, header)).toThrow(
+      expect.objectContaining({ code: WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID, status: 400 }),
+    );
+  });
+
+  it('refuses a missing raw body', () => {
+    expect(() => verifier.verify(undefined, sign('whsec_new'))).toThrow(
+      expect.objectContaining({ code: WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID }),
+    );
+  });
+});
