@@ -15,6 +15,8 @@ import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
+import { QueueBoardModule } from './maintenance/queue-board.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
 import { RateLimitModule } from './rate-limit';
@@ -27,6 +29,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const webhooks = WebhooksModule.forRoot(config);
     return {
       module: AppModule,
       imports: [
@@ -46,7 +49,9 @@ export class AppModule {
         PaymentsModule,
         RefundsModule,
         ReconciliationModule,
-        WebhooksModule.forRoot(config),
+        webhooks,
+        MaintenanceModule.forRoot(webhooks),
+        QueueBoardModule,
       ],
       // Every global provider is registered here, and only here.
       providers: [

@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { answerClientErrorsAsJson } from './common/errors/client-error.handler';
 import { CommonErrorCode, CommonException } from './common/errors/common-error-code';
 import { buildOpenApiDocument } from './common/openapi/openapi-document';
+import { normalisedSegments } from './auth/admin-path';
 import { AppConfig } from './config/app-config';
 
 /** Largest accepted JSON body; anything bigger is a 413. */
@@ -27,6 +28,8 @@ function isWebhookDelivery(request: IncomingMessage): boolean {
 export function configureApp(app: NestExpressApplication): NestExpressApplication {
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
+  // First, so nothing mounted below (docs, the queue board, the API) answers in a worker.
+  if (!config.runsHttp) app.use(serveOnlyOperationalRoutes);
   answerClientErrorsAsJson(app.getHttpServer());
   app.use(securityHeaders());
   // Closed unless origins are configured: the API is called by servers, not browsers, by default.
@@ -57,6 +60,22 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
  */
 function securityHeaders(): (request: Request, response: Response, next: NextFunction) => void {
   return helmet();
+}
+
+/** What a `worker` process serves (SPEC §1): health for the orchestrator, metrics for scraping. */
+const OPERATIONAL_ROUTES = new Set(['health', 'metrics']);
+
+function serveOnlyOperationalRoutes(request: Request, _response: Response, next: NextFunction): void {
+  if (OPERATIONAL_ROUTES.has(normalisedSegments(request.url)[0] ?? '')) {
+    next();
+    return;
+  }
+  next(
+    new CommonException(
+      CommonErrorCode.ROUTE_NOT_FOUND,
+      `Cannot ${request.method} ${request.path}: this process runs with WORKER_MODE=worker`,
+    ),
+  );
 }
 
 /** No body the service accepts nests deeper than this (metadata is the deepest: 2). */

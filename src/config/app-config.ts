@@ -6,6 +6,8 @@ import { EnvironmentVariables, LOG_LEVELS, NODE_ENVS, WORKER_MODES } from './env
 export type NodeEnv = (typeof NODE_ENVS)[number];
 export type WorkerMode = (typeof WORKER_MODES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `service` is the long-running process; `cli` a one-off command that must start nothing in the background. */
+export type ProcessRole = 'service' | 'cli';
 
 /** A configuration fault; its message is one line naming the variable. */
 export class ConfigError extends Error {
@@ -52,6 +54,8 @@ export interface AppConfigValues {
     readonly toleranceSeconds: number;
     readonly maxAttempts: number;
     readonly sweepIntervalSeconds: number;
+    /** Processed and ignored inbox rows older than this are removed by the cleanup. */
+    readonly retentionDays: number;
   };
   readonly idempotency: {
     readonly ttlSeconds: number;
@@ -64,7 +68,11 @@ export interface AppConfigValues {
     /** Rows untouched for this long are settled by asking Stripe. */
     readonly afterSeconds: number;
   };
+  readonly cleanup: {
+    readonly intervalSeconds: number;
+  };
   readonly workerMode: WorkerMode;
+  readonly role: ProcessRole;
   readonly logLevel: LogLevel;
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
   readonly corsOrigins: readonly string[];
@@ -87,7 +95,9 @@ export class AppConfig implements AppConfigValues {
   readonly idempotency!: AppConfigValues['idempotency'];
   readonly rateLimit!: RateLimitConfig;
   readonly reconciliation!: AppConfigValues['reconciliation'];
+  readonly cleanup!: AppConfigValues['cleanup'];
   readonly workerMode!: WorkerMode;
+  readonly role!: ProcessRole;
   readonly logLevel!: LogLevel;
   readonly corsOrigins!: readonly string[];
 
@@ -99,8 +109,19 @@ export class AppConfig implements AppConfigValues {
     return this.workerMode !== 'worker';
   }
 
+  /** Processors, the sweeper and scheduled jobs; never in a CLI command, whatever WORKER_MODE says. */
   get runsWorkers(): boolean {
-    return this.workerMode !== 'api';
+    return this.role === 'service' && this.workerMode !== 'api';
+  }
+
+  /** The in-process emulator belongs to the service: a CLI command would get an empty one of its own. */
+  get startsSandboxEmulator(): boolean {
+    return this.role === 'service' && this.stripe.sandbox && !this.stripe.apiUrl;
+  }
+
+  /** The same settings for a one-off command: no processors, no schedules, no emulator. */
+  forCommandLine(): AppConfig {
+    return new AppConfig({ ...this, role: 'cli' });
   }
 }
 
@@ -174,6 +195,7 @@ export function loadAppConfig(env: Env): AppConfig {
       toleranceSeconds: vars.WEBHOOK_TOLERANCE_SECONDS,
       maxAttempts: vars.WEBHOOK_MAX_ATTEMPTS,
       sweepIntervalSeconds: vars.WEBHOOK_SWEEP_INTERVAL_SECONDS,
+      retentionDays: vars.WEBHOOK_RETENTION_DAYS,
     },
     idempotency: {
       ttlSeconds: vars.IDEMPOTENCY_TTL_SECONDS,
@@ -193,7 +215,11 @@ export function loadAppConfig(env: Env): AppConfig {
       intervalSeconds: vars.RECONCILE_INTERVAL_SECONDS,
       afterSeconds: vars.RECONCILE_AFTER_SECONDS,
     },
+    cleanup: {
+      intervalSeconds: vars.CLEANUP_INTERVAL_SECONDS,
+    },
     workerMode: vars.WORKER_MODE,
+    role: 'service',
     logLevel: vars.LOG_LEVEL,
     corsOrigins: vars.CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())

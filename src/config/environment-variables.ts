@@ -98,6 +98,13 @@ export class EnvironmentVariables {
   @IntegerInRange(1)
   WEBHOOK_SWEEP_INTERVAL_SECONDS: number = 30;
 
+  // Processed and ignored events are kept this long for support questions, then cleaned up.
+  @IntegerInRange(1, 3650)
+  WEBHOOK_RETENTION_DAYS: number = 30;
+
+  @IntegerInRange(1, 86400)
+  CLEANUP_INTERVAL_SECONDS: number = 3600;
+
   @Transform(toBoolean)
   @IsBoolean()
   RATE_LIMIT_ENABLED: boolean = true;

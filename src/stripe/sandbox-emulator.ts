@@ -8,15 +8,24 @@ export interface SandboxEmulator {
   stop(): Promise<void>;
 }
 
+/**
+ * How long the sandbox's bank takes to settle a `processing` payment (`pm_card_processing`).
+ * At Stripe a bank debit settles days later; a few seconds is long enough to watch the payment
+ * sit in `processing` and short enough to see the webhook move it.
+ */
+export const SANDBOX_SETTLE_AFTER_SECONDS = 5;
+const SANDBOX_BANK_TICK_MS = 1000;
+
 const logger = new Logger('StripeModule');
 
 /**
  * Sandbox mode (SPEC §1): no secret key outside production and no STRIPE_API_URL to talk to,
  * so the project's emulator is started in-process and the SDK is pointed at it. The emulator is a
  * test double, so it is loaded here and only here, lazily: a service with a Stripe key never loads it.
+ * Its signed events are delivered to this service's own webhook route, as Stripe would.
  */
 export async function startSandboxEmulator(config: AppConfig): Promise<SandboxEmulator | null> {
-  if (!config.stripe.sandbox || config.stripe.apiUrl) return null;
+  if (!config.startsSandboxEmulator) return null;
   const { StripeEmulator: Emulator } = await import('../../packages/stripe-emulator/src/index.js');
   const emulator: StripeEmulator = new Emulator({
     port: 0,
@@ -25,10 +34,30 @@ export async function startSandboxEmulator(config: AppConfig): Promise<SandboxEm
       url: `http://127.0.0.1:${config.port}/webhooks/stripe`,
       secret: config.stripe.webhookSecrets[0],
     },
-    // Events are signed and kept; they are sent once the service has its webhook route.
-    autoDeliverWebhooks: false,
+    autoDeliverWebhooks: true,
   });
   const { url } = await emulator.start();
+  const bank = setInterval(() => settleProcessingPayments(emulator), SANDBOX_BANK_TICK_MS);
+  bank.unref();
   logger.warn(`SANDBOX MODE: no STRIPE_SECRET_KEY, payments go to the in-process Stripe emulator at ${url}`);
-  return emulator;
+  return {
+    url,
+    stop: async () => {
+      clearInterval(bank);
+      await emulator.stop();
+    },
+  };
+}
+
+/** The emulator settles a `processing` PaymentIntent only when told to: here, as the bank would. */
+function settleProcessingPayments(emulator: StripeEmulator): void {
+  const due = Date.now() / 1000 - SANDBOX_SETTLE_AFTER_SECONDS;
+  for (const paymentIntent of emulator.paymentIntents()) {
+    if (paymentIntent.status !== 'processing' || paymentIntent.created > due) continue;
+    try {
+      emulator.settlePaymentIntent(paymentIntent.id, 'succeeded');
+    } catch (error) {
+      logger.warn(`Sandbox bank could not settle ${paymentIntent.id}: ${String(error)}`);
+    }
+  }
 }

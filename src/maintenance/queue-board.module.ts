@@ -1,0 +1,62 @@
+import { Inject, Module, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/internal';
+import { BullModule, getQueueToken } from '@nestjs/bull';
+import { createBullBoard } from '@bull-board/api';
+import { BullAdapter } from '@bull-board/api/bullAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Queue } from 'bull';
+import type { NextFunction, Request, Response } from 'express';
+import { AuthModule } from '../auth/auth.module';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { AppConfig } from '../config/app-config';
+import { webhookQueueOptions } from '../webhooks/webhook-queue.options';
+import { STRIPE_WEBHOOK_QUEUE } from '../webhooks/webhooks.constants';
+
+export const QUEUE_BOARD_PATH = '/admin/queues';
+
+/** Stands for the board's handlers where the guard reads route metadata: the board has none. */
+function boardRoute(): void {}
+
+/**
+ * Bull Board at `/admin/queues`, for admins. The board is an Express router, outside Nest's
+ * routing, so the global guard never sees its requests: the same guard is run in front of
+ * every one of them (page, API and static assets), with the same 401/403 answers.
+ */
+@Module({
+  imports: [
+    AuthModule,
+    // Its own handle on the webhook queue (the webhooks module keeps its one private), with the same connections.
+    BullModule.registerQueueAsync({
+      name: STRIPE_WEBHOOK_QUEUE,
+      inject: [AppConfig],
+      useFactory: webhookQueueOptions,
+    }),
+  ],
+})
+export class QueueBoardModule implements OnModuleInit {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly guard: JwtAuthGuard,
+    @Inject(getQueueToken(STRIPE_WEBHOOK_QUEUE)) private readonly webhookQueue: Queue,
+  ) {}
+
+  onModuleInit(): void {
+    const http = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+    // No HTTP server (a standalone context) or a worker process: nothing to serve.
+    if (!http || !this.config.runsHttp) return;
+    const board = new ExpressAdapter();
+    board.setBasePath(QUEUE_BOARD_PATH);
+    createBullBoard({ queues: [new BullAdapter(this.webhookQueue)], serverAdapter: board });
+    http.use(QUEUE_BOARD_PATH, this.requireAdmin, board.getRouter());
+  }
+
+  private readonly requireAdmin = (request: Request, response: Response, next: NextFunction): void => {
+    const context = new ExecutionContextHost([request, response, next], QueueBoardModule, boardRoute);
+    this.guard.canActivate(context).then(
+      () => next(),
+      (error: unknown) => next(error),
+    );
+  };
+}
