@@ -57,9 +57,11 @@ describe('Customers belong to tenants (SPEC §5)', () => {
     });
 
     it('rejects a bad email or an unknown field with 400', async () => {
-      const badEmail = await client.post('/customers', { email: 'not-an-email' });
-      expect(badEmail.status).toBe(400);
-      expect(badEmail.body.code).toBe('VALIDATION_FAILED');
+      for (const email of ['not-an-email', '\ud800@example.com', 'a\u0000@example.com']) {
+        const badEmail = await client.post('/customers', { email });
+        expect(badEmail.status).toBe(400);
+        expect(badEmail.body.code).toBe('VALIDATION_FAILED');
+      }
       const unknown = await client.post('/customers', { phone: '1' });
       expect(unknown.status).toBe(400);
     });

@@ -1,4 +1,4 @@
-import { ValidateBy, ValidationOptions } from 'class-validator';
+import { isEmail, ValidateBy, ValidationOptions } from 'class-validator';
 
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -23,6 +23,24 @@ export function IsSafeText(validationOptions?: ValidationOptions): PropertyDecor
         validate: (value: unknown) => typeof value !== 'string' || unsafeTextProblem(value) === undefined,
         defaultMessage: (args) =>
           `${args?.property ?? 'text'} ${typeof args?.value === 'string' ? (unsafeTextProblem(args.value) ?? '') : ''}`.trim(),
+      },
+    },
+    validationOptions,
+  );
+}
+
+/**
+ * An email address, checked only once it is safe text: class-validator's `IsEmail` (validator.js)
+ * throws a URIError on an unpaired surrogate instead of answering false, which would be a 500.
+ */
+export function IsSafeEmail(validationOptions?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isSafeEmail',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && unsafeTextProblem(value) === undefined && isEmail(value),
+        defaultMessage: (args) => `${args?.property ?? 'email'} must be an email`,
       },
     },
     validationOptions,

@@ -1,12 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
 import { IsStripeMetadata } from '../../common/validation/money.decorators';
 import { IsOptionalNotNull } from '../../common/validation/optional.decorator';
-import { IsSafeText } from '../../common/validation/safe-text.decorator';
+import { IsSafeEmail, IsSafeText } from '../../common/validation/safe-text.decorator';
 
 export class CreateCustomerDto {
   @IsOptionalNotNull()
-  @IsEmail()
+  @IsSafeEmail()
   @MaxLength(512)
   @ApiPropertyOptional({ format: 'email', maxLength: 512 })
   email?: string;
