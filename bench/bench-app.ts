@@ -11,6 +11,7 @@ import {
   BENCH_DATABASE_URL,
   BENCH_JWT_SECRET,
   BENCH_REDIS_URL,
+  BENCH_WEBHOOK_SECRET,
   isControlMessage,
   ServerMessage,
 } from './bench-protocol';
@@ -34,6 +35,9 @@ class BenchAppModule {
       DATABASE_URL: BENCH_DATABASE_URL,
       REDIS_URL: BENCH_REDIS_URL,
       JWT_SECRET: BENCH_JWT_SECRET,
+      STRIPE_WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
+      // Events are acknowledged (stored, enqueued) but not processed: processing would compete for the cores.
+      WORKER_MODE: 'api',
       LOG_LEVEL: 'silent',
     });
     return { module: BenchAppModule, imports: [AppModule.forRoot(config), BenchModule] };

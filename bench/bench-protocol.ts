@@ -6,6 +6,7 @@ export const BENCH_ADMIN_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/post
 export const BENCH_DATABASE_NAME = 'payments_bench';
 export const BENCH_REDIS_URL = 'redis://127.0.0.1:6379';
 export const BENCH_JWT_SECRET = 'bench-only-jwt-secret-not-for-any-deployment';
+export const BENCH_WEBHOOK_SECRET = 'whsec_bench_only_not_for_any_deployment';
 
 /** Server → load generator. */
 export type ServerMessage = { type: 'ready'; port: number } | { type: 'failed'; error: string };

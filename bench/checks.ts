@@ -1,5 +1,16 @@
+import { Client } from 'pg';
 import type { BenchAnswer } from './bench.module';
-import { AMOUNT, BODY, Context, REPLAYED_HEADER, ScenarioName } from './scenarios';
+import { BENCH_DATABASE_URL } from './bench-protocol';
+import {
+  AMOUNT,
+  BODY,
+  Context,
+  IdempotencyScenario,
+  REPLAYED_HEADER,
+  signedEvent,
+  WEBHOOK_PATH,
+  WEBHOOK_RECEIPT,
+} from './scenarios';
 
 /** What every answer must be, and the sanity checks run before any load. */
 
@@ -20,7 +31,7 @@ export function headerValue(headers: Record<string, string | string[]>, name: st
 
 /** Why a response is not what the scenario must answer, or undefined when it is. */
 export function problemWith(
-  scenario: ScenarioName,
+  scenario: IdempotencyScenario,
   context: Context,
   status: number,
   body: string,
@@ -42,17 +53,44 @@ export function problemWith(
   return undefined;
 }
 
+/** Why a webhook answer is not the acknowledgement of a new event, or undefined when it is. */
+export function webhookProblemWith(status: number, body: string): string | undefined {
+  if (status !== 200) return `status ${status}: ${body.slice(0, 200)}`;
+  if (body !== WEBHOOK_RECEIPT) return `not ${WEBHOOK_RECEIPT} (a new event): ${body.slice(0, 200)}`;
+  return undefined;
+}
+
+/** How many of these events are rows of webhook_inbox. */
+export async function countStoredEvents(eventIds: readonly string[]): Promise<number> {
+  const client = new Client({ connectionString: BENCH_DATABASE_URL, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ stored: number }>(
+      'SELECT count(*)::int AS stored FROM webhook_inbox WHERE event_id = ANY($1::text[])',
+      [eventIds],
+    );
+    return rows[0].stored;
+  } finally {
+    await client.end();
+  }
+}
+
 interface SingleAnswer {
   status: number;
   body: string;
   replayed: string | null;
 }
 
-async function post(context: Context, route: string, headers: Record<string, string>): Promise<SingleAnswer> {
+async function post(
+  context: Context,
+  route: string,
+  headers: Record<string, string>,
+  body = BODY,
+): Promise<SingleAnswer> {
   const response = await fetch(`http://127.0.0.1:${context.port}${route}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: BODY,
+    body,
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_S * 1000),
   });
   return {
@@ -89,4 +127,22 @@ export async function prepare(context: Context): Promise<void> {
     again,
   );
   context.replayBody = first.body;
+
+  const event = signedEvent();
+  const unsigned = await post(context, WEBHOOK_PATH, {}, event.payload);
+  expect(unsigned.status === 400, 'an unsigned event is 400', unsigned);
+  const signature = { 'stripe-signature': event.signature };
+  const received = await post(context, WEBHOOK_PATH, signature, event.payload);
+  expect(
+    received.status === 200 && received.body === WEBHOOK_RECEIPT,
+    `a signed event is 200 ${WEBHOOK_RECEIPT}`,
+    received,
+  );
+  const redelivered = await post(context, WEBHOOK_PATH, signature, event.payload);
+  expect(
+    redelivered.status === 200 && redelivered.body === JSON.stringify({ received: true, duplicate: true }),
+    'the same event again is 200 and a duplicate',
+    redelivered,
+  );
+  expect((await countStoredEvents([event.id])) === 1, 'the signed event is a row of webhook_inbox', received);
 }

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { idempotencyCacheKeys } from '../src/idempotency/idempotency.cache';
 import { scopeId } from '../src/idempotency/idempotency-scope';
+import { queuePrefix } from '../src/webhooks/webhook-queue.options';
 import { dropDatabase } from '../test/support/databases';
 import { BENCH_DATABASE_URL, BENCH_REDIS_URL } from './bench-protocol';
 import { TENANT_ID, USER_ID } from './scenarios';
@@ -29,4 +30,24 @@ export async function forgetKeys(keys: readonly string[]): Promise<void> {
 /** A fresh, empty table for every run: dropped before the server creates it, and after. */
 export function dropBenchDatabase(): Promise<void> {
   return dropDatabase(BENCH_DATABASE_URL);
+}
+
+/**
+ * Removes the webhook jobs the run enqueued: its server processes none (WORKER_MODE=api), and
+ * the queue is the bench database's own (`bull:payments_bench:…`), so nothing else's is touched.
+ */
+export async function forgetWebhookJobs(): Promise<void> {
+  const redis = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    const pattern = `${queuePrefix(BENCH_DATABASE_URL)}:*`;
+    let cursor = '0';
+    do {
+      const [next, names] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (names.length > 0) await redis.unlink(...names);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

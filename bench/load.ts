@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { CheckTally, headerValue, problemWith, REQUEST_TIMEOUT_S } from './checks';
-import { BODY, Context, REPLAYED_HEADER, routeOf, ScenarioName } from './scenarios';
+import { CheckTally, headerValue, problemWith, REQUEST_TIMEOUT_S, webhookProblemWith } from './checks';
+import {
+  BODY,
+  Context,
+  IdempotencyScenario,
+  REPLAYED_HEADER,
+  routeOf,
+  ScenarioName,
+  signedEvent,
+  WEBHOOK_PATH,
+} from './scenarios';
 
 /** Load with autocannon, every answer checked, latency taken from every response. */
 
@@ -40,6 +49,16 @@ export function abortLoad(): void {
 }
 
 function requestsFor(scenario: ScenarioName, context: Context, tally: CheckTally): autocannon.RequestSpec[] {
+  return scenario === 'webhook'
+    ? webhookRequests(context, tally)
+    : idempotencyRequests(scenario, context, tally);
+}
+
+function idempotencyRequests(
+  scenario: IdempotencyScenario,
+  context: Context,
+  tally: CheckTally,
+): autocannon.RequestSpec[] {
   const keyFor = (): string | undefined => {
     if (scenario === 'replay') return context.replayKey;
     if (scenario === 'bare') return undefined;
@@ -64,6 +83,36 @@ function requestsFor(scenario: ScenarioName, context: Context, tally: CheckTally
         if (problem) {
           tally.failed++;
           tally.firstProblem ??= problem;
+        }
+      },
+    },
+  ];
+}
+
+function webhookRequests(context: Context, tally: CheckTally): autocannon.RequestSpec[] {
+  return [
+    {
+      method: 'POST',
+      path: WEBHOOK_PATH,
+      headers: { 'content-type': 'application/json' },
+      // Signed on the client for every send; the connection remembers which event is in flight.
+      setupRequest: (request, connection) => {
+        const event = signedEvent();
+        connection.eventId = event.id;
+        return {
+          ...request,
+          body: event.payload,
+          headers: { ...request.headers, 'stripe-signature': event.signature },
+        };
+      },
+      onResponse: (status, body, connection) => {
+        tally.responses++;
+        const problem = webhookProblemWith(status, body);
+        if (problem) {
+          tally.failed++;
+          tally.firstProblem ??= problem;
+        } else if (context.acknowledgedEvents.length < MAX_SAMPLES) {
+          context.acknowledgedEvents.push(String(connection.eventId));
         }
       },
     },

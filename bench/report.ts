@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { BENCH_ADMIN_DATABASE_URL, BENCH_REDIS_URL } from './bench-protocol';
 import type { Measurement } from './load';
-import { REPLAYED_HEADER, ScenarioName } from './scenarios';
+import { REPLAYED_HEADER, ScenarioName, WEBHOOK_RECEIPT } from './scenarios';
 
 /** What the run prints: where it ran, its figures, and whether they meet the targets. */
 
@@ -92,7 +92,7 @@ export function printTable(measurements: readonly Measurement[]): void {
   for (const row of rows) write(line(row));
 }
 
-/** A measurement of errors rather than of the idempotency layer. */
+/** A measurement of errors rather than of the route measured. */
 function invalid(measurement: Measurement): boolean {
   return (
     measurement.responses === 0 ||
@@ -113,14 +113,23 @@ export function printValidity(measurements: readonly Measurement[]): boolean {
           `${m.errors} errors, ${m.timeouts} timeouts${m.firstProblem ? `; first: ${m.firstProblem}` : ''}`,
       );
     }
-    write('The run is not valid: its figures measure errors, not the idempotency layer.');
+    write('The run is not valid: its figures measure errors, not the routes.');
     return false;
   }
   write(
-    `checks: every response was 201; every replay carried ${REPLAYED_HEADER}: true and the first execution's body; ` +
-      `no bare or new-key answer was a replay`,
+    `checks: every bench response was 201; every replay carried ${REPLAYED_HEADER}: true and the first execution's body; ` +
+      `no bare or new-key answer was a replay; every webhook answer was 200 ${WEBHOOK_RECEIPT}`,
   );
   return true;
+}
+
+/** Every acknowledged event must be stored; false when one is not. */
+export function printStoredEvents(acknowledged: number, stored: number): boolean {
+  write(
+    `webhook_inbox: ${stored} of the ${acknowledged} events acknowledged under load are rows` +
+      (stored === acknowledged ? '' : ' — INVALID: an acknowledged event was lost'),
+  );
+  return stored === acknowledged;
 }
 
 function find(measurements: readonly Measurement[], phase: string, scenario: ScenarioName): Measurement {
