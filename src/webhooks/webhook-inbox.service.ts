@@ -40,8 +40,10 @@ const SWEEP_BATCH = 500;
 /**
  * `webhook_inbox`, written by this module only: events are stored before they are
  * acknowledged, then handed to Bull. Redis is never the only record: a row Bull lost (Redis
- * down at receipt, flushed, a worker killed) is still `pending`/`processing` here, and the
- * sweeper hands it over again.
+ * down at receipt, flushed) is still `pending`/`processing` here, and the sweeper hands it over
+ * again. A job whose worker was killed mid-job is still Bull's, active: Bull's stalled-job
+ * check gives it back to the queue once its lock lapses (about 30 s), and `executeIdempotent`
+ * makes the second run change nothing the first one applied.
  */
 @Injectable()
 export class WebhookInboxService {
