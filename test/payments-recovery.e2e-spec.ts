@@ -4,8 +4,8 @@ import { createPaymentsHarness, PaymentsHarness } from './support/payments-app';
 import { ServiceProcess } from './support/service-process';
 import { TEST_JWT_SECRET } from './support/test-app';
 import { TestClient } from './support/test-client';
-import { eventually, sleep } from './support/time';
-import { expireIdempotencyRecord } from './support/time-travel';
+import { eventually } from './support/time';
+import { expireIdempotencyRecord, staleLock } from './support/time-travel';
 
 const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
 
@@ -15,12 +15,9 @@ describe('Recovery on money routes', () => {
     let client: TestClient;
 
     beforeAll(async () => {
-      // Stripe keeps keys 1.5 s here (long enough for the SDK's own retry), and the service
-      // trusts it to replay for 1 s; the retries below come 2 s later.
-      harness = await createPaymentsHarness(
-        { STRIPE_IDEMPOTENCY_WINDOW_SECONDS: '1' },
-        { idempotencyTtlMs: 1500 },
-      );
+      // The service trusts Stripe to replay for 60 s here; each test then moves the first
+      // attempt an hour back and makes the emulator forget its keys, as Stripe does after 24 h.
+      harness = await createPaymentsHarness({ STRIPE_IDEMPOTENCY_WINDOW_SECONDS: '60' });
     });
     beforeEach(() => {
       harness.emulator.clearFaults();
@@ -28,12 +25,24 @@ describe('Recovery on money routes', () => {
     });
     afterAll(() => harness.close());
 
+    /** Past Stripe's idempotency window: our first attempt is old, and Stripe has forgotten the key. */
+    const pastStripeWindow = async (table: 'payment_transactions' | 'refunds') => {
+      const stripeId = table === 'refunds' ? 'stripe_refund_id' : 'stripe_payment_intent_id';
+      const moved: [unknown[], number] = await harness.app.app.get(DataSource).query(
+        `UPDATE ${table} SET stripe_first_attempt_at = stripe_first_attempt_at - interval '1 hour'
+         WHERE tenant_id = $1 AND stripe_first_attempt_at IS NOT NULL AND ${stripeId} IS NULL`,
+        [client.tenantId],
+      );
+      expect(moved[1]).toBe(1);
+      expect(harness.emulator.forgetIdempotencyKeys()).toBeGreaterThan(0);
+    };
+
     it('finds the PaymentIntent Stripe made instead of charging again', async () => {
       const key = randomUUID();
       const before = harness.emulator.stats().paymentIntentsCreated;
       harness.emulator.dropAfterCommit(2, { method: 'POST', path: '/v1/payment_intents' });
       expect((await client.post('/payments/process', visa, key)).status).toBe(502);
-      await sleep(2000);
+      await pastStripeWindow('payment_transactions');
 
       const retry = await client.post('/payments/process', visa, key);
       expect(retry.status).toBe(201);
@@ -50,7 +59,7 @@ describe('Recovery on money routes', () => {
       const key = randomUUID();
       harness.emulator.dropAfterCommit(2, { method: 'POST', path: '/v1/refunds' });
       expect((await client.post('/refunds', { paymentId: payment.id, amount: 400 }, key)).status).toBe(502);
-      await sleep(2000);
+      await pastStripeWindow('refunds');
 
       const retry = await client.post('/refunds', { paymentId: payment.id, amount: 400 }, key);
       expect(retry.status).toBe(201);
@@ -138,7 +147,7 @@ describe('Recovery on money routes', () => {
         );
         expect(Number(attempted[0].count)).toBe(1);
       });
-      await sleep(200);
+      await harness.emulator.whenRequestsInFlight(1, 5000, { method: 'POST', path: '/v1/payment_intents' });
       await doomed.crash();
       expect(await lost).toBe('cut off');
       // The dead process renewed its lock moments ago: the key is still held.
@@ -151,7 +160,8 @@ describe('Recovery on money routes', () => {
       });
       harness.emulator.clearFaults();
 
-      await sleep(1200);
+      // The dead process's lock is no longer renewed: once older than the lock TTL, it is taken over.
+      await staleLock(harness.app, { tenantId: client.tenantId, userId: client.userId, key });
       const retry = await client.post('/payments/process', visa, key);
       expect(retry.status).toBe(201);
       expect(retry.body.status).toBe('succeeded');
