@@ -36,11 +36,19 @@ describe(WebhookSignatureVerifier.name, () => {
     ['an empty header', ''],
     ['a repeated header', [sign('whsec_new'), sign('whsec_new')]],
     ['another secret', sign('whsec_other')],
-    ['a timestamp past the tolerance', sign('whsec_new', Math.floor(Date.now() / 1000) - 301)],
-    ['a timestamp ahead of the tolerance', sign('whsec_new', Math.floor(Date.now() / 1000) + 301)],
+    ['a timestamp past the tolerance', sign('whsec_new', Math.floor(Date.now() / 1000) - 310)],
+    ['a timestamp ahead of the tolerance', sign('whsec_new', Math.floor(Date.now() / 1000) + 310)],
   ])('refuses %s', (_case, header) => {
     expect(() => verifier.verify(body, header)).toThrow(
       expect.objectContaining({ code: WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID, status: 400 }),
+    );
+  });
+
+  it('accepts a timestamp exactly at the tolerance ahead, and refuses one second more', () => {
+    const now = 2_000_000_000;
+    expect(verifier.verify(body, sign('whsec_new', now + 300), now).id).toBe('evt_1');
+    expect(() => verifier.verify(body, sign('whsec_new', now + 301), now)).toThrow(
+      expect.objectContaining({ code: WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID }),
     );
   });
 

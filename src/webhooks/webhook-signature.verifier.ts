@@ -13,7 +13,8 @@ export interface VerifiedEvent {
 /**
  * Checks `Stripe-Signature` against the exact bytes received, with the SDK's own helper, for
  * every configured secret (rotation: any may match). The SDK only refuses timestamps too old;
- * one too far in the future is refused here, so a leaked signature cannot be pre-dated.
+ * one too far in the future is refused here, so a leaked signature cannot be pre-dated. Time is
+ * counted in whole seconds, as the SDK counts it.
  */
 @Injectable()
 export class WebhookSignatureVerifier {
@@ -22,7 +23,7 @@ export class WebhookSignatureVerifier {
   verify(
     rawBody: Buffer | undefined,
     header: string | string[] | undefined,
-    nowSeconds = Date.now() / 1000,
+    nowSeconds = Math.floor(Date.now() / 1000),
   ): VerifiedEvent {
     if (!rawBody || typeof header !== 'string' || header === '') throw invalid('Missing Stripe-Signature');
     const tolerance = this.config.webhooks.toleranceSeconds;
