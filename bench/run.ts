@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
@@ -202,9 +202,18 @@ async function main(profileDir: string | undefined): Promise<number> {
     return valid && allStored ? 0 : 1;
   } finally {
     await stopAll();
-    if (profileDir)
-      write(`CPU profile of the service: ${profileDir} (summary: npm run bench:profile -- <file>)`);
+    if (profileDir) printProfiles(profileDir);
     await cleanUp(context.issuedKeys);
+  }
+}
+
+/** Written by the service as it exits (`--cpu-prof`): after `stopAll()`. */
+function printProfiles(profileDir: string): void {
+  const files = readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'));
+  if (files.length === 0) write(`no CPU profile in ${profileDir}: the service did not exit cleanly`);
+  for (const file of files) {
+    write(`CPU profile of the service (boot, warm-ups and measurements): ${path.join(profileDir, file)}`);
+    write(`  summary: npm run bench:profile -- ${path.join(profileDir, file)}`);
   }
 }
 
