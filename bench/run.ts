@@ -215,7 +215,8 @@ async function main(profileDir: string | undefined): Promise<number> {
     const valid = printValidity([...warmups, ...figures]);
     const allStored = printStoredEvents(context.acknowledgedEvents.length, stored);
     write();
-    printTargets(figures);
+    if (valid && allStored) printTargets(figures);
+    else write('targets not assessed: the figures of an invalid run measure errors');
     write(
       `load average ${loadAverage()} at the end: absolute figures drift with whatever else runs; compare ratios`,
     );
