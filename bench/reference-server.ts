@@ -20,10 +20,11 @@ import Stripe from 'stripe';
  * 6. Redis: the response cached and the lock released (one pipelined round trip);
  * 7. answer 201 with the payment as JSON.
  *
- * Configured by `run.ts` through env: PORT, DATABASE_URL, REDIS_URL, STRIPE_API_URL,
- * STRIPE_SECRET_KEY, REDIS_PREFIX. It checks no token and serves one tenant: the floor, not a
- * product. Each commit is a single statement (a data-modifying CTE): one transaction, one round
- * trip, `synchronous_commit` on.
+ * Configured by `servers.ts` through env: PORT, DATABASE_URL, REDIS_URL, STRIPE_API_URL,
+ * STRIPE_SECRET_KEY, REDIS_PREFIX. Each commit is a single statement (a data-modifying CTE):
+ * one transaction, one round trip, `synchronous_commit` on. It checks no token and serves one
+ * tenant: the floor, not a product. Nor does it recover: a request that fails answers 500,
+ * leaves its lock to expire and its key taken, and a retry of that key is refused (409).
  */
 
 const env = (name: string): string => {
