@@ -1,30 +1,32 @@
-/** Shared by the load generator (`run.ts`) and the server process it forks (`bench-app.ts`). */
+/** Shared by the load generator (`run.ts`), the processes it starts and the reference server. */
 
-/** Created by the app at boot, dropped before and after every run (`cleanup.ts`). */
+/** Created by the service at boot, dropped before and after every run (`cleanup.ts`). */
 export const BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payments_bench';
 export const BENCH_ADMIN_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const BENCH_DATABASE_NAME = 'payments_bench';
 export const BENCH_REDIS_URL = 'redis://127.0.0.1:6379';
 export const BENCH_JWT_SECRET = 'bench-only-jwt-secret-not-for-any-deployment';
 export const BENCH_WEBHOOK_SECRET = 'whsec_bench_only_not_for_any_deployment';
+/** A test-mode key: the emulator accepts any `sk_test_…`, and production config requires one. */
+export const BENCH_STRIPE_SECRET_KEY = 'sk_test_bench_only_not_for_any_deployment';
+/** Every Redis key the reference server writes starts with this, so the run can remove them. */
+export const REFERENCE_REDIS_PREFIX = 'bench-reference:';
 
-/** Server → load generator. */
-export type ServerMessage = { type: 'ready'; port: number } | { type: 'failed'; error: string };
-
-/** Load generator → server. */
-export interface ControlMessage {
-  type: 'stop';
+/**
+ * The question `cpu-usage.preload.cjs` answers in every process the bench starts: the
+ * process's own `process.cpuUsage()`, so CPU is measured inside the server, not guessed.
+ */
+export interface CpuUsageRequest {
+  type: 'cpu-usage?';
 }
 
-export function isServerMessage(value: unknown): value is ServerMessage {
+export interface CpuUsageReply {
+  type: 'cpu-usage';
+  usage: NodeJS.CpuUsage;
+}
+
+export function isCpuUsageReply(value: unknown): value is CpuUsageReply {
   if (typeof value !== 'object' || value === null) return false;
   const message = value as Record<string, unknown>;
-  return (
-    (message.type === 'ready' && typeof message.port === 'number') ||
-    (message.type === 'failed' && typeof message.error === 'string')
-  );
-}
-
-export function isControlMessage(value: unknown): value is ControlMessage {
-  return typeof value === 'object' && value !== null && (value as Record<string, unknown>).type === 'stop';
+  return message.type === 'cpu-usage' && typeof message.usage === 'object' && message.usage !== null;
 }

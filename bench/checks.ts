@@ -1,13 +1,15 @@
 import { Client } from 'pg';
-import type { BenchAnswer } from './bench.module';
 import { BENCH_DATABASE_URL } from './bench-protocol';
 import {
   AMOUNT,
-  BODY,
   Context,
-  IdempotencyScenario,
+  HEALTH_PATH,
+  PAYMENT_BODY,
+  PAYMENT_PATH,
   REPLAYED_HEADER,
+  RouteName,
   signedEvent,
+  Target,
   WEBHOOK_PATH,
   WEBHOOK_RECEIPT,
 } from './scenarios';
@@ -16,10 +18,19 @@ import {
 
 export const REQUEST_TIMEOUT_S = 10;
 
+export interface Answer {
+  status: number;
+  body: string;
+  /** The `Idempotent-Replayed` header, if any. */
+  replayed: string | undefined;
+}
+
 export interface CheckTally {
   responses: number;
   failed: number;
   firstProblem?: string;
+  /** Payment ids answered so far: a new key answering an id twice would be a replay. */
+  paymentIds: Set<string>;
 }
 
 export function headerValue(headers: Record<string, string | string[]>, name: string): string | undefined {
@@ -29,35 +40,58 @@ export function headerValue(headers: Record<string, string | string[]>, name: st
   return undefined;
 }
 
-/** Why a response is not what the scenario must answer, or undefined when it is. */
+/** Why an answer is not what the route must answer, or undefined when it is. */
 export function problemWith(
-  scenario: IdempotencyScenario,
+  route: RouteName,
+  answer: Answer,
   context: Context,
-  status: number,
-  body: string,
-  replayed: string | undefined,
+  tally: CheckTally,
 ): string | undefined {
-  if (status !== 201) return `status ${status}: ${body.slice(0, 200)}`;
-  if (scenario === 'replay') {
-    if (replayed !== 'true') return `a replay answered without ${REPLAYED_HEADER}: true`;
-    if (body !== context.replayBody) return 'a replay answered another body than the first execution';
-    return undefined;
+  switch (route) {
+    case 'health':
+      return answer.status === 200 && answer.body.includes('"status":"ok"')
+        ? undefined
+        : `health: ${describe(answer)}`;
+    case 'webhook':
+      return answer.status === 200 && answer.body === WEBHOOK_RECEIPT
+        ? undefined
+        : `not 200 ${WEBHOOK_RECEIPT} (a new event): ${describe(answer)}`;
+    case 'replay':
+      if (answer.status !== 201) return describe(answer);
+      if (answer.replayed !== 'true') return `a replay answered without ${REPLAYED_HEADER}: true`;
+      return answer.body === context.replayBody
+        ? undefined
+        : 'a replay answered another body than the first execution';
+    case 'new payment':
+    case 'reference':
+      return newPaymentProblem(answer, tally.paymentIds);
   }
-  if (replayed !== undefined) return `${scenario} answered with ${REPLAYED_HEADER}: ${replayed}`;
+}
+
+function newPaymentProblem(answer: Answer, paymentIds: Set<string>): string | undefined {
+  if (answer.status !== 201) return describe(answer);
+  if (answer.replayed !== undefined) return `a new key answered with ${REPLAYED_HEADER}: ${answer.replayed}`;
+  let payment: Record<string, unknown>;
   try {
-    const answer = JSON.parse(body) as Partial<BenchAnswer>;
-    if (answer.amount !== AMOUNT || typeof answer.id !== 'string') return `unexpected body ${body}`;
+    payment = JSON.parse(answer.body) as Record<string, unknown>;
   } catch {
-    return `body is not JSON: ${body.slice(0, 200)}`;
+    return `body is not JSON: ${answer.body.slice(0, 200)}`;
   }
+  const { id, amount, status, stripePaymentIntentId } = payment;
+  const charged =
+    typeof id === 'string' &&
+    amount === AMOUNT &&
+    status === 'succeeded' &&
+    typeof stripePaymentIntentId === 'string' &&
+    stripePaymentIntentId.startsWith('pi_');
+  if (!charged) return `not a succeeded payment of ${AMOUNT}: ${answer.body.slice(0, 200)}`;
+  if (paymentIds.has(id)) return `payment ${id} answered twice for two keys`;
+  paymentIds.add(id);
   return undefined;
 }
 
-/** Why a webhook answer is not the acknowledgement of a new event, or undefined when it is. */
-export function webhookProblemWith(status: number, body: string): string | undefined {
-  if (status !== 200) return `status ${status}: ${body.slice(0, 200)}`;
-  if (body !== WEBHOOK_RECEIPT) return `not ${WEBHOOK_RECEIPT} (a new event): ${body.slice(0, 200)}`;
-  return undefined;
+function describe(answer: Answer): string {
+  return `status ${answer.status}: ${answer.body.slice(0, 200)}`;
 }
 
 /** How many of these events are rows of webhook_inbox. */
@@ -75,20 +109,15 @@ export async function countStoredEvents(eventIds: readonly string[]): Promise<nu
   }
 }
 
-interface SingleAnswer {
-  status: number;
-  body: string;
-  replayed: string | null;
-}
-
-async function post(
+async function send(
   context: Context,
-  route: string,
+  target: Target,
+  path: string,
   headers: Record<string, string>,
-  body = BODY,
-): Promise<SingleAnswer> {
-  const response = await fetch(`http://127.0.0.1:${context.port}${route}`, {
-    method: 'POST',
+  body?: string,
+): Promise<Answer> {
+  const response = await fetch(`http://127.0.0.1:${context.ports[target]}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body,
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_S * 1000),
@@ -96,53 +125,68 @@ async function post(
   return {
     status: response.status,
     body: await response.text(),
-    replayed: response.headers.get(REPLAYED_HEADER),
+    replayed: response.headers.get(REPLAYED_HEADER) ?? undefined,
   };
 }
 
-function expect(condition: boolean, what: string, answer: SingleAnswer): void {
-  if (!condition)
-    throw new Error(`sanity check failed: ${what} (got ${answer.status} ${answer.body.slice(0, 200)})`);
+function expect(condition: boolean, what: string, answer: Answer): void {
+  if (!condition) throw new Error(`sanity check failed: ${what} (got ${describe(answer)})`);
 }
 
-/** Proves the routes behave as the scenarios assume, and executes the replay key once. */
+/** Proves the routes behave as the measurements assume, and executes the replay key once. */
 export async function prepare(context: Context): Promise<void> {
   const auth = { authorization: context.authorization };
-  const key = { 'idempotency-key': context.replayKey };
+  const newKey = (): Record<string, string> => ({ 'idempotency-key': crypto.randomUUID() });
+  const replayKey = { 'idempotency-key': context.replayKey };
   context.issuedKeys.push(context.replayKey);
+  const ids: CheckTally = { responses: 0, failed: 0, paymentIds: new Set() };
 
-  const anonymous = await post(context, '/bench/bare', {});
-  expect(anonymous.status === 401, 'POST /bench/bare without a token is 401', anonymous);
-  const bare = await post(context, '/bench/bare', auth);
-  expect(bare.status === 201 && bare.replayed === null, 'POST /bench/bare is 201', bare);
-  const keyless = await post(context, '/bench/idempotent', auth);
-  expect(keyless.status === 400, 'POST /bench/idempotent without Idempotency-Key is 400', keyless);
+  const health = await send(context, 'service', HEALTH_PATH, {});
+  expect(problemWith('health', health, context, ids) === undefined, 'GET /health is 200 ok', health);
+  const anonymous = await send(context, 'service', PAYMENT_PATH, newKey(), PAYMENT_BODY);
+  expect(anonymous.status === 401, `POST ${PAYMENT_PATH} without a token is 401`, anonymous);
+  const keyless = await send(context, 'service', PAYMENT_PATH, auth, PAYMENT_BODY);
+  expect(keyless.status === 400, `POST ${PAYMENT_PATH} without Idempotency-Key is 400`, keyless);
 
-  const first = await post(context, '/bench/idempotent', { ...auth, ...key });
-  expect(first.status === 201 && first.replayed === null, 'the first use of a key executes (201)', first);
-  const again = await post(context, '/bench/idempotent', { ...auth, ...key });
+  const first = await send(context, 'service', PAYMENT_PATH, { ...auth, ...replayKey }, PAYMENT_BODY);
   expect(
-    again.status === 201 && again.replayed === 'true' && again.body === first.body,
+    problemWith('new payment', first, context, ids) === undefined,
+    'the first use of a key charges (201)',
+    first,
+  );
+  context.replayBody = first.body;
+  const again = await send(context, 'service', PAYMENT_PATH, { ...auth, ...replayKey }, PAYMENT_BODY);
+  expect(
+    problemWith('replay', again, context, ids) === undefined,
     'the second use of a key replays the first answer',
     again,
   );
-  context.replayBody = first.body;
 
   const event = signedEvent();
-  const unsigned = await post(context, WEBHOOK_PATH, {}, event.payload);
+  const unsigned = await send(context, 'service', WEBHOOK_PATH, {}, event.payload);
   expect(unsigned.status === 400, 'an unsigned event is 400', unsigned);
   const signature = { 'stripe-signature': event.signature };
-  const received = await post(context, WEBHOOK_PATH, signature, event.payload);
+  const received = await send(context, 'service', WEBHOOK_PATH, signature, event.payload);
   expect(
-    received.status === 200 && received.body === WEBHOOK_RECEIPT,
+    problemWith('webhook', received, context, ids) === undefined,
     `a signed event is 200 ${WEBHOOK_RECEIPT}`,
     received,
   );
-  const redelivered = await post(context, WEBHOOK_PATH, signature, event.payload);
+  const redelivered = await send(context, 'service', WEBHOOK_PATH, signature, event.payload);
   expect(
     redelivered.status === 200 && redelivered.body === JSON.stringify({ received: true, duplicate: true }),
     'the same event again is 200 and a duplicate',
     redelivered,
   );
   expect((await countStoredEvents([event.id])) === 1, 'the signed event is a row of webhook_inbox', received);
+
+  const referenceKey = newKey();
+  const reference = await send(context, 'reference', PAYMENT_PATH, referenceKey, PAYMENT_BODY);
+  expect(
+    problemWith('reference', reference, context, ids) === undefined,
+    'the reference charges a new key (201)',
+    reference,
+  );
+  const taken = await send(context, 'reference', PAYMENT_PATH, referenceKey, PAYMENT_BODY);
+  expect(taken.status === 409, 'the reference refuses a key already used (409)', taken);
 }

@@ -3,7 +3,7 @@ import { idempotencyCacheKeys } from '../src/idempotency/idempotency.cache';
 import { scopeId } from '../src/idempotency/idempotency-scope';
 import { queuePrefix } from '../src/webhooks/webhook-queue.options';
 import { dropDatabase } from '../test/support/databases';
-import { BENCH_DATABASE_URL, BENCH_REDIS_URL } from './bench-protocol';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL, REFERENCE_REDIS_PREFIX } from './bench-protocol';
 import { TENANT_ID, USER_ID } from './scenarios';
 
 /** Leaves PostgreSQL and the shared Redis as the run found them. */
@@ -27,20 +27,28 @@ export async function forgetKeys(keys: readonly string[]): Promise<void> {
   }
 }
 
-/** A fresh, empty table for every run: dropped before the server creates it, and after. */
+/** A fresh, empty database for every run: dropped before the service creates it, and after. */
 export function dropBenchDatabase(): Promise<void> {
   return dropDatabase(BENCH_DATABASE_URL);
 }
 
 /**
- * Removes the webhook jobs the run enqueued: its server processes none (WORKER_MODE=api), and
+ * Removes the webhook jobs the run enqueued: its service processes none (WORKER_MODE=api), and
  * the queue is the bench database's own (`bull:payments_bench:…`), so nothing else's is touched.
  */
-export async function forgetWebhookJobs(): Promise<void> {
+export function forgetWebhookJobs(): Promise<void> {
+  return unlinkMatching(`${queuePrefix(BENCH_DATABASE_URL)}:*`);
+}
+
+/** Removes the reference server's locks and cached responses. */
+export function forgetReferenceKeys(): Promise<void> {
+  return unlinkMatching(`${REFERENCE_REDIS_PREFIX}*`);
+}
+
+async function unlinkMatching(pattern: string): Promise<void> {
   const redis = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
-    const pattern = `${queuePrefix(BENCH_DATABASE_URL)}:*`;
     let cursor = '0';
     do {
       const [next, names] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);

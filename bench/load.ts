@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { CheckTally, headerValue, problemWith, REQUEST_TIMEOUT_S, webhookProblemWith } from './checks';
+import { Answer, CheckTally, headerValue, problemWith, REQUEST_TIMEOUT_S } from './checks';
 import {
-  BODY,
   Context,
-  IdempotencyScenario,
+  HEALTH_PATH,
+  PAYMENT_BODY,
+  PAYMENT_PATH,
   REPLAYED_HEADER,
-  routeOf,
-  ScenarioName,
+  RouteName,
   signedEvent,
+  targetOf,
   WEBHOOK_PATH,
 } from './scenarios';
 
@@ -24,7 +25,7 @@ const MAX_SAMPLES = 1_000_000;
 
 export interface Measurement {
   phase: string;
-  scenario: ScenarioName;
+  route: RouteName;
   load: Load;
   /** Mean of autocannon's per-second samples. */
   rps: number;
@@ -48,71 +49,99 @@ export function abortLoad(): void {
   running?.stop();
 }
 
-function requestsFor(scenario: ScenarioName, context: Context, tally: CheckTally): autocannon.RequestSpec[] {
-  return scenario === 'webhook'
-    ? webhookRequests(context, tally)
-    : idempotencyRequests(scenario, context, tally);
+type Connection = Record<string, unknown>;
+
+/** How a route's request is made anew for each send, and what is remembered of a good answer. */
+interface RequestPlan {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  fresh?: (connection: Connection) => { headers?: Record<string, string>; body?: string };
+  remember?: (connection: Connection) => void;
 }
 
-function idempotencyRequests(
-  scenario: IdempotencyScenario,
-  context: Context,
-  tally: CheckTally,
-): autocannon.RequestSpec[] {
-  const keyFor = (): string | undefined => {
-    if (scenario === 'replay') return context.replayKey;
-    if (scenario === 'bare') return undefined;
-    const key = randomUUID();
-    if (context.issuedKeys.length < MAX_SAMPLES) context.issuedKeys.push(key);
-    return key;
-  };
+function planFor(route: RouteName, context: Context): RequestPlan {
+  const json = { 'content-type': 'application/json' };
+  const asUser = { ...json, authorization: context.authorization };
+  switch (route) {
+    case 'health':
+      return { method: 'GET', path: HEALTH_PATH, headers: {} };
+    case 'new payment':
+      return {
+        method: 'POST',
+        path: PAYMENT_PATH,
+        headers: asUser,
+        body: PAYMENT_BODY,
+        fresh: () => {
+          const key = randomUUID();
+          if (context.issuedKeys.length < MAX_SAMPLES) context.issuedKeys.push(key);
+          return { headers: { 'idempotency-key': key } };
+        },
+      };
+    case 'replay':
+      return {
+        method: 'POST',
+        path: PAYMENT_PATH,
+        headers: { ...asUser, 'idempotency-key': context.replayKey },
+        body: PAYMENT_BODY,
+      };
+    case 'reference':
+      return {
+        method: 'POST',
+        path: PAYMENT_PATH,
+        headers: json,
+        body: PAYMENT_BODY,
+        fresh: () => ({ headers: { 'idempotency-key': randomUUID() } }),
+      };
+    case 'webhook':
+      return {
+        method: 'POST',
+        path: WEBHOOK_PATH,
+        headers: json,
+        // Signed on the client for every send; the connection remembers which event is in flight.
+        fresh: (connection) => {
+          const event = signedEvent();
+          connection.eventId = event.id;
+          return { body: event.payload, headers: { 'stripe-signature': event.signature } };
+        },
+        remember: (connection) => {
+          if (context.acknowledgedEvents.length < MAX_SAMPLES)
+            context.acknowledgedEvents.push(String(connection.eventId));
+        },
+      };
+  }
+}
+
+function requestsFor(route: RouteName, context: Context, tally: CheckTally): autocannon.RequestSpec[] {
+  const plan = planFor(route, context);
+  const { fresh, remember } = plan;
   return [
     {
-      method: 'POST',
-      path: routeOf(scenario),
-      headers: { 'content-type': 'application/json', authorization: context.authorization },
-      body: BODY,
-      // Every scenario rebuilds its request each time, so the client does the same work for all.
-      setupRequest: (request) => {
-        const key = keyFor();
-        return { ...request, headers: { ...request.headers, ...(key ? { 'idempotency-key': key } : {}) } };
-      },
-      onResponse: (status, body, _context, headers) => {
+      method: plan.method,
+      path: plan.path,
+      headers: plan.headers,
+      body: plan.body,
+      // autocannon calls setupRequest whenever the key is present: only routes that need one have it.
+      ...(fresh && {
+        setupRequest: (request: autocannon.Request, connection: Connection) => {
+          const { headers, body } = fresh(connection);
+          return {
+            ...request,
+            headers: { ...request.headers, ...headers },
+            ...(body === undefined ? {} : { body }),
+          };
+        },
+      }),
+      onResponse: (status, body, connection, headers) => {
         tally.responses++;
-        const problem = problemWith(scenario, context, status, body, headerValue(headers, REPLAYED_HEADER));
+        const answer: Answer = { status, body, replayed: headerValue(headers, REPLAYED_HEADER) };
+        const problem = problemWith(route, answer, context, tally);
         if (problem) {
           tally.failed++;
           tally.firstProblem ??= problem;
-        }
-      },
-    },
-  ];
-}
-
-function webhookRequests(context: Context, tally: CheckTally): autocannon.RequestSpec[] {
-  return [
-    {
-      method: 'POST',
-      path: WEBHOOK_PATH,
-      headers: { 'content-type': 'application/json' },
-      // Signed on the client for every send; the connection remembers which event is in flight.
-      setupRequest: (request, connection) => {
-        const event = signedEvent();
-        connection.eventId = event.id;
-        return {
-          ...request,
-          body: event.payload,
-          headers: { ...request.headers, 'stripe-signature': event.signature },
-        };
-      },
-      onResponse: (status, body, connection) => {
-        tally.responses++;
-        const problem = webhookProblemWith(status, body);
-        if (problem) {
-          tally.failed++;
-          tally.firstProblem ??= problem;
-        } else if (context.acknowledgedEvents.length < MAX_SAMPLES) {
-          context.acknowledgedEvents.push(String(connection.eventId));
+        } else {
+          remember?.(connection);
         }
       },
     },
@@ -124,23 +153,18 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-export function measure(
-  phase: string,
-  scenario: ScenarioName,
-  load: Load,
-  context: Context,
-): Promise<Measurement> {
+export function measure(phase: string, route: RouteName, load: Load, context: Context): Promise<Measurement> {
   if (aborted) return Promise.reject(new Error('interrupted'));
-  const tally: CheckTally = { responses: 0, failed: 0 };
+  const tally: CheckTally = { responses: 0, failed: 0, paymentIds: new Set() };
   const samples: number[] = [];
   return new Promise<Measurement>((resolve, reject) => {
     const instance = autocannon(
       {
-        url: `http://127.0.0.1:${context.port}`,
+        url: `http://127.0.0.1:${context.ports[targetOf(route)]}`,
         connections: load.connections,
         duration: load.seconds,
         timeout: REQUEST_TIMEOUT_S,
-        requests: requestsFor(scenario, context, tally),
+        requests: requestsFor(route, context, tally),
       },
       (error, result) => {
         running = undefined;
@@ -149,7 +173,7 @@ export function measure(
         const sorted = Float64Array.from(samples).sort();
         resolve({
           phase,
-          scenario,
+          route,
           load,
           rps: result.requests.average,
           p50: percentile(sorted, 50),

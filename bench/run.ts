@@ -1,71 +1,76 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { BENCH_DATABASE_NAME, BENCH_JWT_SECRET } from './bench-protocol';
 import { countStoredEvents, prepare } from './checks';
-import { dropBenchDatabase, forgetKeys, forgetWebhookJobs } from './cleanup';
+import { dropBenchDatabase, forgetKeys, forgetReferenceKeys, forgetWebhookJobs } from './cleanup';
 import { abortLoad, Load, measure, Measurement } from './load';
+import { killAll, stopAll } from './processes';
 import {
   loadAverage,
   printMachine,
-  printRatios,
   printStoredEvents,
   printTable,
+  printTargets,
   printValidity,
+  RouteFigures,
   versions,
   write,
 } from './report';
-import { Context, SCENARIOS, ScenarioName, TENANT_ID, USER_ID } from './scenarios';
-import { killServer, startServer, stopServer } from './server-process';
+import { Context, ROUTES, RouteName, targetOf, TENANT_ID, USER_ID } from './scenarios';
+import { Servers, startServers } from './servers';
 
 /**
- * `npm run bench`: the cost of `@Idempotent()` on a trivial POST, measured against the same
- * route without it, and how fast signed Stripe events are acknowledged. The real application runs in a child process (bench-app.ts, started by
- * server-process.ts); this process only generates load (load.ts) and checks every answer
- * (checks.ts), then prints the figures (report.ts).
+ * `npm run bench` (docs/benchmarks.md): the service as production builds and runs it, against
+ * the Stripe emulator and a framework-free reference server doing the same durable work, each
+ * in its own process. This process only generates load (load.ts), checks every answer
+ * (checks.ts), asks each server for its CPU, and prints the figures and targets (report.ts).
  */
 
-const WARMUP: Load = { connections: 10, seconds: 2 };
-const THROUGHPUT: Load = { connections: 10, seconds: 8 };
-const LATENCY: Load = { connections: 1, seconds: 5 };
-/** Stripe delivers many events at once: the webhook route is loaded harder. */
-const WEBHOOK_WARMUP: Load = { connections: 32, seconds: 2 };
-const WEBHOOK_THROUGHPUT: Load = { connections: 32, seconds: 8 };
+/** The issue's table was measured at 32 connections. */
+const WARMUP: Load = { connections: 32, seconds: 3 };
+const MEASURED: Load = { connections: 32, seconds: 10 };
 
-interface Step {
-  scenario: ScenarioName;
-  load: Load;
+/** Whatever happens, the run ends (and every process it started with it) after this. */
+const RUN_DEADLINE_MS = 170_000;
+
+function bearerToken(): string {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { sub: USER_ID, tenant_id: TENANT_ID, iat: now, exp: now + 3600 };
+  return `Bearer ${jwt.sign(claims, BENCH_JWT_SECRET, { algorithm: 'HS256' })}`;
 }
 
-function steps(idempotency: Load, webhook: Load | undefined): Step[] {
-  const all: Step[] = SCENARIOS.map((scenario) => ({ scenario, load: idempotency }));
-  return webhook ? [...all, { scenario: 'webhook', load: webhook }] : all;
+/** One measured window, with the CPU the answering server spent over it per response. */
+async function measureWithCpu(route: RouteName, context: Context, servers: Servers): Promise<RouteFigures> {
+  const server = servers[targetOf(route)];
+  const before = await server.cpuUsage();
+  const measurement = await measure('measured', route, MEASURED, context);
+  const spent = await server.cpuUsage();
+  const cpuMs = (spent.user - before.user + spent.system - before.system) / 1000;
+  return { ...measurement, cpuMsPerRequest: cpuMs / measurement.responses };
 }
 
-/** Whatever happens, the run ends (and the server with it) after this. */
-const RUN_DEADLINE_MS = 150_000;
+function profileDirectory(): string | undefined {
+  if (!process.argv.includes('--cpu-prof')) return undefined;
+  return mkdtempSync(path.join(os.tmpdir(), 'payment-service-profile-'));
+}
 
-async function main(): Promise<number> {
-  write('payment-service benchmark: @Idempotent() vs the same route without it; webhook acknowledgement');
+async function main(profileDir: string | undefined): Promise<number> {
+  write(
+    'payment-service benchmark: the real routes, built as in production, against a framework-free reference',
+  );
   printMachine();
   write(await versions());
 
-  await dropBenchDatabase(); // a fresh, empty table for every run
+  await dropBenchDatabase(); // a fresh, empty database for every run
   await forgetWebhookJobs(); // and an empty queue
-  const started = Date.now();
-  const port = await startServer(abortLoad);
-  write(`server: real app in a child process on 127.0.0.1:${port}, ready in ${Date.now() - started} ms`);
-
-  const now = Math.floor(Date.now() / 1000);
-  const token = jwt.sign(
-    { sub: USER_ID, tenant_id: TENANT_ID, iat: now, exp: now + 3600 },
-    BENCH_JWT_SECRET,
-    {
-      algorithm: 'HS256',
-    },
-  );
+  const servers = await startServers(profileDir, abortLoad);
+  const { ports } = servers;
   const context: Context = {
-    port,
-    authorization: `Bearer ${token}`,
+    ports: { service: ports.service, reference: ports.reference },
+    authorization: bearerToken(),
     replayKey: randomUUID(),
     replayBody: '',
     issuedKeys: [],
@@ -74,55 +79,66 @@ async function main(): Promise<number> {
   try {
     await prepare(context);
     write(
-      `warm-up ${WARMUP.seconds} s per scenario at ${WARMUP.connections} conns; then throughput ` +
-        `(${THROUGHPUT.connections} conns, ${THROUGHPUT.seconds} s) and latency (${LATENCY.connections} conn, ${LATENCY.seconds} s) per scenario; ` +
-        `webhook at ${WEBHOOK_THROUGHPUT.connections} conns, server with WORKER_MODE=api (events stored and enqueued, not processed)`,
+      `each route: warm-up ${WARMUP.seconds} s, then measured ${MEASURED.seconds} s, at ${MEASURED.connections} connections; ` +
+        `CPU = the answering server's own process.cpuUsage() over the measured window / responses`,
     );
     const warmups: Measurement[] = [];
-    for (const { scenario, load } of steps(WARMUP, WEBHOOK_WARMUP))
-      warmups.push(await measure('warm-up', scenario, load, context));
-    const measurements: Measurement[] = [];
-    for (const { scenario, load } of steps(THROUGHPUT, WEBHOOK_THROUGHPUT))
-      measurements.push(await measure('throughput', scenario, load, context));
-    for (const { scenario, load } of steps(LATENCY, LATENCY))
-      measurements.push(await measure('latency', scenario, load, context));
+    for (const route of ROUTES) warmups.push(await measure('warm-up', route, WARMUP, context));
+    const figures: RouteFigures[] = [];
+    for (const route of ROUTES) figures.push(await measureWithCpu(route, context, servers));
     const stored = await countStoredEvents(context.acknowledgedEvents);
 
     write();
-    printTable(measurements);
+    printTable(figures);
     write();
-    const valid = printValidity([...warmups, ...measurements]);
-    if (!printStoredEvents(context.acknowledgedEvents.length, stored) || !valid) return 1;
-    printRatios(measurements);
+    const valid = printValidity([...warmups, ...figures]);
+    const allStored = printStoredEvents(context.acknowledgedEvents.length, stored);
+    write();
+    if (valid && allStored) printTargets(figures);
+    else write('targets not assessed: the figures of an invalid run measure errors');
     write(
-      `load average ${loadAverage()} at the end: absolute figures drift with whatever else runs on the machine; compare ratios`,
+      `load average ${loadAverage()} at the end: absolute figures drift with whatever else runs; compare ratios`,
     );
-    return 0;
+    return valid && allStored ? 0 : 1;
   } finally {
-    await stopServer();
-    await forgetKeys(context.issuedKeys).catch((error: unknown) =>
-      process.stderr.write(`could not remove the run's Redis keys: ${String(error)}\n`),
-    );
-    await forgetWebhookJobs().catch((error: unknown) =>
-      process.stderr.write(`could not remove the run's webhook jobs: ${String(error)}\n`),
-    );
+    await stopAll();
+    if (profileDir) printProfiles(profileDir);
+    await cleanUp(context.issuedKeys);
   }
 }
 
-process.on('exit', killServer);
+/** Written by the service as it exits (`--cpu-prof`): after `stopAll()`. */
+function printProfiles(profileDir: string): void {
+  const files = readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'));
+  if (files.length === 0) write(`no CPU profile in ${profileDir}: the service did not exit cleanly`);
+  for (const file of files) {
+    write(`CPU profile of the service (boot, warm-ups and measurements): ${path.join(profileDir, file)}`);
+    write(`  summary: npm run bench:profile -- ${path.join(profileDir, file)}`);
+  }
+}
+
+async function cleanUp(issuedKeys: readonly string[]): Promise<void> {
+  const report = (what: string) => (error: unknown) =>
+    process.stderr.write(`could not remove the run's ${what}: ${String(error)}\n`);
+  await forgetKeys(issuedKeys).catch(report('idempotency keys'));
+  await forgetWebhookJobs().catch(report('webhook jobs'));
+  await forgetReferenceKeys().catch(report('reference keys'));
+}
+
+process.on('exit', killAll);
 process.once('SIGINT', abortLoad);
 setTimeout(() => {
   process.stderr.write(`bench: deadline of ${RUN_DEADLINE_MS} ms exceeded, giving up\n`);
   process.exit(1);
 }, RUN_DEADLINE_MS).unref();
 
-main()
+main(profileDirectory())
   .catch((error: unknown) => {
     process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   })
   .then(async (code) => {
-    await stopServer();
+    await stopAll();
     await dropBenchDatabase().catch((error: unknown) =>
       process.stderr.write(`could not drop ${BENCH_DATABASE_NAME}: ${String(error)}\n`),
     );

@@ -2,34 +2,47 @@ import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { BENCH_WEBHOOK_SECRET } from './bench-protocol';
 
-/** What the load generator sends: one client, three scenarios over the two bench routes, one webhook scenario. */
+/** What the load generator sends: the routes measured, their requests and what the run remembers. */
 
 export const TENANT_ID = randomUUID();
 export const USER_ID = 'bench-user';
 export const AMOUNT = 1234;
-export const BODY = JSON.stringify({ amount: AMOUNT });
+export const PAYMENT_BODY = JSON.stringify({
+  amount: AMOUNT,
+  currency: 'eur',
+  paymentMethodId: 'pm_card_visa',
+});
+export const PAYMENT_PATH = '/payments/process';
+export const HEALTH_PATH = '/health';
 export const REPLAYED_HEADER = 'idempotent-replayed';
 export const WEBHOOK_PATH = '/webhooks/stripe';
 export const WEBHOOK_RECEIPT = JSON.stringify({ received: true });
 
-export type IdempotencyScenario = 'bare' | 'new key' | 'replay';
-export type ScenarioName = IdempotencyScenario | 'webhook';
-export const SCENARIOS: readonly IdempotencyScenario[] = ['bare', 'new key', 'replay'];
+/**
+ * The routes measured, in the order they run; `reference` is the framework-free server's. Each
+ * pair a target compares runs close together, so drift in the machine's load or in the size of
+ * the tables and the emulator's store weighs on both sides alike.
+ */
+export const ROUTES = ['health', 'replay', 'webhook', 'new payment', 'reference'] as const;
+export type RouteName = (typeof ROUTES)[number];
+
+/** Which process answers the route: its port, and whose CPU is counted. */
+export type Target = 'service' | 'reference';
+
+export function targetOf(route: RouteName): Target {
+  return route === 'reference' ? 'reference' : 'service';
+}
 
 export interface Context {
-  port: number;
+  ports: Record<Target, number>;
   authorization: string;
   replayKey: string;
   /** The exact body of the replay key's one execution: every replay must send it back. */
   replayBody: string;
-  /** Every Idempotency-Key sent, so their Redis entries can be removed at the end. */
+  /** Every Idempotency-Key sent to the service, so their Redis entries can be removed at the end. */
   issuedKeys: string[];
   /** Every event answered 200 `{"received":true}` under load: each must be a row afterwards. */
   acknowledgedEvents: string[];
-}
-
-export function routeOf(scenario: IdempotencyScenario): string {
-  return scenario === 'bare' ? '/bench/bare' : '/bench/idempotent';
 }
 
 export interface SignedEvent {
@@ -38,7 +51,7 @@ export interface SignedEvent {
   signature: string;
 }
 
-/** A new event (id never sent before), signed as Stripe signs, with the secret the server trusts. */
+/** A new event (id never sent before), signed as Stripe signs, with the secret the service trusts. */
 export function signedEvent(): SignedEvent {
   const id = `evt_bench_${randomUUID().replaceAll('-', '')}`;
   const created = Math.floor(Date.now() / 1000);
