@@ -65,6 +65,7 @@ describe('Authentication and tenancy (SPEC §2)', () => {
     ['a tenant_id that is not a UUID', () => signToken({ claims: { tenant_id: 'tenant-1' } })],
     ['a missing exp', () => signToken({ tenantId, claims: { exp: undefined } })],
     ['roles that are not a string array', () => signToken({ tenantId, claims: { roles: 'admin' } })],
+    ['a token not valid before a minute from now', () => signToken({ tenantId, claims: { nbf: now() + 60 } })],
   ];
 
   it.each(invalidTokens)('answers 401 AUTH_TOKEN_INVALID for %s', async (_name, token) => {

@@ -1,7 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { JwtService, TokenExpiredError } from '@nestjs/jwt';
-import { AppConfig } from '../config/app-config';
 import { ADMIN_ROLE } from './admin.guard';
 import { isAdminPath } from './admin-path';
 import { AuthErrorCode, AuthException } from './auth-error-code';
@@ -18,7 +17,6 @@ export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly jwt: JwtService,
-    private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -46,10 +44,8 @@ export class JwtAuthGuard implements CanActivate {
 
   private async verify(token: string): Promise<unknown> {
     try {
-      return await this.jwt.verifyAsync<object>(token, {
-        secret: this.config.jwtSecret,
-        algorithms: ['HS256'],
-      });
+      // The secret and the HS256-only algorithm list are the module's (auth.module.ts).
+      return await this.jwt.verifyAsync<object>(token);
     } catch (error) {
       if (error instanceof TokenExpiredError) {
         throw new AuthException(AuthErrorCode.TOKEN_EXPIRED, 'The bearer token has expired');
