@@ -10,7 +10,8 @@ import { REDIS_CLIENT } from './redis.constants';
     {
       provide: REDIS_CLIENT,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => createRedisClient(config.redisUrl, 'payment-service'),
+      useFactory: (config: AppConfig) =>
+        createRedisClient(config.redisUrl, 'payment-service', { autoPipelining: true }),
     },
   ],
   exports: [REDIS_CLIENT],
