@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { readInUnitOfWork, writeInUnitOfWork } from '../database/unit-of-work';
 import { IdempotencyStatus, StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyScope } from './idempotency-scope';
 
@@ -33,6 +34,10 @@ const SCOPE = 'tenant_id = $1 AND user_id = $2 AND idempotency_key = $3';
  * settled by PostgreSQL itself: the primary key decides who claims a key, and the lock token
  * makes sure only the execution holding it may renew, complete or release it. Times come from
  * the database clock, so every instance agrees on when a lock or a record has expired.
+ *
+ * The claim, its completion and its release join the request's unit of work when the route
+ * shares one, so they commit with the handler's own writes; renewals never do: a heartbeat must
+ * not wait for, nor be undone with, the request's transaction.
  */
 @Injectable()
 export class IdempotencyRecordStore {
@@ -52,7 +57,7 @@ export class IdempotencyRecordStore {
     lockTtlSeconds: number,
     ttlSeconds: number,
   ): Promise<ClaimResult> {
-    const rows: ClaimRow[] = await this.dataSource.query(
+    const rows: ClaimRow[] = await this.write(
       `WITH previous AS (SELECT status FROM payment_idempotency WHERE ${SCOPE})
        INSERT INTO payment_idempotency AS record
          (tenant_id, user_id, idempotency_key, request_hash, status, response, locked_at, lock_token, expires_at)
@@ -74,11 +79,13 @@ export class IdempotencyRecordStore {
 
   /** The live record of a scope, if any: unexpired, or still in progress. */
   async find(scope: IdempotencyScope): Promise<ExistingRecord | null> {
-    const rows: RecordRow[] = await this.dataSource.query(
-      `SELECT request_hash, status, response,
+    const rows: RecordRow[] = await readInUnitOfWork(this.dataSource.manager, (manager) =>
+      manager.query(
+        `SELECT request_hash, status, response,
               floor(extract(epoch FROM expires_at - now()) * 1000)::bigint AS ttl_ms
        FROM payment_idempotency WHERE ${SCOPE} AND (expires_at > now() OR status = 'in_progress')`,
-      [scope.tenantId, scope.userId, scope.key],
+        [scope.tenantId, scope.userId, scope.key],
+      ),
     );
     const row = rows[0];
     return row
@@ -94,6 +101,7 @@ export class IdempotencyRecordStore {
   /** Heartbeat of a running execution. False when the lock is no longer ours. */
   async renew(scope: IdempotencyScope, lockToken: string): Promise<boolean> {
     return this.affectsOne(
+      (sql, parameters) => this.dataSource.query(sql, parameters),
       `UPDATE payment_idempotency SET locked_at = now()
        WHERE ${SCOPE} AND lock_token = $4 AND status = 'in_progress'`,
       [scope.tenantId, scope.userId, scope.key, lockToken],
@@ -107,6 +115,7 @@ export class IdempotencyRecordStore {
     ttlSeconds: number,
   ): Promise<boolean> {
     return this.affectsOne(
+      (sql, parameters) => this.write(sql, parameters),
       `UPDATE payment_idempotency
          SET status = 'completed', response = $5::jsonb, locked_at = NULL, lock_token = NULL,
              expires_at = now() + make_interval(secs => $6), updated_at = now()
@@ -117,7 +126,7 @@ export class IdempotencyRecordStore {
 
   /** Forgets an in-progress record so the same key may be retried at once (5xx, validation). */
   async release(scope: IdempotencyScope, lockToken: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [
+    await this.write(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [
       scope.tenantId,
       scope.userId,
       scope.key,
@@ -138,8 +147,16 @@ export class IdempotencyRecordStore {
     return result[1];
   }
 
-  private async affectsOne(sql: string, parameters: unknown[]): Promise<boolean> {
-    const result: [unknown[], number] = await this.dataSource.query(sql, parameters);
+  private async affectsOne(
+    run: (sql: string, parameters: unknown[]) => Promise<[unknown[], number]>,
+    sql: string,
+    parameters: unknown[],
+  ): Promise<boolean> {
+    const result = await run(sql, parameters);
     return result[1] === 1;
+  }
+
+  private write<T>(sql: string, parameters: unknown[]): Promise<T> {
+    return writeInUnitOfWork(this.dataSource.manager, (manager) => manager.query<T>(sql, parameters));
   }
 }
