@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Not, Repository } from 'typeorm';
-import { recordForRequest, stampStripeAttempt } from '../database/record-for-request';
+import { readInUnitOfWork } from '../database/unit-of-work';
+import { recordForRequest, RecordedRow, stripeAttemptAge } from '../database/record-for-request';
 import { IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
 import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeGateway } from '../stripe/stripe.gateway';
@@ -25,12 +26,13 @@ export class CustomersService {
   ) {}
 
   async createCustomer(execution: IdempotentExecution, dto: CreateCustomerDto): Promise<CreatedCustomer> {
-    const customer = await this.record(execution, dto);
+    const recorded = await this.record(execution, dto);
+    const customer = recorded.row;
     if (customer.stripeCustomerId) return customer as CreatedCustomer;
 
     await execution.ensureHeld();
     const created = await this.attempts.createOnce({
-      recordAttempt: () => stampStripeAttempt(this.customers, customer.id),
+      recordAttempt: () => stripeAttemptAge(this.customers, recorded),
       find: () => this.stripe.findCustomerByMetadata('ps_customer_id', customer.id),
       create: () =>
         this.stripe.createCustomer(
@@ -59,15 +61,19 @@ export class CustomersService {
 
   /**
    * Refuses a Stripe customer id the tenant does not own, before anything is sent to Stripe:
-   * another tenant's customer is the same 404 as an unknown one (SPEC §2).
+   * another tenant's customer is the same 404 as an unknown one (SPEC §2). Read in the request's
+   * pending transaction, if any, so a request never holds two connections at once.
    */
   async ensureOwned(tenantId: string, stripeCustomerId: string): Promise<void> {
-    if (!(await this.customers.existsBy({ tenantId, stripeCustomerId }))) {
+    const owned = await readInUnitOfWork(this.customers.manager, (manager) =>
+      manager.existsBy(Customer, { tenantId, stripeCustomerId }),
+    );
+    if (!owned) {
       throw notFound({ field: 'customerId' });
     }
   }
 
-  private record(execution: IdempotentExecution, dto: CreateCustomerDto): Promise<Customer> {
+  private record(execution: IdempotentExecution, dto: CreateCustomerDto): Promise<RecordedRow<Customer>> {
     const fields = { email: dto.email ?? null, name: dto.name ?? null, metadata: dto.metadata ?? {} };
     return recordForRequest(this.customers, execution, fields, 'customer');
   }

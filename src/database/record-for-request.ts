@@ -1,22 +1,49 @@
 import { randomUUID } from 'node:crypto';
-import { FindOptionsWhere, Repository } from 'typeorm';
+import { FindOptionsWhere, ObjectLiteral, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ensureSameRequest, IdempotentExecution } from '../idempotency';
 import { RequestRecord, StripeObjectRecord } from './record-columns';
+import { commitUnitOfWork, writeInUnitOfWork } from './unit-of-work';
+
+/** The row of a request, and whether this execution wrote it. */
+export interface RecordedRow<T> {
+  row: T;
+  /**
+   * Written just now, with its first Stripe attempt stamped in the same statement: Stripe
+   * cannot have seen it, so the attempt is 0 s old (see `stripeAttemptAge`).
+   */
+  created: boolean;
+}
 
 /**
  * Recovery point 1 of every request that creates a Stripe object: the row exists, keyed by the
  * scoped key, before Stripe is called. A re-execution (after a 5xx or a crash) finds the row its
  * first attempt wrote; the same key back with another request is refused (422) rather than
  * answered with the old row. The caller passes its own repository: only the owner writes its table.
+ *
+ * In a request that shares its unit of work, the row is committed together with the key's
+ * claim; the commit happens here, so the row is durable before Stripe is ever called.
  */
 export async function recordForRequest<T extends RequestRecord>(
   repository: Repository<T>,
   execution: IdempotentExecution,
   fields: QueryDeepPartialEntity<T>,
   noun: string,
-): Promise<T> {
-  await repository
+): Promise<RecordedRow<T>> {
+  const recorded = await writeInUnitOfWork(repository.manager, (manager) =>
+    insertOrFind(manager.getRepository<T>(repository.target), execution, fields),
+  );
+  ensureSameRequest(execution, recorded.row.requestHash, noun);
+  await commitUnitOfWork();
+  return recorded;
+}
+
+async function insertOrFind<T extends RequestRecord>(
+  repository: Repository<T>,
+  execution: IdempotentExecution,
+  fields: QueryDeepPartialEntity<T>,
+): Promise<RecordedRow<T>> {
+  const inserted = await repository
     .createQueryBuilder()
     .insert()
     .values({
@@ -25,23 +52,37 @@ export async function recordForRequest<T extends RequestRecord>(
       userId: execution.userId,
       idempotencyKey: execution.key,
       requestHash: execution.requestHash,
+      stripeFirstAttemptAt: () => 'now()',
       ...fields,
     })
     .orIgnore()
+    .returning('*')
     .execute();
+  const raw = (inserted.raw as ObjectLiteral[])[0];
+  if (raw) return { row: hydrate(repository, raw), created: true };
   const row = await repository.findOneByOrFail({
     tenantId: execution.tenantId,
     userId: execution.userId,
     idempotencyKey: execution.key,
   } as FindOptionsWhere<T>);
-  ensureSameRequest(execution, row.requestHash, noun);
-  return row;
+  return { row, created: false };
+}
+
+/**
+ * How long ago Stripe was first asked for the row's object, in seconds by the database clock
+ * (`StripeAttempts` compares it with Stripe's idempotency window). A row this execution just
+ * created was stamped by its insert; an older one is stamped now if it never was.
+ */
+export function stripeAttemptAge(
+  repository: Repository<StripeObjectRecord>,
+  recorded: RecordedRow<StripeObjectRecord>,
+): Promise<number> {
+  return recorded.created ? Promise.resolve(0) : stampStripeAttempt(repository, recorded.row.id);
 }
 
 /**
  * Stamps the row's first Stripe attempt (once) and answers its age in seconds, by the database
- * clock (`StripeAttempts` compares it with Stripe's idempotency window). Called by the row's
- * owner with its own repository.
+ * clock. Called by the row's owner with its own repository.
  */
 export async function stampStripeAttempt(
   repository: Repository<StripeObjectRecord>,
@@ -55,4 +96,14 @@ export async function stampStripeAttempt(
     [id],
   );
   return rows[0]?.age_seconds ?? 0;
+}
+
+/** An entity from a `RETURNING *` row, converted as TypeORM converts the rows it selects. */
+export function hydrate<T extends ObjectLiteral>(repository: Repository<T>, raw: ObjectLiteral): T {
+  const entity = repository.create();
+  const driver = repository.manager.dataSource.driver;
+  for (const column of repository.metadata.columns) {
+    column.setEntityValue(entity, driver.prepareHydratedValue(raw[column.databaseName], column));
+  }
+  return entity;
 }

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { QueryResult, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
+import { PreparedStatement, runPrepared } from '../database/prepared-statement';
+import { readInUnitOfWork, writeInUnitOfWork } from '../database/unit-of-work';
 import { IdempotencyStatus, StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyScope } from './idempotency-scope';
 
@@ -28,11 +31,41 @@ interface RecordRow {
 
 const SCOPE = 'tenant_id = $1 AND user_id = $2 AND idempotency_key = $3';
 
+// Run on every new request: prepared once per connection (see `PreparedStatement`).
+const CLAIM: PreparedStatement = {
+  name: 'payment_idempotency_claim',
+  text: `WITH previous AS (SELECT status FROM payment_idempotency WHERE ${SCOPE})
+       INSERT INTO payment_idempotency AS record
+         (tenant_id, user_id, idempotency_key, request_hash, status, response, locked_at, lock_token, expires_at)
+       VALUES ($1, $2, $3, $4, 'in_progress', NULL, now(), $5, now() + make_interval(secs => $7))
+       ON CONFLICT (tenant_id, user_id, idempotency_key) DO UPDATE
+         SET request_hash = EXCLUDED.request_hash, status = 'in_progress', response = NULL,
+             locked_at = now(), lock_token = EXCLUDED.lock_token, expires_at = EXCLUDED.expires_at,
+             updated_at = now()
+         WHERE (record.status = 'completed' AND record.expires_at <= now())
+            OR (record.status = 'in_progress'
+                AND record.locked_at <= now() - make_interval(secs => $6)
+                AND (record.request_hash = EXCLUDED.request_hash OR record.expires_at <= now()))
+       RETURNING (SELECT status FROM previous) AS previous_status`,
+};
+
+const COMPLETE: PreparedStatement = {
+  name: 'payment_idempotency_complete',
+  text: `UPDATE payment_idempotency
+         SET status = 'completed', response = $5::jsonb, locked_at = NULL, lock_token = NULL,
+             expires_at = now() + make_interval(secs => $6), updated_at = now()
+       WHERE ${SCOPE} AND lock_token = $4`,
+};
+
 /**
  * `payment_idempotency`, the record of truth (SPEC §4). Every transition is one statement
  * settled by PostgreSQL itself: the primary key decides who claims a key, and the lock token
  * makes sure only the execution holding it may renew, complete or release it. Times come from
  * the database clock, so every instance agrees on when a lock or a record has expired.
+ *
+ * The claim, its completion and its release join the request's unit of work when the route
+ * shares one, so they commit with the handler's own writes; renewals never do: a heartbeat must
+ * not wait for, nor be undone with, the request's transaction.
  */
 @Injectable()
 export class IdempotencyRecordStore {
@@ -52,33 +85,28 @@ export class IdempotencyRecordStore {
     lockTtlSeconds: number,
     ttlSeconds: number,
   ): Promise<ClaimResult> {
-    const rows: ClaimRow[] = await this.dataSource.query(
-      `WITH previous AS (SELECT status FROM payment_idempotency WHERE ${SCOPE})
-       INSERT INTO payment_idempotency AS record
-         (tenant_id, user_id, idempotency_key, request_hash, status, response, locked_at, lock_token, expires_at)
-       VALUES ($1, $2, $3, $4, 'in_progress', NULL, now(), $5, now() + make_interval(secs => $7))
-       ON CONFLICT (tenant_id, user_id, idempotency_key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, status = 'in_progress', response = NULL,
-             locked_at = now(), lock_token = EXCLUDED.lock_token, expires_at = EXCLUDED.expires_at,
-             updated_at = now()
-         WHERE (record.status = 'completed' AND record.expires_at <= now())
-            OR (record.status = 'in_progress'
-                AND record.locked_at <= now() - make_interval(secs => $6)
-                AND (record.request_hash = EXCLUDED.request_hash OR record.expires_at <= now()))
-       RETURNING (SELECT status FROM previous) AS previous_status`,
-      [scope.tenantId, scope.userId, scope.key, requestHash, lockToken, lockTtlSeconds, ttlSeconds],
-    );
+    const { rows } = await this.writePrepared<ClaimRow>(CLAIM, [
+      scope.tenantId,
+      scope.userId,
+      scope.key,
+      requestHash,
+      lockToken,
+      lockTtlSeconds,
+      ttlSeconds,
+    ]);
     if (rows.length > 0) return { claimed: true, takeover: rows[0].previous_status === 'in_progress' };
     return { claimed: false, existing: await this.find(scope) };
   }
 
   /** The live record of a scope, if any: unexpired, or still in progress. */
   async find(scope: IdempotencyScope): Promise<ExistingRecord | null> {
-    const rows: RecordRow[] = await this.dataSource.query(
-      `SELECT request_hash, status, response,
+    const rows: RecordRow[] = await readInUnitOfWork(this.dataSource.manager, (manager) =>
+      manager.query(
+        `SELECT request_hash, status, response,
               floor(extract(epoch FROM expires_at - now()) * 1000)::bigint AS ttl_ms
        FROM payment_idempotency WHERE ${SCOPE} AND (expires_at > now() OR status = 'in_progress')`,
-      [scope.tenantId, scope.userId, scope.key],
+        [scope.tenantId, scope.userId, scope.key],
+      ),
     );
     const row = rows[0];
     return row
@@ -94,6 +122,7 @@ export class IdempotencyRecordStore {
   /** Heartbeat of a running execution. False when the lock is no longer ours. */
   async renew(scope: IdempotencyScope, lockToken: string): Promise<boolean> {
     return this.affectsOne(
+      (sql, parameters) => this.dataSource.query(sql, parameters),
       `UPDATE payment_idempotency SET locked_at = now()
        WHERE ${SCOPE} AND lock_token = $4 AND status = 'in_progress'`,
       [scope.tenantId, scope.userId, scope.key, lockToken],
@@ -106,18 +135,20 @@ export class IdempotencyRecordStore {
     response: StoredResponse,
     ttlSeconds: number,
   ): Promise<boolean> {
-    return this.affectsOne(
-      `UPDATE payment_idempotency
-         SET status = 'completed', response = $5::jsonb, locked_at = NULL, lock_token = NULL,
-             expires_at = now() + make_interval(secs => $6), updated_at = now()
-       WHERE ${SCOPE} AND lock_token = $4`,
-      [scope.tenantId, scope.userId, scope.key, lockToken, JSON.stringify(response), ttlSeconds],
-    );
+    const { rowCount } = await this.writePrepared(COMPLETE, [
+      scope.tenantId,
+      scope.userId,
+      scope.key,
+      lockToken,
+      JSON.stringify(response),
+      ttlSeconds,
+    ]);
+    return rowCount === 1;
   }
 
   /** Forgets an in-progress record so the same key may be retried at once (5xx, validation). */
   async release(scope: IdempotencyScope, lockToken: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [
+    await this.write(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [
       scope.tenantId,
       scope.userId,
       scope.key,
@@ -138,8 +169,25 @@ export class IdempotencyRecordStore {
     return result[1];
   }
 
-  private async affectsOne(sql: string, parameters: unknown[]): Promise<boolean> {
-    const result: [unknown[], number] = await this.dataSource.query(sql, parameters);
+  private async affectsOne(
+    run: (sql: string, parameters: unknown[]) => Promise<[unknown[], number]>,
+    sql: string,
+    parameters: unknown[],
+  ): Promise<boolean> {
+    const result = await run(sql, parameters);
     return result[1] === 1;
+  }
+
+  private writePrepared<R extends QueryResultRow>(
+    statement: PreparedStatement,
+    values: unknown[],
+  ): Promise<QueryResult<R>> {
+    return writeInUnitOfWork(this.dataSource.manager, (manager) =>
+      runPrepared<R>(manager, statement, values),
+    );
+  }
+
+  private write<T>(sql: string, parameters: unknown[]): Promise<T> {
+    return writeInUnitOfWork(this.dataSource.manager, (manager) => manager.query<T>(sql, parameters));
   }
 }

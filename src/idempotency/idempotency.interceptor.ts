@@ -1,14 +1,18 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
-import { catchError, from, mergeMap, Observable, of } from 'rxjs';
+import { catchError, finalize, from, mergeMap, Observable, of } from 'rxjs';
+import { DataSource } from 'typeorm';
 import { principalOf } from '../auth/principal';
 import { normalizeError } from '../common/errors/normalize-error';
+import { UnitOfWork } from '../database/unit-of-work';
 import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
 import { fingerprintRequest, IdempotencyScope, readIdempotencyKey } from './idempotency-scope';
-import { IdempotencyLease, IdempotencyService } from './idempotency.service';
+import { BeginOutcome, IdempotencyLease, IdempotencyService } from './idempotency.service';
+import { IDEMPOTENT_OPTIONS, IdempotentOptions } from './idempotent-options';
 import { IdempotentRequest } from './idempotent-request';
 
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -17,12 +21,16 @@ export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
  * Applied by `@Idempotent()`. Runs after authentication (the key is scoped to the caller) and
  * before validation, so it sees the body as sent. Executes the handler at most once per scoped
  * key, replays what it answered, and hands the scope to the handler for Stripe's own keys.
+ *
+ * On a route marked `sharesUnitOfWork`, the claim is written in the request's unit of work and
+ * commits with the handler's first writes, and the key's completion with its last ones.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly idempotency: IdempotencyService,
     private readonly reflector: Reflector,
+    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -36,7 +44,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     };
     const requestHash = fingerprintRequest(request.method, routeOf(request), request.body);
 
-    const outcome = await this.idempotency.begin(scope, requestHash);
+    const unit = this.sharesUnitOfWork(context) ? new UnitOfWork(this.dataSource) : undefined;
+    const outcome = await this.begin(unit, scope, requestHash);
     if (outcome.kind === 'replay') return of(replayResponse(outcome.response));
 
     const lease = outcome.lease;
@@ -48,10 +57,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const successStatus =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (request.method === 'POST' ? 201 : 200);
-    return next.handle().pipe(
+    const handled = unit ? unit.run(() => next.handle()) : next.handle();
+    return handled.pipe(
       mergeMap((body: unknown) =>
         from(
-          this.settle(outcome.lease, {
+          this.settle(unit, outcome.lease, {
             statusCode: successStatus,
             body: JSON.stringify(body),
             location: locationOf(response),
@@ -61,13 +71,47 @@ export class IdempotencyInterceptor implements NestInterceptor {
       catchError((error: unknown) => {
         const { exception } = normalizeError(error);
         const stored = { statusCode: exception.status, body: JSON.stringify(exception.toBody()) };
-        return from(this.settle(outcome.lease, stored).then(() => Promise.reject(error as Error)));
+        // The answer is this error whether or not its record could be committed.
+        const settled = this.settle(unit, outcome.lease, stored).catch(() => undefined);
+        return from(settled.then(() => Promise.reject(error as Error)));
       }),
+      // Whatever way the request ends, no transaction stays open and no connection is kept.
+      finalize(() => void unit?.close()),
     );
   }
 
-  private settle(lease: IdempotencyLease, response: StoredResponse): Promise<void> {
-    return this.idempotency.settle(lease, response);
+  private sharesUnitOfWork(context: ExecutionContext): boolean {
+    const options = this.reflector.get<IdempotentOptions | undefined>(
+      IDEMPOTENT_OPTIONS,
+      context.getHandler(),
+    );
+    return options?.sharesUnitOfWork === true;
+  }
+
+  /** Claims the key, in the unit's transaction if there is one; anything but an execution leaves it empty. */
+  private async begin(
+    unit: UnitOfWork | undefined,
+    scope: IdempotencyScope,
+    requestHash: string,
+  ): Promise<BeginOutcome> {
+    if (!unit) return this.idempotency.begin(scope, requestHash);
+    try {
+      const outcome = await unit.run(() => this.idempotency.begin(scope, requestHash));
+      if (outcome.kind === 'replay') await unit.close();
+      return outcome;
+    } catch (error) {
+      await unit.close();
+      throw error;
+    }
+  }
+
+  private settle(
+    unit: UnitOfWork | undefined,
+    lease: IdempotencyLease,
+    response: StoredResponse,
+  ): Promise<void> {
+    if (!unit) return this.idempotency.settle(lease, response);
+    return unit.run(() => this.idempotency.settle(lease, response, () => unit.commit()));
   }
 }
 

@@ -25,6 +25,8 @@ export interface IdempotencyLease {
 export type BeginOutcome =
   { kind: 'execute'; lease: IdempotencyLease } | { kind: 'replay'; response: StoredResponse };
 
+const noCommit = (): Promise<void> => Promise.resolve();
+
 // A claim can find the record gone (released by a failed first attempt) between its INSERT and
 // its SELECT; it then simply claims again.
 const MAX_CLAIM_ATTEMPTS = 3;
@@ -109,12 +111,17 @@ export class IdempotencyService {
    * Records how the execution ended: stored for replay when the policy says so, otherwise
    * forgotten so the key is free again. A failure to write is logged, never thrown: the
    * client still gets its answer, and the record's lock lapses into a safe re-execution.
+   *
+   * `commit` makes the record durable when it was written in a transaction shared with the
+   * handler's last writes (see `UnitOfWork`): it runs before Redis learns the response, and its
+   * failure is thrown, because the handler's writes were lost with it and the answer must not
+   * claim otherwise.
    */
-  async settle(lease: IdempotencyLease, response: StoredResponse): Promise<void> {
+  async settle(lease: IdempotencyLease, response: StoredResponse, commit = noCommit): Promise<void> {
     clearInterval(lease.heartbeat);
     const policy = storagePolicyFor(response.statusCode);
     if (policy === 'none') {
-      await this.release(lease);
+      await this.release(lease, commit);
       return;
     }
     const ttlSeconds =
@@ -126,8 +133,10 @@ export class IdempotencyService {
       completed = await this.records.complete(lease.scope, lease.token, response, ttlSeconds);
     } catch (error) {
       this.logger.error({ scopeId: lease.scopeId, err: error }, 'Could not store result');
+      await commit();
       return;
     }
+    await commit();
     if (!completed) {
       // Another execution took the key over: its result is the one to keep, not ours.
       this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock was taken over before completion');
@@ -144,9 +153,10 @@ export class IdempotencyService {
     );
   }
 
-  private async release(lease: IdempotencyLease): Promise<void> {
+  private async release(lease: IdempotencyLease, commit: () => Promise<void>): Promise<void> {
     try {
       await this.records.release(lease.scope, lease.token);
+      await commit();
     } catch (error) {
       this.logger.warn({ scopeId: lease.scopeId, err: error }, 'Could not release key');
     }

@@ -1,4 +1,4 @@
-import { applyDecorators, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { ApiErrorHeaders, ApiErrors } from '../common/openapi/api-errors.decorator';
@@ -7,6 +7,7 @@ import { ResponseHeaders } from '../common/openapi/response-headers';
 import { IdempotencyErrorCode } from './idempotency-error-code';
 import { storagePolicyFor } from './idempotency-policy';
 import { IDEMPOTENT_REPLAYED_HEADER, IdempotencyInterceptor } from './idempotency.interceptor';
+import { IDEMPOTENT_OPTIONS, IdempotentOptions } from './idempotent-options';
 
 /**
  * What any idempotent route may answer before or around its handler (SPEC §4): the key's own
@@ -34,8 +35,9 @@ export const IDEMPOTENT_REPLAYED_RESPONSE_HEADER: ResponseHeaders = {
 };
 
 /** Makes a POST route exactly-once per (tenant, user, Idempotency-Key) (SPEC §4). */
-export const Idempotent = () =>
+export const Idempotent = (options: IdempotentOptions = {}) =>
   applyDecorators(
+    SetMetadata(IDEMPOTENT_OPTIONS, options),
     UseInterceptors(IdempotencyInterceptor),
     ApiHeader({
       name: 'Idempotency-Key',

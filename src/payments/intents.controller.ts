@@ -27,7 +27,7 @@ export class IntentsController {
 
   @Post()
   @RateLimit('payments')
-  @Idempotent()
+  @Idempotent({ sharesUnitOfWork: true })
   @ApiOperation({ summary: 'Create an unconfirmed PaymentIntent for the client to confirm' })
   @ApiCreatedResponse({
     type: IntentResponseDto,

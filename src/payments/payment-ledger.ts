@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
-import { DataSource, EntityManager, Repository } from 'typeorm';
-import { recordForRequest, stampStripeAttempt } from '../database/record-for-request';
+import { DataSource, EntityManager, ObjectLiteral, Repository } from 'typeorm';
+import { hydrate, recordForRequest, RecordedRow, stripeAttemptAge } from '../database/record-for-request';
+import { readInUnitOfWork, writeInUnitOfWork } from '../database/unit-of-work';
 import { IdempotentExecution } from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe/stripe-error-code';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
@@ -34,26 +35,30 @@ export class PaymentLedger {
   ) {}
 
   /** Recovery point 1: the row, before Stripe is called (see `recordForRequest`). */
-  record(execution: IdempotentExecution, fields: NewPayment): Promise<PaymentTransaction> {
+  record(execution: IdempotentExecution, fields: NewPayment): Promise<RecordedPayment> {
     return recordForRequest(this.payments, execution, { amountRefunded: 0, ...fields }, 'payment');
   }
 
-  recordStripeAttempt(id: string): Promise<number> {
-    return stampStripeAttempt(this.payments, id);
+  /** How long ago Stripe was first asked for the payment's PaymentIntent (see `stripeAttemptAge`). */
+  recordStripeAttempt(recorded: RecordedPayment): Promise<number> {
+    return stripeAttemptAge(this.payments, recorded);
   }
 
   /**
    * Recovery point 3: the first answer Stripe gives is written once, only while the row has no
    * PaymentIntent yet; after that, status changes come from webhooks with their ordering rules.
+   * In a request that shares its unit of work, it is committed with the key's completion.
    */
   async applyIntent(
     payment: PaymentTransaction,
     intent: Stripe.PaymentIntent,
     failure?: PaymentFailure,
   ): Promise<PaymentTransaction> {
-    if (!payment.stripePaymentIntentId) {
-      const status: PaymentStatus = failure ? 'failed' : paymentStatusOf(intent);
-      await this.payments
+    if (payment.stripePaymentIntentId) return this.payments.findOneByOrFail({ id: payment.id });
+    const status: PaymentStatus = failure ? 'failed' : paymentStatusOf(intent);
+    return writeInUnitOfWork(this.payments.manager, async (manager) => {
+      const payments = manager.getRepository(PaymentTransaction);
+      const updated = await payments
         .createQueryBuilder()
         .update()
         .set({
@@ -63,9 +68,12 @@ export class PaymentLedger {
           declineCode: failure?.declineCode ?? null,
         })
         .where('id = :id AND stripe_payment_intent_id IS NULL', { id: payment.id })
+        .returning('*')
         .execute();
-    }
-    return this.payments.findOneByOrFail({ id: payment.id });
+      const raw = (updated.raw as ObjectLiteral[])[0];
+      // No row: another execution linked its PaymentIntent first; answer the row as it is.
+      return raw ? hydrate(payments, raw) : payments.findOneByOrFail({ id: payment.id });
+    });
   }
 
   /**
@@ -98,11 +106,14 @@ export class PaymentLedger {
 
   /** A definite refusal that left no PaymentIntent at Stripe. */
   async markFailed(payment: PaymentTransaction, failure: PaymentFailure): Promise<PaymentTransaction> {
-    await this.payments.update(
-      { id: payment.id },
-      { status: 'failed', failureCode: failure.code, declineCode: failure.declineCode },
-    );
-    return this.payments.findOneByOrFail({ id: payment.id });
+    return writeInUnitOfWork(this.payments.manager, async (manager) => {
+      const payments = manager.getRepository(PaymentTransaction);
+      await payments.update(
+        { id: payment.id },
+        { status: 'failed', failureCode: failure.code, declineCode: failure.declineCode },
+      );
+      return payments.findOneByOrFail({ id: payment.id });
+    });
   }
 
   async find(tenantId: string, id: string): Promise<PaymentTransaction> {
@@ -112,8 +123,11 @@ export class PaymentLedger {
     return payment;
   }
 
+  /** Read in the request's pending transaction, if any, so a request never holds two connections. */
   exists(tenantId: string, id: string): Promise<boolean> {
-    return this.payments.existsBy({ id, tenantId });
+    return readInUnitOfWork(this.payments.manager, (manager) =>
+      manager.existsBy(PaymentTransaction, { id, tenantId }),
+    );
   }
 
   /** The tenant's payment, locked (`FOR UPDATE`) until the transaction of `manager` ends. */
@@ -177,6 +191,9 @@ export class PaymentLedger {
     );
   }
 }
+
+/** A payment row a request recorded (recovery point 1). */
+export type RecordedPayment = RecordedRow<PaymentTransaction>;
 
 /** A payment as an event names it: the tenant always comes from here, never from the event. */
 export interface PaymentRef {

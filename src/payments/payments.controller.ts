@@ -31,7 +31,7 @@ export class PaymentsController {
 
   @Post('process')
   @RateLimit('payments')
-  @Idempotent()
+  @Idempotent({ sharesUnitOfWork: true })
   @ApiOperation({ summary: 'Charge a payment method: a PaymentIntent created and confirmed' })
   @ApiCreatedResponse({
     type: PaymentResponseDto,
@@ -57,7 +57,7 @@ export class PaymentsController {
 
   @Post('fees')
   @RateLimit('payments')
-  @Idempotent()
+  @Idempotent({ sharesUnitOfWork: true })
   @ApiOperation({ summary: 'Charge a fee, optionally tied to one of your payments' })
   @ApiCreatedResponse({
     type: PaymentResponseDto,

@@ -12,7 +12,7 @@ import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
 import { PaymentKind, PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
-import { NewPayment, PaymentLedger, PaymentRef } from './payment-ledger';
+import { NewPayment, PaymentLedger, PaymentRef, RecordedPayment } from './payment-ledger';
 import { PaymentErrorCode, PaymentException } from './payment-error-code';
 import { REFUNDABLE_STATUSES, refundedStatus, Transition, transitionOf } from './payment-status.util';
 
@@ -72,16 +72,17 @@ export class PaymentsService {
 
   async createIntent(execution: IdempotentExecution, dto: CreateIntentDto): Promise<CreatedIntent> {
     await this.ensureCustomerOwned(execution, dto.customerId);
-    const payment = await this.ledger.record(execution, {
+    const recorded = await this.ledger.record(execution, {
       ...commonFields(dto, 'payment'),
       status: 'requires_payment_method',
       paymentMethodId: null,
       relatedPaymentId: null,
     });
+    const payment = recorded.row;
     if (payment.status === 'failed' && !payment.stripePaymentIntentId) throw failureOfRow(payment);
     const intent = payment.stripePaymentIntentId
       ? await this.stripe.retrievePaymentIntent(payment.stripePaymentIntentId)
-      : await this.obtainIntent(payment, execution, { ...intentFields(payment), confirm: false });
+      : await this.obtainIntent(recorded, execution, { ...intentFields(payment), confirm: false });
     return {
       payment: await this.ledger.applyIntent(payment, intent),
       clientSecret: intent.client_secret ?? '',
@@ -242,13 +243,14 @@ export class PaymentsService {
   }
 
   private async charge(execution: IdempotentExecution, fields: NewPayment): Promise<PaymentTransaction> {
-    const payment = await this.ledger.record(execution, fields);
+    const recorded = await this.ledger.record(execution, fields);
+    const payment = recorded.row;
     if (payment.stripePaymentIntentId || payment.status === 'failed') {
       // Finished by an earlier execution of the same request: answer it again, charge nothing.
       if (payment.status === 'failed') throw failureOfRow(payment);
       return payment;
     }
-    const intent = await this.obtainIntent(payment, execution, {
+    const intent = await this.obtainIntent(recorded, execution, {
       ...intentFields(payment),
       paymentMethodId: payment.paymentMethodId ?? undefined,
       confirm: true,
@@ -266,15 +268,16 @@ export class PaymentsService {
    * payment's id. Anything else (Stripe unreachable) leaves the row for the retry to complete.
    */
   private async obtainIntent(
-    payment: PaymentTransaction,
+    recorded: RecordedPayment,
     execution: IdempotentExecution,
     input: CreatePaymentIntentInput,
   ): Promise<Stripe.PaymentIntent> {
+    const payment = recorded.row;
     await execution.ensureHeld();
     let intent: Stripe.PaymentIntent;
     try {
       intent = await this.attempts.createOnce({
-        recordAttempt: () => this.ledger.recordStripeAttempt(payment.id),
+        recordAttempt: () => this.ledger.recordStripeAttempt(recorded),
         find: () => this.stripe.findPaymentIntentByMetadata('ps_payment_id', payment.id),
         create: () =>
           this.stripe.createPaymentIntent(input, stripeIdempotencyKey(execution, 'payment_intents.create')),
