@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FindOptionsWhere, ObjectLiteral, Repository } from 'typeorm';
+import { EntityManager, FindOptionsWhere, ObjectLiteral, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ensureSameRequest, IdempotentExecution } from '../idempotency';
 import { RequestRecord, StripeObjectRecord } from './record-columns';
@@ -15,6 +15,25 @@ export interface RecordedRow<T> {
   created: boolean;
 }
 
+/** The columns that tie a row to its request, filled in by `recordForRequest`. */
+export interface RequestIdentity {
+  id: string;
+  tenantId: string;
+  userId: string;
+  idempotencyKey: string;
+  requestHash: string;
+}
+
+/**
+ * Inserts the row with its first Stripe attempt stamped, unless the scoped key already has one
+ * (`ON CONFLICT DO NOTHING`); answers the inserted row as PostgreSQL returned it, or nothing.
+ * An owner whose insert shows in a profile passes its own, prepared statement.
+ */
+export type InsertRow = (
+  manager: EntityManager,
+  identity: RequestIdentity,
+) => Promise<ObjectLiteral | undefined>;
+
 /**
  * Recovery point 1 of every request that creates a Stripe object: the row exists, keyed by the
  * scoped key, before Stripe is called. A re-execution (after a 5xx or a crash) finds the row its
@@ -29,9 +48,10 @@ export async function recordForRequest<T extends RequestRecord>(
   execution: IdempotentExecution,
   fields: QueryDeepPartialEntity<T>,
   noun: string,
+  insert: InsertRow = insertWithQueryBuilder(repository, fields),
 ): Promise<RecordedRow<T>> {
   const recorded = await writeInUnitOfWork(repository.manager, (manager) =>
-    insertOrFind(manager.getRepository<T>(repository.target), execution, fields),
+    insertOrFind(manager.getRepository<T>(repository.target), execution, insert),
   );
   ensureSameRequest(execution, recorded.row.requestHash, noun);
   await commitUnitOfWork();
@@ -41,24 +61,15 @@ export async function recordForRequest<T extends RequestRecord>(
 async function insertOrFind<T extends RequestRecord>(
   repository: Repository<T>,
   execution: IdempotentExecution,
-  fields: QueryDeepPartialEntity<T>,
+  insert: InsertRow,
 ): Promise<RecordedRow<T>> {
-  const inserted = await repository
-    .createQueryBuilder()
-    .insert()
-    .values({
-      id: randomUUID(),
-      tenantId: execution.tenantId,
-      userId: execution.userId,
-      idempotencyKey: execution.key,
-      requestHash: execution.requestHash,
-      stripeFirstAttemptAt: () => 'now()',
-      ...fields,
-    })
-    .orIgnore()
-    .returning('*')
-    .execute();
-  const raw = (inserted.raw as ObjectLiteral[])[0];
+  const raw = await insert(repository.manager, {
+    id: randomUUID(),
+    tenantId: execution.tenantId,
+    userId: execution.userId,
+    idempotencyKey: execution.key,
+    requestHash: execution.requestHash,
+  });
   if (raw) return { row: hydrate(repository, raw), created: true };
   const row = await repository.findOneByOrFail({
     tenantId: execution.tenantId,
@@ -66,6 +77,23 @@ async function insertOrFind<T extends RequestRecord>(
     idempotencyKey: execution.key,
   } as FindOptionsWhere<T>);
   return { row, created: false };
+}
+
+function insertWithQueryBuilder<T extends RequestRecord>(
+  owner: Repository<T>,
+  fields: QueryDeepPartialEntity<T>,
+): InsertRow {
+  return async (manager, identity) => {
+    const inserted = await manager
+      .getRepository<T>(owner.target)
+      .createQueryBuilder()
+      .insert()
+      .values({ ...identity, stripeFirstAttemptAt: () => 'now()', ...fields })
+      .orIgnore()
+      .returning('*')
+      .execute();
+    return (inserted.raw as ObjectLiteral[])[0];
+  };
 }
 
 /**

@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
-import { DataSource, EntityManager, ObjectLiteral, Repository } from 'typeorm';
-import { hydrate, recordForRequest, RecordedRow, stripeAttemptAge } from '../database/record-for-request';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { PreparedStatement, runPrepared } from '../database/prepared-statement';
+import {
+  hydrate,
+  InsertRow,
+  recordForRequest,
+  RecordedRow,
+  stripeAttemptAge,
+} from '../database/record-for-request';
 import { readInUnitOfWork, writeInUnitOfWork } from '../database/unit-of-work';
 import { IdempotentExecution } from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe/stripe-error-code';
@@ -23,6 +30,26 @@ export type NewPayment = Pick<
   | 'relatedPaymentId'
 >;
 
+// The two writes of every new payment, sent by name (parsed and planned once per connection).
+const INSERT_PAYMENT: PreparedStatement = {
+  name: 'payment_transactions_insert',
+  text: `INSERT INTO payment_transactions
+           (id, tenant_id, user_id, idempotency_key, request_hash, kind, status, amount, amount_refunded,
+            currency, payment_method_id, customer_id, description, metadata, related_payment_id,
+            stripe_first_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, now())
+         ON CONFLICT DO NOTHING
+         RETURNING *`,
+};
+const APPLY_INTENT: PreparedStatement = {
+  name: 'payment_transactions_apply_intent',
+  text: `UPDATE payment_transactions
+         SET stripe_payment_intent_id = $2, status = $3, failure_code = $4, decline_code = $5,
+             updated_at = now()
+         WHERE id = $1 AND stripe_payment_intent_id IS NULL
+         RETURNING *`,
+};
+
 /**
  * `payment_transactions`, written by this class only: the row of each recovery point of a
  * payment, and its refunded amount under the row lock.
@@ -36,7 +63,13 @@ export class PaymentLedger {
 
   /** Recovery point 1: the row, before Stripe is called (see `recordForRequest`). */
   record(execution: IdempotentExecution, fields: NewPayment): Promise<RecordedPayment> {
-    return recordForRequest(this.payments, execution, { amountRefunded: 0, ...fields }, 'payment');
+    return recordForRequest(
+      this.payments,
+      execution,
+      { amountRefunded: 0, ...fields },
+      'payment',
+      insertPayment(fields),
+    );
   }
 
   /** How long ago Stripe was first asked for the payment's PaymentIntent (see `stripeAttemptAge`). */
@@ -57,22 +90,18 @@ export class PaymentLedger {
     if (payment.stripePaymentIntentId) return this.payments.findOneByOrFail({ id: payment.id });
     const status: PaymentStatus = failure ? 'failed' : paymentStatusOf(intent);
     return writeInUnitOfWork(this.payments.manager, async (manager) => {
+      const updated = await runPrepared(manager, APPLY_INTENT, [
+        payment.id,
+        intent.id,
+        status,
+        failure?.code ?? null,
+        failure?.declineCode ?? null,
+      ]);
       const payments = manager.getRepository(PaymentTransaction);
-      const updated = await payments
-        .createQueryBuilder()
-        .update()
-        .set({
-          stripePaymentIntentId: intent.id,
-          status,
-          failureCode: failure?.code ?? null,
-          declineCode: failure?.declineCode ?? null,
-        })
-        .where('id = :id AND stripe_payment_intent_id IS NULL', { id: payment.id })
-        .returning('*')
-        .execute();
-      const raw = (updated.raw as ObjectLiteral[])[0];
       // No row: another execution linked its PaymentIntent first; answer the row as it is.
-      return raw ? hydrate(payments, raw) : payments.findOneByOrFail({ id: payment.id });
+      return updated.rows[0]
+        ? hydrate(payments, updated.rows[0])
+        : payments.findOneByOrFail({ id: payment.id });
     });
   }
 
@@ -202,3 +231,25 @@ export interface PaymentRef {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function insertPayment(fields: NewPayment): InsertRow {
+  return async (manager, row) => {
+    const inserted = await runPrepared(manager, INSERT_PAYMENT, [
+      row.id,
+      row.tenantId,
+      row.userId,
+      row.idempotencyKey,
+      row.requestHash,
+      fields.kind,
+      fields.status,
+      fields.amount,
+      fields.currency,
+      fields.paymentMethodId,
+      fields.customerId,
+      fields.description,
+      fields.metadata,
+      fields.relatedPaymentId,
+    ]);
+    return inserted.rows[0];
+  };
+}
