@@ -34,7 +34,7 @@ export function dropBenchDatabase(): Promise<void> {
 
 /**
  * Removes the webhook jobs the run enqueued: its service processes none (WORKER_MODE=api), and
- * the queue is the bench database's own (`bull:payments_bench:…`), so nothing else's is touched.
+ * the queue is the bench database's own (`bull:payments_bench_<pid>:…`), so nothing else's is touched.
  */
 export function forgetWebhookJobs(): Promise<void> {
   return unlinkMatching(`${queuePrefix(BENCH_DATABASE_URL)}:*`);
