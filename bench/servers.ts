@@ -24,6 +24,25 @@ const REFERENCE_SOURCE = path.join(__dirname, 'reference-server.ts');
 /** Beside the service's build, so `require` finds the same node_modules; `nest build` wipes it. */
 const REFERENCE_MAIN = path.join(ROOT, 'dist/bench/reference-server.js');
 
+/**
+ * The Node flags production runs the service with: those of `npm run start:prod`
+ * (`node <flags> dist/src/main.js`), read from package.json so the two cannot drift. The
+ * reference server gets them too, so the comparison is of code, not of runtime settings.
+ */
+const PRODUCTION_NODE_OPTIONS = productionNodeOptions();
+
+function productionNodeOptions(): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
+  const words = scripts['start:prod'].split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/src/main.js')
+    throw new Error(`start:prod is not "node [flags] dist/src/main.js": ${scripts['start:prod']}`);
+  return words.slice(1, -1);
+}
+
 export interface Servers {
   ports: Ports;
   service: BenchProcess;
@@ -59,7 +78,10 @@ function startService(
     {
       name: 'service',
       script: SERVICE_MAIN,
-      nodeOptions: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      nodeOptions: [
+        ...PRODUCTION_NODE_OPTIONS,
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ],
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'production',
@@ -104,6 +126,7 @@ function startReference(ports: Ports, onUnexpectedExit: () => void): Promise<Ben
     {
       name: 'reference server',
       script: REFERENCE_MAIN,
+      nodeOptions: PRODUCTION_NODE_OPTIONS,
       env: {
         PATH: process.env.PATH,
         PORT: String(ports.reference),
@@ -137,9 +160,9 @@ export async function startServers(
   const service = await startService(ports, profileDir, onUnexpectedExit);
   const reference = await startReference(ports, onUnexpectedExit);
   write(
-    `processes: Stripe emulator (compiled) on :${ports.emulator}; service \`node dist/src/main.js\` on :${ports.service} ` +
+    `processes: Stripe emulator (compiled) on :${ports.emulator}; service \`node ${PRODUCTION_NODE_OPTIONS.join(' ')} dist/src/main.js\` (start:prod's flags) on :${ports.service} ` +
       `(NODE_ENV=production, LOG_LEVEL default info with stdout discarded, rate limiting on, WORKER_MODE=api: webhook ` +
-      `events are stored and enqueued, not processed, so no processing competes); reference server on :${ports.reference}; ` +
+      `events are stored and enqueued, not processed, so no processing competes); reference server (the same flags) on :${ports.reference}; ` +
       `all ready in ${Date.now() - started} ms`,
   );
   return { ports, service, reference };
