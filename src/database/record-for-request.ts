@@ -3,7 +3,7 @@ import { EntityManager, FindOptionsWhere, ObjectLiteral, Repository } from 'type
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ensureSameRequest, IdempotentExecution } from '../idempotency';
 import { RequestRecord, StripeObjectRecord } from './record-columns';
-import { commitUnitOfWork, writeInUnitOfWork } from './unit-of-work';
+import { writeLastInUnitOfWork } from './unit-of-work';
 
 /** The row of a request, and whether this execution wrote it. */
 export interface RecordedRow<T> {
@@ -50,33 +50,36 @@ export async function recordForRequest<T extends RequestRecord>(
   noun: string,
   insert: InsertRow = insertWithQueryBuilder(repository, fields),
 ): Promise<RecordedRow<T>> {
-  const recorded = await writeInUnitOfWork(repository.manager, (manager) =>
-    insertOrFind(manager.getRepository<T>(repository.target), execution, insert),
+  // The insert is the claim's transaction's last statement: it commits with it.
+  const raw = await writeLastInUnitOfWork(repository.manager, (manager) =>
+    insert(manager, {
+      id: randomUUID(),
+      tenantId: execution.tenantId,
+      userId: execution.userId,
+      idempotencyKey: execution.key,
+      requestHash: execution.requestHash,
+    }),
   );
+  const recorded: RecordedRow<T> = raw
+    ? { row: hydrate(repository, raw), created: true }
+    : { row: await findRecorded(repository, execution), created: false };
   ensureSameRequest(execution, recorded.row.requestHash, noun);
-  await commitUnitOfWork();
   return recorded;
 }
 
-async function insertOrFind<T extends RequestRecord>(
+/**
+ * The row an earlier execution of the request wrote. Read after the claim's commit: `ON
+ * CONFLICT DO NOTHING` waited for that row's transaction, so the row is committed.
+ */
+async function findRecorded<T extends RequestRecord>(
   repository: Repository<T>,
   execution: IdempotentExecution,
-  insert: InsertRow,
-): Promise<RecordedRow<T>> {
-  const raw = await insert(repository.manager, {
-    id: randomUUID(),
-    tenantId: execution.tenantId,
-    userId: execution.userId,
-    idempotencyKey: execution.key,
-    requestHash: execution.requestHash,
-  });
-  if (raw) return { row: hydrate(repository, raw), created: true };
-  const row = await repository.findOneByOrFail({
+): Promise<T> {
+  return repository.findOneByOrFail({
     tenantId: execution.tenantId,
     userId: execution.userId,
     idempotencyKey: execution.key,
   } as FindOptionsWhere<T>);
-  return { row, created: false };
 }
 
 function insertWithQueryBuilder<T extends RequestRecord>(

@@ -1,7 +1,129 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PoolClient, QueryResult } from 'pg';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
 const current = new AsyncLocalStorage<UnitOfWork>();
+
+/** pg's client writes to this socket (`Client.connection.stream`, not in its typings). */
+interface ClientWithSocket {
+  connection: { stream: Pick<NodeJS.WritableStream, never> & { cork(): void; uncork(): void } };
+}
+
+/**
+ * One transaction of the unit, on a pooled connection the pool runs in pipeline mode (see
+ * `dataSourceOptions`): a query is written at once, without waiting for the previous one's
+ * answer. BEGIN is written with the transaction's first statement, and COMMIT, when the unit
+ * knows a statement is the last, with that statement, so neither costs a round trip of its own.
+ */
+class Transaction {
+  /** BEGIN's answer; unset until the first statement is sent. */
+  private begun: Promise<QueryResult> | undefined;
+  /** COMMIT's answer once it is sent; nothing may follow it on this connection then. */
+  private committed: Promise<QueryResult> | undefined;
+  private commitWithNextStatement = false;
+  private readonly send: PoolClient['query'];
+
+  private constructor(
+    readonly runner: QueryRunner,
+    private readonly client: PoolClient,
+  ) {
+    this.send = client.query.bind(client);
+    // Every statement of the transaction goes through `sendInTransaction`, whoever issues it:
+    // our prepared statements and TypeORM's manager alike use this client.
+    client.query = this.sendInTransaction.bind(this) as PoolClient['query'];
+    // TypeORM must see the transaction it runs in, so that its own transactions nest in it as
+    // savepoints instead of beginning and committing on top of ours.
+    Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
+  }
+
+  static async open(dataSource: DataSource): Promise<Transaction> {
+    const runner = dataSource.createQueryRunner();
+    try {
+      return new Transaction(runner, (await runner.connect()) as PoolClient);
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
+  }
+
+  /** Writes COMMIT with the next statement sent, in the same write. */
+  commitAfterNextStatement(): void {
+    this.commitWithNextStatement = true;
+  }
+
+  /**
+   * Rejects when BEGIN failed. BEGIN has nothing to fail on but its connection, which the
+   * statement written with it shares, so both fail together; still, a statement that ran after
+   * a failed BEGIN ran alone (autocommit), so no answer of the transaction is trusted before
+   * BEGIN's: the caller fails the request and the connection is destroyed (see `release`).
+   */
+  async ensureBegun(): Promise<void> {
+    await this.begun;
+  }
+
+  /** Makes the transaction durable, sending COMMIT now unless it went with the last statement. */
+  async commit(): Promise<void> {
+    if (!this.begun) return;
+    this.committed ??= this.sendAlone('COMMIT');
+    await this.ensureBegun();
+    const { command } = await this.committed;
+    // PostgreSQL answers COMMIT with ROLLBACK when a statement of the transaction failed.
+    if (command !== 'COMMIT') throw new Error('The transaction failed; it was rolled back');
+  }
+
+  /**
+   * Ends the transaction without making its work durable: rolls it back, or, when COMMIT went
+   * with a statement that failed, waits for PostgreSQL's answer to it (a ROLLBACK). Answers the
+   * failure that makes the connection unfit for reuse, if any (see `release`).
+   */
+  async abort(): Promise<unknown> {
+    try {
+      if (this.committed) await this.committed;
+      else if (this.begun) await this.sendAlone('ROLLBACK');
+      await this.ensureBegun();
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  }
+
+  /** Gives the connection back; destroys it when `failure` may have left it in any state. */
+  async release(failure?: unknown): Promise<void> {
+    delete (this.client as Partial<PoolClient>).query;
+    Object.assign(this.runner, { isTransactionActive: false, transactionDepth: 0 });
+    if (failure === undefined) return this.runner.release();
+    const runner = this.runner as unknown as { releasePostgresConnection(error: unknown): Promise<void> };
+    return runner.releasePostgresConnection(failure);
+  }
+
+  /**
+   * Sends BEGIN, COMMIT or ROLLBACK. Its answer is awaited later, after the statement's, so a
+   * failure is marked handled here: it must not count as an unhandled rejection meanwhile.
+   */
+  private sendAlone(sql: string): Promise<QueryResult> {
+    const answer = this.send(sql);
+    answer.catch(() => undefined);
+    return answer;
+  }
+
+  private sendInTransaction(...query: Parameters<PoolClient['query']>): unknown {
+    if (this.committed) {
+      return Promise.reject(new Error('The transaction is committed; nothing more may join it'));
+    }
+    // pg corks the socket for each query's own messages; the cork is counted, so this one
+    // holds the piggybacked BEGIN and COMMIT in the same write as the statement.
+    const socket = (this.client as unknown as ClientWithSocket).connection.stream;
+    socket.cork();
+    try {
+      this.begun ??= this.sendAlone('BEGIN');
+      const answer = (this.send as (...args: unknown[]) => unknown)(...query);
+      if (this.commitWithNextStatement) this.committed = this.sendAlone('COMMIT');
+      return answer;
+    } finally {
+      socket.uncork();
+    }
+  }
+}
 
 /**
  * The transactions of one request, shared by code that does not know about each other: writes
@@ -17,7 +139,7 @@ const current = new AsyncLocalStorage<UnitOfWork>();
  * interceptor once the response is known (the key's completion).
  */
 export class UnitOfWork {
-  private pending: Promise<QueryRunner> | undefined;
+  private pending: Promise<Transaction> | undefined;
   /** Set when a statement failed and its transaction was rolled back: nothing is left to commit. */
   private rolledBack = false;
   private closed = false;
@@ -40,19 +162,42 @@ export class UnitOfWork {
    * so what joins next — releasing the key, say — begins afresh.
    */
   async join<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (this.closed) throw new Error('This unit of work is closed');
-    if (!this.pending) {
-      this.pending = this.begin();
-      this.rolledBack = false;
-    }
-    const runner = await this.pending;
+    const transaction = await this.pendingTransaction();
     try {
-      return await work(runner.manager);
+      const result = await work(transaction.runner.manager);
+      await transaction.ensureBegun();
+      return result;
     } catch (error) {
       await this.rollback().catch(() => undefined);
       this.rolledBack = true;
       throw error;
     }
+  }
+
+  /**
+   * Runs `work`, which sends one statement, as the last of the pending transaction (beginning
+   * one when none is pending), and commits it: COMMIT goes with the statement. Any statement
+   * `work` sends after it is refused, never run outside the transaction.
+   */
+  async joinAndCommit<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const transaction = await this.pendingTransaction();
+    this.pending = undefined;
+    transaction.commitAfterNextStatement();
+    let result: T;
+    try {
+      result = await work(transaction.runner.manager);
+    } catch (error) {
+      this.rolledBack = true;
+      await transaction.release(await transaction.abort());
+      throw error;
+    }
+    try {
+      await this.commitAndRelease(transaction);
+    } catch (error) {
+      this.rolledBack = true;
+      throw error;
+    }
+    return result;
   }
 
   /** Whether a transaction was begun and not yet committed or rolled back. */
@@ -73,12 +218,7 @@ export class UnitOfWork {
       throw new Error('A statement of the transaction failed; it was rolled back');
     }
     this.pending = undefined;
-    const runner = await pending;
-    try {
-      await runner.commitTransaction();
-    } finally {
-      await runner.release();
-    }
+    await this.commitAndRelease(await pending);
   }
 
   /** Forgets what the pending transaction holds and gives its connection back. */
@@ -86,13 +226,11 @@ export class UnitOfWork {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    const runner = await pending.catch(() => undefined);
-    if (!runner) return;
-    try {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
-    } finally {
-      await runner.release();
-    }
+    const transaction = await pending.catch(() => undefined);
+    if (!transaction) return;
+    const failure = await transaction.abort();
+    await transaction.release(failure);
+    if (failure !== undefined) throw new Error('Could not roll back', { cause: failure });
   }
 
   /**
@@ -104,16 +242,23 @@ export class UnitOfWork {
     await this.rollback().catch(() => undefined);
   }
 
-  private async begin(): Promise<QueryRunner> {
-    const runner = this.dataSource.createQueryRunner();
+  private pendingTransaction(): Promise<Transaction> {
+    if (this.closed) throw new Error('This unit of work is closed');
+    if (!this.pending) {
+      this.pending = Transaction.open(this.dataSource);
+      this.rolledBack = false;
+    }
+    return this.pending;
+  }
+
+  private async commitAndRelease(transaction: Transaction): Promise<void> {
     try {
-      await runner.connect();
-      await runner.startTransaction();
-      return runner;
+      await transaction.commit();
     } catch (error) {
-      await runner.release();
+      await transaction.release(error);
       throw error;
     }
+    await transaction.release();
   }
 }
 
@@ -139,6 +284,18 @@ export function readInUnitOfWork<T>(
 ): Promise<T> {
   const unit = UnitOfWork.current();
   return unit?.hasPending ? unit.join(work) : work(manager);
+}
+
+/**
+ * Runs the last write of the request's pending transaction, one statement, and commits the
+ * transaction with it (see `UnitOfWork.joinAndCommit`); on `manager` as it is outside a unit.
+ */
+export function writeLastInUnitOfWork<T>(
+  manager: EntityManager,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  const unit = UnitOfWork.current();
+  return unit ? unit.joinAndCommit(work) : work(manager);
 }
 
 /** Commits what the request's unit of work holds so far; nothing to do outside one. */

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { QueryResult, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import { PreparedStatement, runPrepared } from '../database/prepared-statement';
-import { readInUnitOfWork, writeInUnitOfWork } from '../database/unit-of-work';
+import { readInUnitOfWork, writeInUnitOfWork, writeLastInUnitOfWork } from '../database/unit-of-work';
 import { IdempotencyStatus, StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyScope } from './idempotency-scope';
 
@@ -135,25 +135,26 @@ export class IdempotencyRecordStore {
     response: StoredResponse,
     ttlSeconds: number,
   ): Promise<boolean> {
-    const { rowCount } = await this.writePrepared(COMPLETE, [
-      scope.tenantId,
-      scope.userId,
-      scope.key,
-      lockToken,
-      JSON.stringify(response),
-      ttlSeconds,
-    ]);
+    // The last write of the request: a shared unit of work commits with it.
+    const { rowCount } = await this.writePrepared(
+      COMPLETE,
+      [scope.tenantId, scope.userId, scope.key, lockToken, JSON.stringify(response), ttlSeconds],
+      writeLastInUnitOfWork,
+    );
     return rowCount === 1;
   }
 
   /** Forgets an in-progress record so the same key may be retried at once (5xx, validation). */
   async release(scope: IdempotencyScope, lockToken: string): Promise<void> {
-    await this.write(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [
-      scope.tenantId,
-      scope.userId,
-      scope.key,
-      lockToken,
-    ]);
+    // The last write of the request: a shared unit of work commits with it.
+    await writeLastInUnitOfWork(this.dataSource.manager, (manager) =>
+      manager.query(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [
+        scope.tenantId,
+        scope.userId,
+        scope.key,
+        lockToken,
+      ]),
+    );
   }
 
   /** The cleanup job's query: removes up to `limit` expired records (never a live lock), returns how many. */
@@ -181,13 +182,8 @@ export class IdempotencyRecordStore {
   private writePrepared<R extends QueryResultRow>(
     statement: PreparedStatement,
     values: unknown[],
+    write = writeInUnitOfWork,
   ): Promise<QueryResult<R>> {
-    return writeInUnitOfWork(this.dataSource.manager, (manager) =>
-      runPrepared<R>(manager, statement, values),
-    );
-  }
-
-  private write<T>(sql: string, parameters: unknown[]): Promise<T> {
-    return writeInUnitOfWork(this.dataSource.manager, (manager) => manager.query<T>(sql, parameters));
+    return write(this.dataSource.manager, (manager) => runPrepared<R>(manager, statement, values));
   }
 }
