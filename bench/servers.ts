@@ -160,7 +160,7 @@ export async function startServers(
   const service = await startService(ports, profileDir, onUnexpectedExit);
   const reference = await startReference(ports, onUnexpectedExit);
   write(
-    `processes: Stripe emulator (compiled) on :${ports.emulator}; service \`node ${PRODUCTION_NODE_OPTIONS.join(' ')} dist/src/main.js\` (start:prod's flags) on :${ports.service} ` +
+    `processes: Stripe emulator (compiled) on :${ports.emulator}; service \`${['node', ...PRODUCTION_NODE_OPTIONS, 'dist/src/main.js'].join(' ')}\` (start:prod's flags) on :${ports.service} ` +
       `(NODE_ENV=production, LOG_LEVEL default info with stdout discarded, rate limiting on, WORKER_MODE=api: webhook ` +
       `events are stored and enqueued, not processed, so no processing competes); reference server (the same flags) on :${ports.reference}; ` +
       `all ready in ${Date.now() - started} ms`,
