@@ -9,14 +9,23 @@ type BullRedis = ReturnType<NonNullable<BullModuleOptions['createClient']>>;
 const CONNECTIONS = new WeakMap<AppConfig, Redis[]>();
 
 /**
+ * One list per application: the webhooks module and the queue board each register the queue
+ * with the same config, and both registrations' connections must be closed at shutdown.
+ */
+function connectionsOf(config: AppConfig): Redis[] {
+  const connections = CONNECTIONS.get(config) ?? [];
+  CONNECTIONS.set(config, connections);
+  return connections;
+}
+
+/**
  * The webhook queue's Redis connections. Commands go through the project's fail-fast client, so
  * `add` fails at once while Redis is down (the row stays pending for the sweeper) instead of
  * queueing offline. Bull's blocking and subscriber connections wait by design: Bull requires
  * them without per-request retries or a ready check.
  */
 export function webhookQueueOptions(config: AppConfig): BullModuleOptions {
-  const connections: Redis[] = [];
-  CONNECTIONS.set(config, connections);
+  const connections = connectionsOf(config);
   const track = (client: Redis): BullRedis => {
     connections.push(client);
     return client as unknown as BullRedis;

@@ -68,7 +68,9 @@ export class DisposableRedis {
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 50));
       } finally {
-        probe.disconnect();
+        // A probe that never connected has ended already; disconnecting it anyway would arm
+        // ioredis's 2-second socket-close timer, which keeps Jest from exiting.
+        if (probe.status !== 'end') probe.disconnect();
       }
     }
     throw new Error(`redis-server on port ${this.port} did not start`);
