@@ -46,7 +46,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
     const unit = this.sharesUnitOfWork(context) ? new UnitOfWork(this.dataSource) : undefined;
     const outcome = await this.begin(unit, scope, requestHash);
-    if (outcome.kind === 'replay') return of(replayResponse(outcome.response));
+    if (outcome.kind === 'replay') return of(replay(outcome.response, response));
 
     const lease = outcome.lease;
     request.idempotentExecution = {
@@ -143,12 +143,16 @@ function locationOf(response: Response): string | undefined {
   return typeof location === 'string' ? location : undefined;
 }
 
-/** A web Response is sent as is by Nest: the stored status and exact bytes win. */
-function replayResponse(stored: StoredResponse): globalThis.Response {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json; charset=utf-8',
-    [IDEMPOTENT_REPLAYED_HEADER]: 'true',
-  };
-  if (stored.location) headers.location = stored.location;
-  return new globalThis.Response(stored.body, { status: stored.statusCode, headers });
+/**
+ * Puts the stored status and headers on the response and hands back the stored JSON text, which
+ * Nest sends as it is: a string body goes to `res.send` unchanged, and Nest sets the route's
+ * status before the interceptors run, never after, so the stored one (a 402, a 422) stands.
+ * Cheaper than a web `Response`, which Nest streams through web streams into Express.
+ */
+function replay(stored: StoredResponse, response: Response): string {
+  response.status(stored.statusCode);
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  if (stored.location) response.setHeader('Location', stored.location);
+  return stored.body;
 }
