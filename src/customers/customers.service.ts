@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Not, Repository } from 'typeorm';
 import { readInUnitOfWork } from '../database/unit-of-work';
-import { recordForRequest, RecordedRow, stripeAttemptAge } from '../database/record-for-request';
+import {
+  insertFields,
+  recordForRequest,
+  RecordedRow,
+  stripeAttemptAge,
+} from '../database/record-for-request';
 import { IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
 import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeGateway } from '../stripe/stripe.gateway';
@@ -75,7 +80,7 @@ export class CustomersService {
 
   private record(execution: IdempotentExecution, dto: CreateCustomerDto): Promise<RecordedRow<Customer>> {
     const fields = { email: dto.email ?? null, name: dto.name ?? null, metadata: dto.metadata ?? {} };
-    return recordForRequest(this.customers, execution, fields, 'customer');
+    return recordForRequest(this.customers, execution, insertFields(this.customers, fields), 'customer');
   }
 }
 

@@ -27,7 +27,8 @@ export interface RequestIdentity {
 /**
  * Inserts the row with its first Stripe attempt stamped, unless the scoped key already has one
  * (`ON CONFLICT DO NOTHING`); answers the inserted row as PostgreSQL returned it, or nothing.
- * An owner whose insert shows in a profile passes its own, prepared statement.
+ * `insertFields` builds one with TypeORM; an owner whose insert shows in a profile writes its
+ * own, prepared statement (`PaymentLedger`).
  */
 export type InsertRow = (
   manager: EntityManager,
@@ -46,9 +47,8 @@ export type InsertRow = (
 export async function recordForRequest<T extends RequestRecord>(
   repository: Repository<T>,
   execution: IdempotentExecution,
-  fields: QueryDeepPartialEntity<T>,
+  insert: InsertRow,
   noun: string,
-  insert: InsertRow = insertWithQueryBuilder(repository, fields),
 ): Promise<RecordedRow<T>> {
   // The insert is the claim's transaction's last statement: it commits with it.
   const raw = await writeLastInUnitOfWork(repository.manager, (manager) =>
@@ -82,7 +82,8 @@ async function findRecorded<T extends RequestRecord>(
   } as FindOptionsWhere<T>);
 }
 
-function insertWithQueryBuilder<T extends RequestRecord>(
+/** Inserts `fields` into the owner's table through TypeORM's query builder. */
+export function insertFields<T extends RequestRecord>(
   owner: Repository<T>,
   fields: QueryDeepPartialEntity<T>,
 ): InsertRow {

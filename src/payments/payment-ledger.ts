@@ -63,13 +63,7 @@ export class PaymentLedger {
 
   /** Recovery point 1: the row, before Stripe is called (see `recordForRequest`). */
   record(execution: IdempotentExecution, fields: NewPayment): Promise<RecordedPayment> {
-    return recordForRequest(
-      this.payments,
-      execution,
-      { amountRefunded: 0, ...fields },
-      'payment',
-      insertPayment(fields),
-    );
+    return recordForRequest(this.payments, execution, insertPayment(fields), 'payment');
   }
 
   /** How long ago Stripe was first asked for the payment's PaymentIntent (see `stripeAttemptAge`). */
