@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { BENCH_DATABASE_NAME, BENCH_JWT_SECRET } from './bench-protocol';
 import { countStoredEvents, prepare } from './checks';
@@ -52,12 +53,21 @@ async function measureWithCpu(route: RouteName, context: Context, servers: Serve
   return { ...measurement, cpuMsPerRequest: cpuMs / measurement.responses };
 }
 
+/** `--only <route>`: runs that route alone, to profile it (`--cpu-prof`); no target is assessed. */
+function routesToRun(): readonly RouteName[] {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, 'cpu-prof': { type: 'boolean' } } });
+  if (values.only === undefined) return ROUTES;
+  const route = ROUTES.find((name) => name === values.only);
+  if (!route) throw new Error(`--only takes one of: ${ROUTES.join(', ')}`);
+  return [route];
+}
+
 function profileDirectory(): string | undefined {
   if (!process.argv.includes('--cpu-prof')) return undefined;
   return mkdtempSync(path.join(os.tmpdir(), 'payment-service-profile-'));
 }
 
-async function main(profileDir: string | undefined): Promise<number> {
+async function main(profileDir: string | undefined, routes: readonly RouteName[]): Promise<number> {
   write(
     'payment-service benchmark: the real routes, built as in production, against a framework-free reference',
   );
@@ -83,9 +93,9 @@ async function main(profileDir: string | undefined): Promise<number> {
         `CPU = the answering server's own process.cpuUsage() over the measured window / responses`,
     );
     const warmups: Measurement[] = [];
-    for (const route of ROUTES) warmups.push(await measure('warm-up', route, WARMUP, context));
+    for (const route of routes) warmups.push(await measure('warm-up', route, WARMUP, context));
     const figures: RouteFigures[] = [];
-    for (const route of ROUTES) figures.push(await measureWithCpu(route, context, servers));
+    for (const route of routes) figures.push(await measureWithCpu(route, context, servers));
     const stored = await countStoredEvents(context.acknowledgedEvents);
 
     write();
@@ -94,7 +104,8 @@ async function main(profileDir: string | undefined): Promise<number> {
     const valid = printValidity([...warmups, ...figures]);
     const allStored = printStoredEvents(context.acknowledgedEvents.length, stored);
     write();
-    if (valid && allStored) printTargets(figures);
+    if (routes !== ROUTES) write('targets not assessed: --only runs one route');
+    else if (valid && allStored) printTargets(figures);
     else write('targets not assessed: the figures of an invalid run measure errors');
     write(
       `load average ${loadAverage()} at the end: absolute figures drift with whatever else runs; compare ratios`,
@@ -132,7 +143,7 @@ setTimeout(() => {
   process.exit(1);
 }, RUN_DEADLINE_MS).unref();
 
-main(profileDirectory())
+main(profileDirectory(), routesToRun())
   .catch((error: unknown) => {
     process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
