@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { REDIS_CLIENT } from '../redis/redis.constants';
+import { defineScript, RedisScript } from '../redis/redis-script';
 import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyMetrics } from './idempotency.metrics';
 
@@ -59,22 +60,29 @@ return 0`;
 @Injectable()
 export class IdempotencyCache {
   private readonly logger = new Logger(IdempotencyCache.name);
+  private readonly lookupOrLockScript: RedisScript<[string, string | undefined]>;
+  private readonly renewIfOwner: RedisScript<number>;
+  private readonly storeResponseScript: RedisScript<number>;
+  private readonly deleteIfOwner: RedisScript<number>;
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     private readonly metrics: IdempotencyMetrics,
-  ) {}
+  ) {
+    this.lookupOrLockScript = defineScript(redis, 'idempotencyLookupOrLock', 2, LOOKUP_OR_LOCK);
+    this.renewIfOwner = defineScript(redis, 'idempotencyRenewIfOwner', 1, RENEW_IF_OWNER);
+    this.storeResponseScript = defineScript(redis, 'idempotencyStoreResponse', 2, STORE_RESPONSE);
+    this.deleteIfOwner = defineScript(redis, 'idempotencyDeleteIfOwner', 1, DELETE_IF_OWNER);
+  }
 
   async lookupOrLock(scopeId: string, marker: LockMarker, ttlMs: number): Promise<LookupResult> {
     const reply = await this.attempt('lookup_or_lock', async () => {
-      const [state, payload] = (await this.redis.eval(
-        LOOKUP_OR_LOCK,
-        2,
+      const [state, payload] = await this.lookupOrLockScript(
         lockKey(scopeId),
         responseKey(scopeId),
         JSON.stringify(marker),
         ttlMs,
-      )) as [string, string | undefined];
+      );
       return { state, payload };
     });
     if (!reply) return { unavailable: true };
@@ -93,11 +101,11 @@ export class IdempotencyCache {
   }
 
   async renew(scopeId: string, token: string, ttlMs: number): Promise<void> {
-    await this.attempt('renew', () => this.redis.eval(RENEW_IF_OWNER, 1, lockKey(scopeId), token, ttlMs));
+    await this.attempt('renew', () => this.renewIfOwner(lockKey(scopeId), token, ttlMs));
   }
 
   async release(scopeId: string, token: string): Promise<void> {
-    await this.attempt('release', () => this.redis.eval(DELETE_IF_OWNER, 1, lockKey(scopeId), token));
+    await this.attempt('release', () => this.deleteIfOwner(lockKey(scopeId), token));
   }
 
   /**
@@ -111,9 +119,7 @@ export class IdempotencyCache {
     ttlMs: number,
   ): Promise<void> {
     await this.attempt('store_response', () =>
-      this.redis.eval(
-        STORE_RESPONSE,
-        2,
+      this.storeResponseScript(
         lockKey(scopeId),
         responseKey(scopeId),
         JSON.stringify(response),

@@ -3,11 +3,21 @@ import type Redis from 'ioredis';
 import { RateLimitMetrics } from './rate-limit.metrics';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
+/** A client whose every script answers `reply`. */
+function fakeRedisRunning(reply: () => Promise<unknown>): Redis {
+  const client: Record<string, unknown> = {
+    defineCommand: (name: string) => {
+      client[name] = jest.fn(reply);
+    },
+  };
+  return client as unknown as Redis;
+}
+
 describe(RedisThrottlerStorage.name, () => {
-  const build = (evalReply: () => Promise<unknown>) => {
+  const build = (scriptReply: () => Promise<unknown>) => {
     const metrics = { fallback: jest.fn() };
     const storage = new RedisThrottlerStorage(
-      { eval: jest.fn(evalReply) } as unknown as Redis,
+      fakeRedisRunning(scriptReply),
       metrics as unknown as RateLimitMetrics,
     );
     return { storage, metrics };

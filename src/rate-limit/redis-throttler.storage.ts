@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { REDIS_CLIENT } from '../redis/redis.constants';
+import { defineScript, RedisScript } from '../redis/redis-script';
 import type { RateLimitFamily } from './rate-limit-family';
 import { RateLimitMetrics } from './rate-limit.metrics';
 
@@ -45,11 +46,14 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger(RedisThrottlerStorage.name);
   private lastWarningAt = Number.NEGATIVE_INFINITY;
   private uncheckedSinceWarning = 0;
+  private readonly countInWindow: RedisScript<[number, number]>;
 
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) redis: Redis,
     private readonly metrics: RateLimitMetrics,
-  ) {}
+  ) {
+    this.countInWindow = defineScript(redis, 'rateLimitCountInWindow', 1, COUNT_IN_WINDOW);
+  }
 
   /**
    * `ttl` is the window in milliseconds. A request over the limit stays blocked until its window
@@ -65,7 +69,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     let hits: number;
     let remainingMs: number;
     try {
-      [hits, remainingMs] = (await this.redis.eval(COUNT_IN_WINDOW, 1, key, ttl)) as [number, number];
+      [hits, remainingMs] = await this.countInWindow(key, ttl);
     } catch (error) {
       this.failOpen(throttlerName as RateLimitFamily, error);
       return UNCHECKED;
