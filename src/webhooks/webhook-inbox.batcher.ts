@@ -66,9 +66,14 @@ export class WebhookInboxBatcher {
     return outcome.stored;
   }
 
+  /**
+   * Idle, a batch goes once the requests already read from their sockets have reached it (the
+   * end of the event loop's I/O phase): no timer, no added wait. Busy, it goes when the
+   * statement in flight ends.
+   */
   private afterInFlight(dispatch: () => void): void {
     if (this.inFlight) void this.inFlight.then(dispatch);
-    else process.nextTick(dispatch);
+    else setImmediate(dispatch);
   }
 
   private storeBatch(events: readonly VerifiedEvent[]): Promise<Outcome[]> {
