@@ -5,6 +5,7 @@ import { WebhookInboxBatcher } from '../src/webhooks/webhook-inbox.batcher';
 import type { VerifiedEvent } from '../src/webhooks/webhook-signature.verifier';
 import { STRIPE_WEBHOOK_QUEUE } from '../src/webhooks/webhooks.constants';
 import { deliver, stripeEvent, waitFor } from './support/stripe-events';
+import { TcpProxy } from './support/tcp-proxy';
 import { createTestApp, TestApp } from './support/test-app';
 import { sleep } from './support/time';
 
@@ -164,5 +165,42 @@ describe('Stripe webhooks: concurrent receipts share a commit (SPEC §6.2)', () 
     // The blocker's statement, the batch of six that failed, then each of the six alone.
     expect(statements.mock.calls.map(([batch]) => batch.length)).toEqual([1, 6, 1, 1, 1, 1, 1, 1]);
     expect((await held.response).status).toBe(200);
+  });
+
+  describe('with PostgreSQL unreachable', () => {
+    let proxy: TcpProxy;
+    let cut: TestApp;
+
+    beforeAll(async () => {
+      const url = new URL(process.env.TEST_DATABASE_URL ?? '');
+      proxy = await TcpProxy.start(Number(url.port || 5432));
+      url.port = String(proxy.port);
+      cut = await createTestApp({
+        env: { STRIPE_WEBHOOK_SECRET: 'whsec_e2e', WORKER_MODE: 'api', DATABASE_URL: url.toString() },
+      });
+    });
+    afterAll(async () => {
+      await cut.close();
+      await proxy.stop();
+    });
+
+    it('answers every receipt of a batch 503 with Retry-After, so Stripe redelivers; 200 once it is back', async () => {
+      expect((await deliver(cut, event())).status).toBe(200);
+      await proxy.stop();
+      const events = Array.from({ length: 5 }, event);
+      const responses = await Promise.all(events.map((sent) => deliver(cut, sent)));
+      expect(responses.map((response) => response.status)).toEqual(Array(5).fill(503));
+      for (const response of responses) {
+        expect(response.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+        expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+      }
+
+      await proxy.start();
+      await waitFor(
+        'PostgreSQL to be reachable again',
+        async () => (await deliver(cut, events[0])).status === 200,
+      );
+      expect(await rowsOf([events[0].id])).toBe(1);
+    });
   });
 });
