@@ -1,8 +1,10 @@
 import { getQueueToken } from '@nestjs/bull';
-import type { Queue } from 'bull';
+import Bull, { type Queue } from 'bull';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { WebhookInboxBatcher } from '../src/webhooks/webhook-inbox.batcher';
 import type { VerifiedEvent } from '../src/webhooks/webhook-signature.verifier';
+import { queuePrefix } from '../src/webhooks/webhook-queue.options';
 import { STRIPE_WEBHOOK_QUEUE } from '../src/webhooks/webhooks.constants';
 import { deliver, stripeEvent, waitFor } from './support/stripe-events';
 import { TcpProxy } from './support/tcp-proxy';
@@ -114,7 +116,9 @@ describe('Stripe webhooks: concurrent receipts share a commit (SPEC §6.2)', () 
     const held = await holdAStatement();
     const sent = event();
     const responses = Promise.all(Array.from({ length: 10 }, () => deliver(app, sent)));
-    await waitFor('the ten receipts to reach the batch', async () => receipts.mock.calls.length >= 11);
+    await waitFor('the ten receipts to reach the batch', () =>
+      Promise.resolve(receipts.mock.calls.length >= 11),
+    );
     await held.release();
 
     expect((await responses).map((response) => response.status)).toEqual(Array(10).fill(200));
@@ -145,7 +149,9 @@ describe('Stripe webhooks: concurrent receipts share a commit (SPEC §6.2)', () 
     // The verifier takes it (JSON allows it); jsonb refuses a NUL character inside a string.
     const bad = stripeEvent('customer.created', { id: 'cus_nul', object: 'customer', name: 'a\u0000b' });
     const responses = Promise.all([...good, bad].map((sent) => deliver(app, sent)));
-    await waitFor('the six receipts to reach the batch', async () => receipts.mock.calls.length >= 7);
+    await waitFor('the six receipts to reach the batch', () =>
+      Promise.resolve(receipts.mock.calls.length >= 7),
+    );
     await held.release();
 
     const [badResponse, ...goodResponses] = (await responses).reverse();
@@ -202,5 +208,27 @@ describe('Stripe webhooks: concurrent receipts share a commit (SPEC §6.2)', () 
       );
       expect(await rowsOf([events[0].id])).toBe(1);
     });
+  });
+
+  it('shutdown waits for the enqueues still running after the answers', async () => {
+    const closing = await createTestApp({ env: { STRIPE_WEBHOOK_SECRET: 'whsec_e2e', WORKER_MODE: 'api' } });
+    const prototype = Bull.prototype as Queue;
+    const addBulk = prototype.addBulk;
+    // Redis slower than the answer: the enqueue is still running when the app is told to close.
+    jest.spyOn(prototype, 'addBulk').mockImplementation(async function (this: Queue, jobs) {
+      await sleep(500);
+      return addBulk.call(this, jobs);
+    });
+    const sent = event();
+    expect((await deliver(closing, sent)).body).toEqual({ received: true });
+    await closing.close();
+
+    const redis = new Redis(closing.config.redisUrl);
+    try {
+      const jobKey = `${queuePrefix(closing.config.databaseUrl)}:${STRIPE_WEBHOOK_QUEUE}:${sent.id}`;
+      expect(await redis.exists(jobKey)).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
