@@ -1,12 +1,13 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bull';
+import type { JobOptions, Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { describeError } from '../common/errors/error-like';
 import { ExclusiveJobRunner } from '../scheduling/exclusive-job.runner';
 import { WebhookInbox, WebhookStatus } from './entities/webhook-inbox.entity';
+import { WebhookInboxBatcher } from './webhook-inbox.batcher';
 import { VerifiedEvent } from './webhook-signature.verifier';
 import {
   STRIPE_WEBHOOK_QUEUE,
@@ -46,29 +47,35 @@ const SWEEP_BATCH = 500;
  * makes the second run change nothing the first one applied.
  */
 @Injectable()
-export class WebhookInboxService {
+export class WebhookInboxService implements OnApplicationShutdown {
   private readonly logger = new Logger(WebhookInboxService.name);
+  private readonly receipts: WebhookInboxBatcher;
+  /** Enqueues started after a commit and not finished yet: shutdown waits for them. */
+  private readonly enqueuing = new Set<Promise<void>>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(STRIPE_WEBHOOK_QUEUE) private readonly queue: Queue<StripeWebhookJob>,
     private readonly config: AppConfig,
     private readonly runner: ExclusiveJobRunner,
-  ) {}
+  ) {
+    this.receipts = new WebhookInboxBatcher(dataSource, (eventIds) => this.enqueueCommitted(eventIds));
+  }
 
   /**
-   * Stores a verified event once (a redelivery is a duplicate), then, after the commit,
-   * enqueues it. Only a database failure fails the receipt; a Redis one leaves the row pending.
+   * Stores a verified event once (a redelivery is a duplicate), together with the events
+   * received meanwhile, and answers once that statement has committed. The enqueue runs after
+   * the commit without holding the answer: the row is `pending` already, and the sweeper
+   * enqueues it if Redis does not take it. Only a database failure fails the receipt.
    */
   async receive(event: VerifiedEvent): Promise<Receipt> {
-    const inserted = await this.dataSource.query<unknown[]>(
-      `INSERT INTO webhook_inbox (event_id, type, payload) VALUES ($1, $2, $3)
-       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [event.id, event.type, event.payload],
-    );
-    if (inserted.length === 0) return { received: true, duplicate: true };
-    await this.enqueue(event.id);
-    return { received: true };
+    const stored = await this.receipts.store(event);
+    return stored ? { received: true } : { received: true, duplicate: true };
+  }
+
+  /** Runs before the webhooks module closes the queue: no enqueue is left to fail on it. */
+  async onApplicationShutdown(): Promise<void> {
+    while (this.enqueuing.size > 0) await Promise.all([...this.enqueuing]);
   }
 
   /** Re-queues one event whatever its status; effects already applied are not applied again. */
@@ -196,6 +203,30 @@ export class WebhookInboxService {
     return enqueued;
   }
 
+  /** Starts handing a committed batch's new events to Bull, tracked until it ends. */
+  private enqueueCommitted(eventIds: string[]): void {
+    const enqueue = this.enqueueAll(eventIds).finally(() => this.enqueuing.delete(enqueue));
+    this.enqueuing.add(enqueue);
+  }
+
+  /** `enqueue` for many events at once, in one Redis transaction; never throws. */
+  private async enqueueAll(eventIds: string[]): Promise<void> {
+    try {
+      await withTimeout(
+        () =>
+          this.queue.addBulk(
+            eventIds.map((eventId) => ({ data: { eventId }, opts: this.jobOptions(eventId) })),
+          ),
+        WEBHOOK_ENQUEUE_TIMEOUT_MS,
+      );
+    } catch (error) {
+      this.logger.warn(
+        { eventIds, err: describeError(error) },
+        'Could not enqueue webhook events; the sweeper will',
+      );
+    }
+  }
+
   /**
    * Hands an event to Bull (job id = event id, so a job already waiting is not doubled). Bounded
    * in time: while Redis is down the client fails at once, and a hung one does not hold the
@@ -209,16 +240,7 @@ export class WebhookInboxService {
           const existing = await this.queue.getJob(eventId);
           if (existing && !(await existing.isActive())) await existing.remove();
         }
-        await this.queue.add(
-          { eventId },
-          {
-            jobId: eventId,
-            attempts: this.config.webhooks.maxAttempts,
-            backoff: { type: 'exponential', delay: WEBHOOK_RETRY_BASE_DELAY_MS },
-            removeOnComplete: true,
-            removeOnFail: true,
-          },
-        );
+        await this.queue.add({ eventId }, this.jobOptions(eventId));
       }, WEBHOOK_ENQUEUE_TIMEOUT_MS);
       return true;
     } catch (error) {
@@ -228,6 +250,16 @@ export class WebhookInboxService {
       );
       return false;
     }
+  }
+
+  private jobOptions(eventId: string): JobOptions {
+    return {
+      jobId: eventId,
+      attempts: this.config.webhooks.maxAttempts,
+      backoff: { type: 'exponential', delay: WEBHOOK_RETRY_BASE_DELAY_MS },
+      removeOnComplete: true,
+      removeOnFail: true,
+    };
   }
 }
 
@@ -268,7 +300,7 @@ export function decodeCursor(cursor: string): { micros: string; eventId: string 
   return match ? { micros: match[1], eventId: match[2] } : undefined;
 }
 
-async function withTimeout(work: () => Promise<void>, timeoutMs: number): Promise<void> {
+async function withTimeout(work: () => Promise<unknown>, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
