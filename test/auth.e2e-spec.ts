@@ -2,6 +2,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { AdminPathProbeController, ProbeController } from './support/probe.controller';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from './support/test-app';
+import { sleep } from './support/time';
 import { bearer, signToken } from './support/tokens';
 
 describe('Authentication and tenancy (SPEC §2)', () => {
@@ -37,6 +38,21 @@ describe('Authentication and tenancy (SPEC §2)', () => {
     expect(response.body.code).toBe('AUTH_TOKEN_EXPIRED');
   });
 
+  it('answers 401 AUTH_TOKEN_EXPIRED for a token it has accepted, once the token has expired', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = signToken({ tenantId, claims: { exp } });
+    expect((await getMe(bearer(token))).status).toBe(200);
+    expect((await getMe(bearer(token))).status).toBe(200);
+    await sleep(exp * 1000 - Date.now() + 20);
+    const response = await getMe(bearer(token));
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual({
+      statusCode: 401,
+      code: 'AUTH_TOKEN_EXPIRED',
+      message: 'The bearer token has expired',
+    });
+  });
+
   const now = () => Math.floor(Date.now() / 1000);
   const invalidTokens: Array<[string, () => string]> = [
     ['a malformed token', () => 'not.a.jwt'],
@@ -65,7 +81,10 @@ describe('Authentication and tenancy (SPEC §2)', () => {
     ['a tenant_id that is not a UUID', () => signToken({ claims: { tenant_id: 'tenant-1' } })],
     ['a missing exp', () => signToken({ tenantId, claims: { exp: undefined } })],
     ['roles that are not a string array', () => signToken({ tenantId, claims: { roles: 'admin' } })],
-    ['a token not valid before a minute from now', () => signToken({ tenantId, claims: { nbf: now() + 60 } })],
+    [
+      'a token not valid before a minute from now',
+      () => signToken({ tenantId, claims: { nbf: now() + 60 } }),
+    ],
   ];
 
   it.each(invalidTokens)('answers 401 AUTH_TOKEN_INVALID for %s', async (_name, token) => {

@@ -14,5 +14,6 @@ export function principalFromClaims(claims: unknown): Principal | undefined {
   if (roles !== undefined && !(Array.isArray(roles) && roles.every((role) => typeof role === 'string'))) {
     return undefined;
   }
-  return { userId: sub, tenantId: tenantId.toLowerCase(), roles: roles ?? [] };
+  // A copy: the claims object is the verifier's cached one, shared by every request with this token.
+  return { userId: sub, tenantId: tenantId.toLowerCase(), roles: roles ? [...roles] : [] };
 }

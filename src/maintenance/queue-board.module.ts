@@ -54,9 +54,12 @@ export class QueueBoardModule implements OnModuleInit {
 
   private readonly requireAdmin = (request: Request, response: Response, next: NextFunction): void => {
     const context = new ExecutionContextHost([request, response, next], QueueBoardModule, boardRoute);
-    this.guard.canActivate(context).then(
-      () => next(),
-      (error: unknown) => next(error),
-    );
+    try {
+      this.guard.canActivate(context);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    next();
   };
 }
