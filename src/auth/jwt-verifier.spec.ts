@@ -5,6 +5,7 @@ import { JwtVerifier } from './jwt-verifier';
 
 const SECRET = 'a-unit-test-secret-of-sufficient-length';
 const TENANT_ID = '0b9a3c1e-8f7d-4e6c-b5a4-3d2c1b0a9f8e';
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 /** The clock's start, in whole seconds as `exp` and `nbf` count. */
 const T0 = 2_000_000_000;
 
@@ -122,6 +123,19 @@ describe(JwtVerifier.name, () => {
     const flipped = `${header}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
     expect(refusal(verifier, flipped)).toBe(AuthErrorCode.TOKEN_INVALID);
     expect(refusal(verifier, `${header}.${payload}.`)).toBe(AuthErrorCode.TOKEN_INVALID);
+    expect(refusal(verifier, token)).toBeUndefined();
+  });
+
+  it('refuses every spelling of a signature but the canonical one, as jsonwebtoken did', () => {
+    const token = signToken();
+    expect(refusal(verifier, token)).toBeUndefined();
+    // The last of 43 characters carries 4 bits: the next three characters decode to the same bytes.
+    const last = ALPHABET.indexOf(token.slice(-1));
+    for (const offset of [1, 2, 3]) {
+      expect(refusal(verifier, token.slice(0, -1) + ALPHABET[last + offset])).toBe(
+        AuthErrorCode.TOKEN_INVALID,
+      );
+    }
     expect(refusal(verifier, token)).toBeUndefined();
   });
 

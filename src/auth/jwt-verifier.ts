@@ -36,6 +36,7 @@ export class JwtVerifier {
 
   /** The token's claims, once its signature, `nbf` and `exp` hold; otherwise a 401. */
   verify(token: string): unknown {
+    if (!CANONICAL_HS256_SIGNATURE.test(token)) throw invalid();
     let claims: unknown;
     try {
       claims = this.verifyToken(token);
@@ -56,6 +57,13 @@ export class JwtVerifier {
     return this.verifyToken.cache?.size ?? 0;
   }
 }
+
+/**
+ * An HS256 signature is 32 bytes: 43 base64url characters, the last carrying 4 bits and 2 that
+ * must be zero. fast-jwt decodes the signature leniently, so four spellings of one signature
+ * pass it; jsonwebtoken compared the text and refused all but the canonical one, and so do we.
+ */
+const CANONICAL_HS256_SIGNATURE = /\.[\w-]{42}[AEIMQUYcgkosw048]$/;
 
 function invalid(): AuthException {
   return new AuthException(AuthErrorCode.TOKEN_INVALID, 'The bearer token is invalid');
