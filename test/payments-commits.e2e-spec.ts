@@ -131,6 +131,44 @@ describe('Commits of a new payment (SPEC §4, §5)', () => {
     expect(await keyRecords(key)).toEqual([{ status: 'completed' }]);
   });
 
+  it('answers the completed row exactly as it is stored, though it does not read it back', async () => {
+    const created = await client.post('/payments/process', visa);
+    expect(created.status).toBe(201);
+    const stored = await client.get(`/payments/${created.body.id}`);
+    expect(stored.status).toBe(200);
+    expect(stored.body).toEqual(created.body);
+  });
+
+  it('commits nothing of the second transaction when PostgreSQL refuses the row’s completion', async () => {
+    // The completion is written without waiting for its answer, with the key's: refuse it.
+    await dataSource.query(`
+      CREATE OR REPLACE FUNCTION refuse_payment_intent_link() RETURNS trigger AS $$
+      BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql`);
+    await dataSource.query(`
+      CREATE TRIGGER refuse_payment_intent_link BEFORE UPDATE OF stripe_payment_intent_id
+      ON payment_transactions FOR EACH ROW WHEN (NEW.stripe_payment_intent_id IS NOT NULL)
+      EXECUTE FUNCTION refuse_payment_intent_link()`);
+    const before = harness.emulator.stats().paymentIntentsCreated;
+    const key = randomUUID();
+    try {
+      const refused = await client.post('/payments/process', visa, key);
+      expect(refused.status).toBe(500);
+      // Neither the completion of the row nor that of the key: the key is free, the row waits.
+      expect(await keyRecords(key)).toEqual([]);
+      expect(await paymentRows()).toEqual([{ stamped: true, stripe_payment_intent_id: null }]);
+    } finally {
+      await dataSource.query('DROP TRIGGER refuse_payment_intent_link ON payment_transactions');
+      await dataSource.query('DROP FUNCTION refuse_payment_intent_link()');
+    }
+
+    const retry = await client.post('/payments/process', visa, key);
+    expect(retry.status).toBe(201);
+    expect(await paymentRows()).toEqual([
+      { stamped: true, stripe_payment_intent_id: retry.body.stripePaymentIntentId },
+    ]);
+    expect(harness.emulator.stats().paymentIntentsCreated - before).toBe(1);
+  });
+
   it('leaves the claim and the row for the retry when Stripe fails between the two commits', async () => {
     harness.emulator.injectFault({ kind: 'fail', status: 500, method: 'POST', path: '/v1/payment_intents' });
     const before = harness.emulator.stats().paymentIntentsCreated;

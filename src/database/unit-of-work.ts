@@ -21,6 +21,10 @@ class Transaction {
   /** COMMIT's answer once it is sent; nothing may follow it on this connection then. */
   private committed: Promise<QueryResult> | undefined;
   private commitWithNextStatement = false;
+  /** Set by `holdNextStatement`: resolved once the next statement is held back. */
+  private holdNext: (() => void) | undefined;
+  /** Statements held back, in order, to be written with the next statement or with COMMIT. */
+  private held: HeldStatement[] = [];
   private readonly send: PoolClient['query'];
 
   private constructor(
@@ -52,6 +56,16 @@ class Transaction {
   }
 
   /**
+   * Holds the next statement sent back instead of writing it: it is written, in order, with the
+   * transaction's next statement or with its COMMIT, in the same write. Resolves once it is held.
+   */
+  holdNextStatement(): Promise<void> {
+    return new Promise((resolve) => {
+      this.holdNext = resolve;
+    });
+  }
+
+  /**
    * Rejects when BEGIN failed. BEGIN has nothing to fail on but its connection, which the
    * statement written with it shares, so both fail together; still, a statement that ran after
    * a failed BEGIN ran alone (autocommit), so no answer of the transaction is trusted before
@@ -63,8 +77,12 @@ class Transaction {
 
   /** Makes the transaction durable, sending COMMIT now unless it went with the last statement. */
   async commit(): Promise<void> {
-    if (!this.begun) return;
-    this.committed ??= this.sendAlone('COMMIT');
+    if (!this.begun && this.held.length === 0) return;
+    this.committed ??= this.corked(() => {
+      this.begun ??= this.sendAlone('BEGIN');
+      this.sendHeld();
+      return this.sendAlone('COMMIT');
+    });
     await this.ensureBegun();
     const { command } = await this.committed;
     // PostgreSQL answers COMMIT with ROLLBACK when a statement of the transaction failed.
@@ -77,6 +95,8 @@ class Transaction {
    * failure that makes the connection unfit for reuse, if any (see `release`).
    */
   async abort(): Promise<unknown> {
+    // Never written: nothing of theirs reached PostgreSQL.
+    for (const statement of this.held.splice(0)) statement.drop();
     try {
       if (this.committed) await this.committed;
       else if (this.begun) await this.sendAlone('ROLLBACK');
@@ -110,19 +130,51 @@ class Transaction {
     if (this.committed) {
       return Promise.reject(new Error('The transaction is committed; nothing more may join it'));
     }
-    // pg corks the socket for each query's own messages; the cork is counted, so this one
-    // holds the piggybacked BEGIN and COMMIT in the same write as the statement.
-    const socket = (this.client as unknown as ClientWithSocket).connection.stream;
-    socket.cork();
-    try {
+    const held = this.holdNext;
+    if (held) {
+      this.holdNext = undefined;
+      const answer = new Promise((resolve, reject) => {
+        this.held.push({
+          send: () => {
+            (this.send as (...args: unknown[]) => Promise<unknown>)(...query).then(resolve, reject);
+          },
+          drop: () => reject(new Error('The transaction ended before this statement was sent')),
+        });
+      });
+      held();
+      return answer;
+    }
+    return this.corked(() => {
       this.begun ??= this.sendAlone('BEGIN');
+      this.sendHeld();
       const answer = (this.send as (...args: unknown[]) => unknown)(...query);
       if (this.commitWithNextStatement) this.committed = this.sendAlone('COMMIT');
       return answer;
+    });
+  }
+
+  private sendHeld(): void {
+    for (const statement of this.held.splice(0)) statement.send();
+  }
+
+  /**
+   * pg corks the socket for each query's own messages; the cork is counted, so this one holds
+   * everything `write` sends (a piggybacked BEGIN, held statements, COMMIT) in one write.
+   */
+  private corked<T>(write: () => T): T {
+    const socket = (this.client as unknown as ClientWithSocket).connection.stream;
+    socket.cork();
+    try {
+      return write();
     } finally {
       socket.uncork();
     }
   }
+}
+
+interface HeldStatement {
+  send(): void;
+  drop(): void;
 }
 
 /**
@@ -198,6 +250,22 @@ export class UnitOfWork {
       throw error;
     }
     return result;
+  }
+
+  /**
+   * Runs `work`, which sends one statement, without waiting for the statement's answer: it is
+   * written with the transaction's next statement or with its COMMIT, in the same write, so it
+   * costs no round trip of its own. Resolves once the statement is held. Its answer is nobody's
+   * to wait for; its failure is the transaction's (PostgreSQL refuses every statement after it
+   * and answers COMMIT with ROLLBACK, so `commit` rejects), and nothing commits without it.
+   */
+  async joinWithoutAnswer(work: (manager: EntityManager) => Promise<unknown>): Promise<void> {
+    const transaction = await this.pendingTransaction();
+    const held = transaction.holdNextStatement();
+    const sent = work(transaction.runner.manager);
+    sent.catch(() => undefined);
+    // `work` fails before sending anything only when it cannot reach its connection.
+    await Promise.race([held, sent]);
   }
 
   /** Whether a transaction was begun and not yet committed or rolled back. */

@@ -10,7 +10,7 @@ import {
   RecordedRow,
   stripeAttemptAge,
 } from '../database/record-for-request';
-import { readInUnitOfWork, writeInUnitOfWork } from '../database/unit-of-work';
+import { readInUnitOfWork, UnitOfWork, writeInUnitOfWork } from '../database/unit-of-work';
 import { IdempotentExecution } from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe/stripe-error-code';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
@@ -49,6 +49,14 @@ const APPLY_INTENT: PreparedStatement = {
          WHERE id = $1 AND stripe_payment_intent_id IS NULL
          RETURNING *`,
 };
+/** `APPLY_INTENT` whose row is known without reading it back: sent with the key's completion. */
+const APPLY_INTENT_AT: PreparedStatement = {
+  name: 'payment_transactions_apply_intent_at',
+  text: `UPDATE payment_transactions
+         SET stripe_payment_intent_id = $2, status = $3, failure_code = $4, decline_code = $5,
+             updated_at = $6
+         WHERE id = $1 AND stripe_payment_intent_id IS NULL`,
+};
 
 /**
  * `payment_transactions`, written by this class only: the row of each recovery point of a
@@ -74,7 +82,12 @@ export class PaymentLedger {
   /**
    * Recovery point 3: the first answer Stripe gives is written once, only while the row has no
    * PaymentIntent yet; after that, status changes come from webhooks with their ordering rules.
-   * In a request that shares its unit of work, it is committed with the key's completion.
+   *
+   * In a request that shares its unit of work, the write costs no round trip of its own: it is
+   * sent with the key's completion and commits with it (see `UnitOfWork.joinWithoutAnswer`), and
+   * the row answered is the one it writes, its time stamped here. Should a webhook have linked
+   * the PaymentIntent first (the update then changes nothing), the request still answers what
+   * Stripe answered it, for the same PaymentIntent, as a replay of the key later does.
    */
   async applyIntent(
     payment: PaymentTransaction,
@@ -82,21 +95,32 @@ export class PaymentLedger {
     failure?: PaymentFailure,
   ): Promise<PaymentTransaction> {
     if (payment.stripePaymentIntentId) return this.payments.findOneByOrFail({ id: payment.id });
-    const status: PaymentStatus = failure ? 'failed' : paymentStatusOf(intent);
-    return writeInUnitOfWork(this.payments.manager, async (manager) => {
-      const updated = await runPrepared(manager, APPLY_INTENT, [
-        payment.id,
-        intent.id,
-        status,
-        failure?.code ?? null,
-        failure?.declineCode ?? null,
-      ]);
-      const payments = manager.getRepository(PaymentTransaction);
-      // No row: another execution linked its PaymentIntent first; answer the row as it is.
-      return updated.rows[0]
-        ? hydrate(payments, updated.rows[0])
-        : payments.findOneByOrFail({ id: payment.id });
-    });
+    const applied = {
+      stripePaymentIntentId: intent.id,
+      status: failure ? 'failed' : paymentStatusOf(intent),
+      failureCode: failure?.code ?? null,
+      declineCode: failure?.declineCode ?? null,
+      updatedAt: new Date(),
+    } satisfies Partial<PaymentTransaction>;
+    const values = [
+      payment.id,
+      applied.stripePaymentIntentId,
+      applied.status,
+      applied.failureCode,
+      applied.declineCode,
+    ];
+    const unit = UnitOfWork.current();
+    if (unit) {
+      await unit.joinWithoutAnswer((manager) =>
+        runPrepared(manager, APPLY_INTENT_AT, [...values, applied.updatedAt]),
+      );
+      return this.payments.merge(this.payments.create(), payment, applied);
+    }
+    const updated = await runPrepared(this.payments.manager, APPLY_INTENT, values);
+    // No row: another execution linked its PaymentIntent first; answer the row as it is.
+    return updated.rows[0]
+      ? hydrate(this.payments, updated.rows[0])
+      : this.payments.findOneByOrFail({ id: payment.id });
   }
 
   /**

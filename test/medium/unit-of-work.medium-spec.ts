@@ -111,4 +111,51 @@ describe(UnitOfWork.name, () => {
     expect(await stored(id)).toEqual([]);
     await expect(unit.join((manager) => insert(manager, randomUUID()))).rejects.toThrow(/closed/);
   });
+
+  describe('a statement joined without waiting for its answer', () => {
+    it('is written with the next statement, BEGIN and COMMIT, all in one write, and commits with them', async () => {
+      const [held, last] = [randomUUID(), randomUUID()];
+      const unit = new UnitOfWork(dataSource);
+      const writes = await writesOf(unit, async () => {
+        await unit.joinWithoutAnswer((manager) => insert(manager, held));
+        expect(await stored(held)).toEqual([]);
+        await unit.joinAndCommit((manager) => insert(manager, last));
+      });
+      expect(writes).toBe(1);
+      expect(await stored(held, last)).toEqual([held, last].sort());
+    });
+
+    it('is written with COMMIT when nothing follows it', async () => {
+      const held = randomUUID();
+      const unit = new UnitOfWork(dataSource);
+      const writes = await writesOf(unit, async () => {
+        await unit.joinWithoutAnswer((manager) => insert(manager, held));
+        await unit.commit();
+      });
+      expect(writes).toBe(1);
+      expect(await stored(held)).toEqual([held]);
+    });
+
+    it('lets nothing after it commit when it fails', async () => {
+      const [duplicate, last] = [randomUUID(), randomUUID()];
+      await dataSource.query('INSERT INTO unit_of_work_probe (id) VALUES ($1)', [duplicate]);
+      const unit = new UnitOfWork(dataSource);
+      await unit.joinWithoutAnswer((manager) => insert(manager, duplicate));
+
+      await expect(unit.joinAndCommit((manager) => insert(manager, last))).rejects.toThrow(/aborted/);
+
+      expect(await stored(last)).toEqual([]);
+    });
+
+    it('is never sent when the unit closes first', async () => {
+      const held = randomUUID();
+      const unit = new UnitOfWork(dataSource);
+      const writes = await writesOf(unit, async () => {
+        await unit.joinWithoutAnswer((manager) => insert(manager, held));
+        await unit.close();
+      });
+      expect(writes).toBe(0);
+      expect(await stored(held)).toEqual([]);
+    });
+  });
 });
