@@ -52,6 +52,28 @@ describe(WebhookSignatureVerifier.name, () => {
     );
   });
 
+  it.each([
+    ['an empty id', { id: '', type: 'payment_intent.succeeded' }],
+    ['an id longer than the inbox holds', { id: `evt_${'x'.repeat(252)}`, type: 'payment_intent.succeeded' }],
+    ['a type longer than the inbox holds', { id: 'evt_1', type: 'x'.repeat(256) }],
+    ['a numeric id', { id: 1, type: 'payment_intent.succeeded' }],
+  ])('refuses a signed body with %s as not a Stripe event (400, not a failed insert)', (_case, fields) => {
+    const signed = JSON.stringify({ object: 'event', data: { object: {} }, ...fields });
+    const header = Stripe.webhooks.generateTestHeaderString({ payload: signed, secret: 'whsec_new' });
+    expect(() => verifier.verify(Buffer.from(signed), header)).toThrow(
+      expect.objectContaining({
+        code: WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID,
+        message: 'Not a Stripe event',
+      }),
+    );
+  });
+
+  it('accepts an id of exactly 255 characters', () => {
+    const signed = JSON.stringify({ id: `evt_${'x'.repeat(251)}`, type: 'payment_intent.succeeded' });
+    const header = Stripe.webhooks.generateTestHeaderString({ payload: signed, secret: 'whsec_new' });
+    expect(verifier.verify(Buffer.from(signed), header).id).toHaveLength(255);
+  });
+
   it('refuses a missing raw body', () => {
     expect(() => verifier.verify(undefined, sign('whsec_new'))).toThrow(
       expect.objectContaining({ code: WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID }),

@@ -41,9 +41,18 @@ export class WebhookSignatureVerifier {
     if (!Number.isFinite(timestamp) || timestamp - nowSeconds > tolerance) {
       throw invalid('Stripe-Signature timestamp is outside the tolerance');
     }
-    if (typeof event.id !== 'string' || typeof event.type !== 'string') throw invalid('Not a Stripe event');
+    // The inbox keys events by id and files them by type, each at most 255 characters; Stripe's
+    // are far shorter, so anything else signed with our secret is not one of its events.
+    if (!isInboxText(event.id) || !isInboxText(event.type)) throw invalid('Not a Stripe event');
     return { id: event.id, type: event.type, payload: event as unknown as Record<string, unknown> };
   }
+}
+
+/** Fits `webhook_inbox.event_id` and `.type` (varchar(255)). */
+const INBOX_TEXT_MAX = 255;
+
+function isInboxText(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= INBOX_TEXT_MAX;
 }
 
 function invalid(message: string): WebhookException {
