@@ -3,8 +3,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { answerClientErrorsAsJson } from './common/errors/client-error.handler';
+import { accessLog } from './common/logging/access-log';
 import { CommonErrorCode, CommonException } from './common/errors/common-error-code';
 import { buildOpenApiDocument } from './common/openapi/openapi-document';
 import { normalisedSegments } from './auth/admin-path';
@@ -28,7 +29,9 @@ function isWebhookDelivery(request: IncomingMessage): boolean {
 export function configureApp(app: NestExpressApplication): NestExpressApplication {
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
-  // First, so nothing mounted below (docs, the queue board, the API) answers in a worker.
+  // First of all, so every request has an id and an access line, even one refused below.
+  app.use(accessLog(PinoLogger.root));
+  // Next, so nothing mounted below (docs, the queue board, the API) answers in a worker.
   if (!config.runsHttp) app.use(serveOnlyOperationalRoutes);
   answerClientErrorsAsJson(app.getHttpServer());
   app.use(securityHeaders());

@@ -164,4 +164,66 @@ describe('Logs (SPEC §3)', () => {
     const secretShapes = /_secret_\w|whsec_\w|sk_(test|live)_\w/;
     expect(lines.filter((line) => secretShapes.test(line))).toEqual([]);
   });
+
+  it('writes one access line per request, with its id, and that id on every line written while serving it', async () => {
+    const id = (name: string) => `${name}-${randomUUID()}`;
+    const withId = (requestId: string) => ({ ...bearer(token), 'X-Request-Id': requestId });
+    const ids = { health: id('health'), paid: id('paid'), malformed: id('malformed'), cut: id('cut') };
+
+    expect((await request(service.url).get('/health').set('X-Request-Id', ids.health)).status).toBe(200);
+    const paid = await post('/payments/process', visa, withId(ids.paid));
+    expect(paid.status).toBe(201);
+    expect(paid.headers['x-request-id']).toBe(ids.paid);
+    // Refused by the body parser, before any route: an id and a line all the same.
+    const malformed = await post('/payments/process', '{"amount": 10,', withId(ids.malformed));
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers['x-request-id']).toBe(ids.malformed);
+    // An id the service will not repeat (spaces) is replaced by a UUID of its own.
+    const replaced = await post('/payments/process', visa, withId('not a sane id'));
+    expect(replaced.status).toBe(201);
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+
+    // A line written while a request is served (the filter's, with PostgreSQL cut) carries its id.
+    await proxy.stop();
+    expect((await post('/payments/process', visa, withId(ids.cut))).status).toBe(503);
+    await proxy.start();
+
+    // A client that goes away before its answer: PostgreSQL holds the request, the client leaves.
+    proxy.pause();
+    const aborted = id('aborted');
+    const gone = await post('/payments/process', visa, withId(aborted))
+      .timeout(300)
+      .then(
+        () => 'answered',
+        () => 'gone',
+      );
+    expect(gone).toBe('gone');
+    const linesOf = (requestId: string) =>
+      service.output
+        .split('\n')
+        .filter((line) => line.includes(requestId))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    await eventually(() => Promise.resolve(expect(linesOf(aborted)).toHaveLength(1)), 5000);
+    proxy.resume();
+    await eventually(async () => expect((await post('/payments/process', visa)).status).toBe(201), 15000);
+
+    expect(linesOf(aborted)[0]).toMatchObject({ level: 40, msg: 'request aborted', req: { id: aborted } });
+    expect(linesOf(ids.paid)).toEqual([
+      expect.objectContaining({
+        level: 30,
+        msg: 'request completed',
+        req: { id: ids.paid, method: 'POST', url: '/payments/process' },
+        res: { statusCode: 201 },
+        responseTime: expect.any(Number),
+        tenantId,
+      }),
+    ]);
+    expect(linesOf(ids.malformed)).toEqual([
+      expect.objectContaining({ level: 40, msg: 'request completed', res: { statusCode: 400 } }),
+    ]);
+    expect(linesOf(replaced.headers['x-request-id'])).toHaveLength(1);
+    expect(linesOf(ids.cut).map((line) => line.msg)).toEqual(['Database unavailable', 'request completed']);
+    expect(linesOf(ids.cut)[0]).toMatchObject({ level: 40, req: { id: ids.cut } });
+    expect(linesOf(ids.health)).toEqual([]);
+  });
 });

@@ -1,6 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { randomUUID } from 'node:crypto';
+import type { Response } from 'express';
 import { describeError } from './error-like';
 import { normalizeError } from './normalize-error';
 
@@ -22,22 +21,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (response.headersSent) {
       response.end();
       return;
-    }
-    if (!response.getHeader('X-Request-Id')) {
-      // Rejected by the body parser, before the request logger ran: give it an id and a line.
-      const requestId = randomUUID();
-      response.setHeader('X-Request-Id', requestId);
-      const request = host.switchToHttp().getRequest<Request>();
-      this.logger.warn(
-        {
-          reqId: requestId,
-          method: request.method,
-          path: request.path,
-          code: exception.code,
-          statusCode: exception.status,
-        },
-        'Request rejected before routing',
-      );
     }
     response.status(exception.status).set(exception.headers).json(exception.toBody());
   }
