@@ -51,6 +51,8 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.enableShutdownHooks();
   app.set('trust proxy', false);
   app.disable('x-powered-by');
+  // Answers are small and not cacheable (money state moves): no ETag hashed over every body.
+  app.set('etag', false);
 
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document);

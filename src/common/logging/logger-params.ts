@@ -4,10 +4,12 @@ import { describeError } from '../errors/error-like';
 import { currentRequestId } from './access-log';
 
 /**
- * Structured JSON logs. Every line written while a request is served carries its id (`reqId`,
- * from `accessLog`), and each request gets one access line from `accessLog`; nestjs-pino is kept
- * for what it does well, routing Nest's own `Logger` calls to pino, and its per-request
- * middleware is not mounted (`forRoutes: []`).
+ * Structured JSON logs. Each request gets one access line from `accessLog`, and every line
+ * written while it is served carries its id (`req.id`). nestjs-pino is kept for routing Nest's
+ * own `Logger` calls to pino; its per-request middleware is not mounted (`forRoutes: []`).
+ *
+ * No line is given a header or a body (the access line is built field by field), so there is
+ * nothing for pino's `redact` to remove; it would cost a walk of every line.
  */
 export function loggerParams(config: AppConfig): Params {
   return {
@@ -23,17 +25,6 @@ export function loggerParams(config: AppConfig): Params {
         res: sameObject,
         // A logged error keeps its type, code and message, never a stack.
         err: describeError,
-      },
-      // Defence in depth, should a header ever be logged by another path.
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers.cookie',
-          'req.headers["stripe-signature"]',
-          'req.headers["idempotency-key"]',
-          'res.headers["set-cookie"]',
-        ],
-        censor: '[redacted]',
       },
     },
   };
