@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { createVerifier, TokenError } from 'fast-jwt';
 import { AuthErrorCode, AuthException } from './auth-error-code';
 
@@ -31,6 +32,9 @@ export class JwtVerifier {
       algorithms: ['HS256'],
       cache: cacheSize,
       cacheTTL: VERIFIED_TOKEN_TTL_MS,
+      // fast-jwt's default key is also a hash of the whole token, after decoding its header to
+      // choose the algorithm; only HS256 is accepted here, so SHA-256 in one call does.
+      cacheKeyBuilder: tokenHash,
     });
   }
 
@@ -56,6 +60,10 @@ export class JwtVerifier {
   get cachedTokenCount(): number {
     return this.verifyToken.cache?.size ?? 0;
   }
+}
+
+function tokenHash(token: string): string {
+  return hash('sha256', token, 'base64');
 }
 
 /**

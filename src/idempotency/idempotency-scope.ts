@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 
 /** An idempotency key belongs to one user of one tenant (SPEC §4). */
@@ -53,5 +53,5 @@ export function stripeIdempotencyKey(scope: IdempotencyScope, operation: string)
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
