@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { createVerifier, TokenError } from 'fast-jwt';
 import { AuthErrorCode, AuthException } from './auth-error-code';
 
@@ -32,9 +31,6 @@ export class JwtVerifier {
       algorithms: ['HS256'],
       cache: cacheSize,
       cacheTTL: VERIFIED_TOKEN_TTL_MS,
-      // fast-jwt's default key is also a hash of the whole token, after decoding its header to
-      // choose the algorithm; only HS256 is accepted here, so SHA-256 in one call does.
-      cacheKeyBuilder: tokenHash,
     });
   }
 
@@ -60,10 +56,6 @@ export class JwtVerifier {
   get cachedTokenCount(): number {
     return this.verifyToken.cache?.size ?? 0;
   }
-}
-
-function tokenHash(token: string): string {
-  return hash('sha256', token, 'base64');
 }
 
 /**
