@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
+import { idempotencyCacheKeys } from '../src/idempotency/idempotency.cache';
+import { scopeId } from '../src/idempotency/idempotency-scope';
+import { REDIS_CLIENT } from '../src/redis/redis.constants';
 import { PaymentsHarness, usePaymentsHarness } from './support/payments-app';
 import { TestClient } from './support/test-client';
 import { eventually } from './support/time';
@@ -221,5 +225,37 @@ describe('Commits of a new payment (SPEC §4, §5)', () => {
     const retry = await client.post('/payments/process', visa, key);
     expect(retry.status).toBe(201);
     expect(await paymentRows()).toHaveLength(1);
+  });
+
+  it('answers from the key’s record, charging nothing, when its claim went with the first statement and claimed nothing', async () => {
+    // Redis loses a completed key's response (flushed, failed over): a retry finds the marker
+    // free, so its claim goes with the row's insert, and PostgreSQL refuses it.
+    const redis = harness.app.app.get<Redis>(REDIS_CLIENT);
+    const key = randomUUID();
+    const { response: cached } = idempotencyCacheKeys(
+      scopeId({ tenantId: client.tenantId, userId: client.userId, key }),
+    );
+    const redisLosesIt = async () => {
+      await eventually(async () => expect(await redis.exists(cached)).toBe(1));
+      await redis.del(cached);
+    };
+    const first = await client.post('/payments/process', visa, key);
+    expect(first.status).toBe(201);
+    const before = harness.emulator.stats().paymentIntentsCreated;
+
+    await redisLosesIt();
+    const again = await client.post('/payments/process', visa, key);
+    await redisLosesIt();
+    const other = await client.post('/payments/process', { ...visa, amount: 2000 }, key);
+
+    expect(again.status).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+    expect(harness.emulator.stats().paymentIntentsCreated - before).toBe(0);
+    expect(await paymentRows()).toHaveLength(1);
+    expect(await keyRecords(key)).toEqual([{ status: 'completed' }]);
+    expect(await openTransactions()).toBe(0);
   });
 });

@@ -153,6 +153,15 @@ class Transaction {
     });
   }
 
+  /** Writes the statements held back, after BEGIN if it is not sent yet, without anything else. */
+  sendHeldNow(): void {
+    if (this.held.length === 0) return;
+    this.corked(() => {
+      this.begun ??= this.sendAlone('BEGIN');
+      this.sendHeld();
+    });
+  }
+
   private sendHeld(): void {
     for (const statement of this.held.splice(0)) statement.send();
   }
@@ -266,6 +275,26 @@ export class UnitOfWork {
     sent.catch(() => undefined);
     // `work` fails before sending anything only when it cannot reach its connection.
     await Promise.race([held, sent]);
+  }
+
+  /**
+   * Like `joinWithoutAnswer`, for a statement whose answer is wanted, only not yet: it is written
+   * with the transaction's next statement (or by `sendHeld`), and `answer` settles then. Until
+   * it does, what joins the transaction after it stands or falls with it.
+   */
+  async joinHeld<T>(work: (manager: EntityManager) => Promise<T>): Promise<{ answer: Promise<T> }> {
+    const transaction = await this.pendingTransaction();
+    const held = transaction.holdNextStatement();
+    const answer = work(transaction.runner.manager);
+    answer.catch(() => undefined);
+    await Promise.race([held, answer]);
+    return { answer };
+  }
+
+  /** Writes the statements held back in the pending transaction now, if there are any. */
+  async sendHeld(): Promise<void> {
+    const transaction = await this.pending?.catch(() => undefined);
+    transaction?.sendHeldNow();
   }
 
   /** Whether a transaction was begun and not yet committed or rolled back. */

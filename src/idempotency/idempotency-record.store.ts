@@ -3,7 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { QueryResult, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import { PreparedStatement, runPrepared } from '../database/prepared-statement';
-import { readInUnitOfWork, writeInUnitOfWork, writeLastInUnitOfWork } from '../database/unit-of-work';
+import {
+  readInUnitOfWork,
+  UnitOfWork,
+  writeInUnitOfWork,
+  writeLastInUnitOfWork,
+} from '../database/unit-of-work';
 import { IdempotencyStatus, StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyScope } from './idempotency-scope';
 
@@ -31,11 +36,10 @@ interface RecordRow {
 
 const SCOPE = 'tenant_id = $1 AND user_id = $2 AND idempotency_key = $3';
 
-// Run on every new request: prepared once per connection (see `PreparedStatement`).
-const CLAIM: PreparedStatement = {
-  name: 'payment_idempotency_claim',
-  text: `WITH previous AS (SELECT status FROM payment_idempotency WHERE ${SCOPE})
-       INSERT INTO payment_idempotency AS record
+const PREVIOUS = `previous AS (SELECT status FROM payment_idempotency WHERE ${SCOPE})`;
+
+/** Inserts the record, or takes over one that is gone in effect (see `claim`); else changes nothing. */
+const CLAIM_INSERT = `INSERT INTO payment_idempotency AS record
          (tenant_id, user_id, idempotency_key, request_hash, status, response, locked_at, lock_token, expires_at)
        VALUES ($1, $2, $3, $4, 'in_progress', NULL, now(), $5, now() + make_interval(secs => $7))
        ON CONFLICT (tenant_id, user_id, idempotency_key) DO UPDATE
@@ -45,9 +49,26 @@ const CLAIM: PreparedStatement = {
          WHERE (record.status = 'completed' AND record.expires_at <= now())
             OR (record.status = 'in_progress'
                 AND record.locked_at <= now() - make_interval(secs => $6)
-                AND (record.request_hash = EXCLUDED.request_hash OR record.expires_at <= now()))
-       RETURNING (SELECT status FROM previous) AS previous_status`,
+                AND (record.request_hash = EXCLUDED.request_hash OR record.expires_at <= now()))`;
+
+// Run on every new request: prepared once per connection (see `PreparedStatement`).
+const CLAIM: PreparedStatement = {
+  name: 'payment_idempotency_claim',
+  text: `WITH ${PREVIOUS} ${CLAIM_INSERT} RETURNING (SELECT status FROM previous) AS previous_status`,
 };
+
+/**
+ * The claim, failing when it claims nothing: the division by the number of rows claimed raises
+ * `division_by_zero` (22012) then, which aborts the transaction, so nothing sent after it in the
+ * same transaction can commit. Its own answer tells that error from any other.
+ */
+const CLAIM_OR_FAIL: PreparedStatement = {
+  name: 'payment_idempotency_claim_or_fail',
+  text: `WITH ${PREVIOUS}, claimed AS (${CLAIM_INSERT} RETURNING 1)
+       SELECT (SELECT status FROM previous) AS previous_status, 1 / (SELECT count(*) FROM claimed) AS claimed`,
+};
+
+const NOTHING_CLAIMED = '22012';
 
 const COMPLETE: PreparedStatement = {
   name: 'payment_idempotency_complete',
@@ -96,6 +117,43 @@ export class IdempotencyRecordStore {
     ]);
     if (rows.length > 0) return { claimed: true, takeover: rows[0].previous_status === 'in_progress' };
     return { claimed: false, existing: await this.find(scope) };
+  }
+
+  /**
+   * The claim, sent with the request's next statement instead of on its own (see
+   * `UnitOfWork.joinHeld`); it must be in one. `claimed` settles once it has been answered: true,
+   * or false when the key was not claimed, in which case the transaction was aborted with it and
+   * nothing sent after it in the transaction commits.
+   */
+  async claimWithNextStatement(
+    scope: IdempotencyScope,
+    requestHash: string,
+    lockToken: string,
+    lockTtlSeconds: number,
+    ttlSeconds: number,
+  ): Promise<{ claimed: Promise<{ claimed: true; takeover: boolean } | { claimed: false }> }> {
+    const unit = UnitOfWork.current();
+    if (!unit) throw new Error('A claim sent with the next statement needs a unit of work');
+    const { answer } = await unit.joinHeld((manager) =>
+      runPrepared<ClaimRow>(manager, CLAIM_OR_FAIL, [
+        scope.tenantId,
+        scope.userId,
+        scope.key,
+        requestHash,
+        lockToken,
+        lockTtlSeconds,
+        ttlSeconds,
+      ]),
+    );
+    return {
+      claimed: answer.then(
+        ({ rows }) => ({ claimed: true as const, takeover: rows[0]?.previous_status === 'in_progress' }),
+        (error: unknown) => {
+          if ((error as { code?: unknown }).code === NOTHING_CLAIMED) return { claimed: false as const };
+          throw error;
+        },
+      ),
+    };
   }
 
   /** The live record of a scope, if any: unexpired, or still in progress. */

@@ -3,7 +3,7 @@ import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
-import { catchError, finalize, from, mergeMap, Observable, of } from 'rxjs';
+import { catchError, finalize, from, mergeMap, Observable, of, throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { principalOf } from '../auth/principal';
 import { normalizeError } from '../common/errors/normalize-error';
@@ -11,7 +11,13 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
 import { fingerprintRequest, IdempotencyScope, readIdempotencyKey } from './idempotency-scope';
-import { BeginOutcome, IdempotencyLease, IdempotencyService } from './idempotency.service';
+import {
+  BeginOutcome,
+  IdempotencyLease,
+  IdempotencyService,
+  SETTLED,
+  SettleResult,
+} from './idempotency.service';
 import { IDEMPOTENT_OPTIONS, IdempotentOptions } from './idempotent-options';
 import { IdempotentRequest } from './idempotent-request';
 
@@ -58,6 +64,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (request.method === 'POST' ? 201 : 200);
     const handled = unit ? unit.run(() => next.handle()) : next.handle();
+    // An answer taken from the key's record because this execution turned out not to hold it
+    // (see `IdempotencyService.settle`): already final, never settled again.
+    let unclaimedAnswer: unknown;
+    const answerUnclaimed = (result: SettleResult & { kind: 'not-claimed' }): string => {
+      if (result.answer instanceof IdempotencyException) {
+        unclaimedAnswer = result.answer;
+        throw result.answer;
+      }
+      return replay(result.answer.response, response);
+    };
     return handled.pipe(
       mergeMap((body: unknown) =>
         from(
@@ -65,15 +81,21 @@ export class IdempotencyInterceptor implements NestInterceptor {
             statusCode: successStatus,
             body: JSON.stringify(body),
             location: locationOf(response),
-          }).then(() => body),
+          }).then((result) => (result.kind === 'not-claimed' ? answerUnclaimed(result) : body)),
         ),
       ),
       catchError((error: unknown) => {
+        if (error === unclaimedAnswer) return throwError(() => error);
         const { exception } = normalizeError(error);
         const stored = { statusCode: exception.status, body: JSON.stringify(exception.toBody()) };
-        // The answer is this error whether or not its record could be committed.
-        const settled = this.settle(unit, outcome.lease, stored).catch(() => undefined);
-        return from(settled.then(() => Promise.reject(error as Error)));
+        // The answer is this error whether or not its record could be committed, unless the
+        // execution turned out not to hold the key at all.
+        const settled = this.settle(unit, outcome.lease, stored).catch(() => SETTLED);
+        return from(
+          settled.then((result) =>
+            result.kind === 'not-claimed' ? answerUnclaimed(result) : Promise.reject(error as Error),
+          ),
+        );
       }),
       // Whatever way the request ends, no transaction stays open and no connection is kept.
       finalize(() => void unit?.close()),
@@ -109,7 +131,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     unit: UnitOfWork | undefined,
     lease: IdempotencyLease,
     response: StoredResponse,
-  ): Promise<void> {
+  ): Promise<SettleResult> {
     if (!unit) return this.idempotency.settle(lease, response);
     return unit.run(() => this.idempotency.settle(lease, response, () => unit.commit()));
   }

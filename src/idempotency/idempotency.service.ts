@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
+import { UnitOfWork } from '../database/unit-of-work';
 import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
 import { storagePolicyFor } from './idempotency-policy';
@@ -20,12 +21,28 @@ export interface IdempotencyLease {
   confirmedAt: number;
   /** Set once a renewal found another execution holding the key: this one must stop. */
   lost: boolean;
+  /**
+   * Whether the claim claimed the key. Already true unless the claim went with the handler's
+   * first statement (see `begin`); false then means that nothing of the handler's committed.
+   */
+  readonly claimed: Promise<boolean>;
 }
 
 export type BeginOutcome =
   { kind: 'execute'; lease: IdempotencyLease } | { kind: 'replay'; response: StoredResponse };
 
+/**
+ * How an execution ended for the key: settled, or found not to have held it at all (its claim,
+ * sent with its first statement, claimed nothing), in which case the request is answered as if
+ * it had found the key taken: a replay, or the exception to answer with.
+ */
+export type SettleResult =
+  | { kind: 'settled' }
+  | { kind: 'not-claimed'; answer: { kind: 'replay'; response: StoredResponse } | IdempotencyException };
+
 const noCommit = (): Promise<void> => Promise.resolve();
+const CLAIMED = Promise.resolve(true);
+export const SETTLED: SettleResult = { kind: 'settled' };
 
 // A claim can find the record gone (released by a failed first attempt) between its INSERT and
 // its SELECT; it then simply claims again.
@@ -60,6 +77,13 @@ export class IdempotencyService {
     // failed during a Redis blip, or from a process that died before claiming. PostgreSQL
     // decides, so the claim below runs whoever holds the marker.
     const markerHeldElsewhere = 'acquired' in lookup && !lookup.acquired;
+    const unit = UnitOfWork.current();
+    // Nobody else holds the marker, so the key is almost surely free: the claim need not be
+    // answered before the handler runs. It goes with the handler's first statement instead, in
+    // one write, and fails the transaction if it claims nothing (see `settle` for that case).
+    if (unit && 'acquired' in lookup && lookup.acquired) {
+      return this.beginWithNextStatement(scope, id, requestHash, token);
+    }
 
     try {
       for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
@@ -90,6 +114,33 @@ export class IdempotencyService {
     }
   }
 
+  private async beginWithNextStatement(
+    scope: IdempotencyScope,
+    id: string,
+    requestHash: string,
+    token: string,
+  ): Promise<BeginOutcome> {
+    const sentAt = Date.now();
+    try {
+      const { claimed } = await this.records.claimWithNextStatement(
+        scope,
+        requestHash,
+        token,
+        this.config.idempotency.lockTtlSeconds,
+        this.config.idempotency.ttlSeconds,
+      );
+      const confirmed = claimed.then((claim) => {
+        if (claim.claimed) this.metrics.record(claim.takeover ? 'takeover' : 'new');
+        return claim.claimed;
+      });
+      confirmed.catch(() => undefined);
+      return { kind: 'execute', lease: this.lease(scope, id, requestHash, token, sentAt, confirmed) };
+    } catch (error) {
+      await this.cache.release(id, token);
+      throw error;
+    }
+  }
+
   /**
    * Called by a handler before each step that acts on the world (the Stripe call, settling its
    * rows): stops the execution with 409 if another one has taken the key over, so two executions
@@ -98,6 +149,8 @@ export class IdempotencyService {
    * an older one is renewed, which is also the check.
    */
   async ensureHeld(lease: IdempotencyLease): Promise<void> {
+    // Not claimed: nothing of this execution committed; `settle` answers from the key's record.
+    if (!(await this.confirmClaim(lease))) throw this.conflict();
     if (!lease.lost && Date.now() - lease.confirmedAt < this.lockTtlMs / 2) return;
     if (!lease.lost) await this.renew(lease);
     if (lease.lost) {
@@ -117,12 +170,21 @@ export class IdempotencyService {
    * failure is thrown, because the handler's writes were lost with it and the answer must not
    * claim otherwise.
    */
-  async settle(lease: IdempotencyLease, response: StoredResponse, commit = noCommit): Promise<void> {
+  async settle(lease: IdempotencyLease, response: StoredResponse, commit = noCommit): Promise<SettleResult> {
     clearInterval(lease.heartbeat);
+    let claimed: boolean;
+    try {
+      claimed = await this.confirmClaim(lease);
+    } catch (error) {
+      // The claim itself failed (PostgreSQL unreachable, say): there is nothing to settle.
+      await this.cache.release(lease.scopeId, lease.token);
+      throw error;
+    }
+    if (!claimed) return { kind: 'not-claimed', answer: await this.answerUnclaimed(lease) };
     const policy = storagePolicyFor(response.statusCode);
     if (policy === 'none') {
       await this.release(lease, commit);
-      return;
+      return SETTLED;
     }
     const ttlSeconds =
       policy === 'success'
@@ -134,14 +196,14 @@ export class IdempotencyService {
     } catch (error) {
       this.logger.error({ scopeId: lease.scopeId, err: error }, 'Could not store result');
       await commit();
-      return;
+      return SETTLED;
     }
     await commit();
     if (!completed) {
       // Another execution took the key over: its result is the one to keep, not ours.
       this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock was taken over before completion');
       await this.cache.release(lease.scopeId, lease.token);
-      return;
+      return SETTLED;
     }
     // Not awaited: PostgreSQL has the result, and a retry that comes before the cache is
     // written finds the lock marker, asks PostgreSQL and replays from there.
@@ -151,6 +213,37 @@ export class IdempotencyService {
       { ...response, requestHash: lease.requestHash },
       ttlSeconds * 1000,
     );
+    return SETTLED;
+  }
+
+  /** Sends the claim if it is still held back for the handler's first statement, and answers it. */
+  private async confirmClaim(lease: IdempotencyLease): Promise<boolean> {
+    await UnitOfWork.current()?.sendHeld();
+    return lease.claimed;
+  }
+
+  /**
+   * The answer for a request whose claim claimed nothing: the key's record decides, as it does
+   * for a claim answered before the handler runs. Its transaction was aborted with the claim;
+   * it is rolled back first, so the record is read outside it.
+   */
+  private async answerUnclaimed(
+    lease: IdempotencyLease,
+  ): Promise<{ kind: 'replay'; response: StoredResponse } | IdempotencyException> {
+    await this.cache.release(lease.scopeId, lease.token);
+    await UnitOfWork.current()
+      ?.rollback()
+      .catch(() => undefined);
+    try {
+      const existing = await this.records.find(lease.scope);
+      const outcome = this.fromExisting(existing, lease.requestHash, lease.scopeId);
+      // Gone again since (released by a failed first attempt): the client retries.
+      if (outcome?.kind !== 'replay') return this.conflict();
+      return outcome;
+    } catch (error) {
+      if (error instanceof IdempotencyException) return error;
+      throw error;
+    }
   }
 
   private async release(lease: IdempotencyLease, commit: () => Promise<void>): Promise<void> {
@@ -175,6 +268,7 @@ export class IdempotencyService {
     requestHash: string,
     token: string,
     confirmedAt: number,
+    claimed: Promise<boolean> = CLAIMED,
   ): IdempotencyLease {
     const lease: IdempotencyLease = {
       scope,
@@ -183,6 +277,7 @@ export class IdempotencyService {
       token,
       confirmedAt,
       lost: false,
+      claimed,
       heartbeat: setInterval(() => void this.renew(lease), Math.max(this.lockTtlMs / 3, 100)),
     };
     lease.heartbeat.unref();

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { UnitOfWork } from '../../src/database/unit-of-work';
 import { IdempotencyModule } from '../../src/idempotency';
 import { StoredResponse } from '../../src/idempotency/entities/payment-idempotency.entity';
 import { IdempotencyErrorCode } from '../../src/idempotency/idempotency-error-code';
@@ -8,6 +10,7 @@ import {
   BeginOutcome,
   IdempotencyLease,
   IdempotencyService,
+  SettleResult,
 } from '../../src/idempotency/idempotency.service';
 import { eventually } from '../support/time';
 import { backdateRecord, requestHash } from './support/fixture.builders';
@@ -211,6 +214,91 @@ describe(IdempotencyService.name, () => {
         kind: 'replay',
         response: created('holder'),
       });
+    });
+  });
+
+  describe('a claim in a unit of work, with no one holding the Redis marker', () => {
+    beforeAll(() =>
+      medium.dataSource.query('CREATE TABLE IF NOT EXISTS idempotency_probe (id uuid PRIMARY KEY)'),
+    );
+    const probe = (id: string) => (manager: EntityManager) =>
+      manager.query<unknown>('INSERT INTO idempotency_probe (id) VALUES ($1)', [id]);
+    const probed = async (id: string): Promise<number> => {
+      const rows: unknown[] = await medium.dataSource.query(
+        'SELECT id FROM idempotency_probe WHERE id = $1',
+        [id],
+      );
+      return rows.length;
+    };
+    /** A request's unit: begins, runs the handler's one write with COMMIT, settles. */
+    const inUnit = async (
+      scope: IdempotencyScope,
+      hash: string,
+      write: string,
+      seen: { recordBeforeWrite?: RecordRow },
+    ): Promise<{ settled: SettleResult; writeFailed: boolean }> => {
+      const unit = new UnitOfWork(medium.dataSource);
+      try {
+        return await unit.run(async () => {
+          const lease = await execute(scope, hash);
+          seen.recordBeforeWrite = await recordOf(scope);
+          const writeFailed = await unit.joinAndCommit(probe(write)).then(
+            () => false,
+            () => true,
+          );
+          const settled = await idempotency.settle(lease, created(write), () => unit.commit());
+          return { settled, writeFailed };
+        });
+      } finally {
+        await unit.close();
+      }
+    };
+
+    it('is sent with the first statement and commits with it', async () => {
+      const scope = newScope();
+      const write = randomUUID();
+      const seen: { recordBeforeWrite?: RecordRow } = {};
+
+      const { settled, writeFailed } = await inUnit(scope, requestHash(), write, seen);
+
+      // Not sent before the handler's first statement: nothing to see until then.
+      expect(seen.recordBeforeWrite).toBeUndefined();
+      expect(writeFailed).toBe(false);
+      expect(settled).toEqual({ kind: 'settled' });
+      expect(await probed(write)).toBe(1);
+      expect(await recordOf(scope)).toMatchObject({ status: 'completed', response: created(write) });
+    });
+
+    it('claiming nothing, lets nothing of the handler commit, and answers from the record', async () => {
+      const scope = newScope();
+      const hash = requestHash();
+      await idempotency.settle(await execute(scope, hash), created('first'));
+      // Redis lost the key (flushed, failed over): the marker is free, PostgreSQL still has it.
+      const redisLosesIt = async () => {
+        await eventually(async () => expect(await redisResponseOf(scope)).not.toBeNull());
+        await medium.redis.del(idempotencyCacheKeys(scopeId(scope)).response);
+      };
+
+      const [again, other] = [randomUUID(), randomUUID()];
+      await redisLosesIt();
+      const replayed = await inUnit(scope, hash, again, {});
+      // The replay cached the response again.
+      await redisLosesIt();
+      const mismatched = await inUnit(scope, requestHash(), other, {});
+
+      expect(replayed.writeFailed).toBe(true);
+      expect(replayed.settled).toEqual({
+        kind: 'not-claimed',
+        answer: { kind: 'replay', response: created('first') },
+      });
+      expect(mismatched.settled).toMatchObject({
+        kind: 'not-claimed',
+        answer: { code: IdempotencyErrorCode.KEY_MISMATCH },
+      });
+      expect(await probed(again)).toBe(0);
+      expect(await probed(other)).toBe(0);
+      expect(await recordOf(scope)).toMatchObject({ status: 'completed', response: created('first') });
+      expect(await redisLockOf(scope)).toBeNull();
     });
   });
 

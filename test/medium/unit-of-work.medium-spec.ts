@@ -71,7 +71,9 @@ describe(UnitOfWork.name, () => {
     const unit = new UnitOfWork(dataSource);
     await unit.join((manager) => insert(manager, first));
 
-    await expect(unit.joinAndCommit((manager) => insert(manager, duplicate))).rejects.toThrow(/duplicate key/);
+    await expect(unit.joinAndCommit((manager) => insert(manager, duplicate))).rejects.toThrow(
+      /duplicate key/,
+    );
 
     expect(await stored(first)).toEqual([]);
     await expect(unit.commit()).rejects.toThrow(/rolled back/);
@@ -156,6 +158,52 @@ describe(UnitOfWork.name, () => {
       });
       expect(writes).toBe(0);
       expect(await stored(held)).toEqual([]);
+    });
+  });
+
+  describe('a statement held for its answer', () => {
+    const insertReturning = (manager: EntityManager, id: string) =>
+      manager.query<Array<{ id: string }>>('INSERT INTO unit_of_work_probe (id) VALUES ($1) RETURNING id', [
+        id,
+      ]);
+
+    it('is answered once written with the next statement, in one write with it, BEGIN and COMMIT', async () => {
+      const [held, last] = [randomUUID(), randomUUID()];
+      const unit = new UnitOfWork(dataSource);
+      let answer: Promise<Array<{ id: string }>> | undefined;
+      const writes = await writesOf(unit, async () => {
+        ({ answer } = await unit.joinHeld((manager) => insertReturning(manager, held)));
+        await unit.joinAndCommit((manager) => insert(manager, last));
+      });
+      expect(writes).toBe(1);
+      expect(await answer).toEqual([{ id: held }]);
+      expect(await stored(held, last)).toEqual([held, last].sort());
+    });
+
+    it('is written alone by sendHeld, and answered', async () => {
+      const held = randomUUID();
+      const unit = new UnitOfWork(dataSource);
+      let answer: Promise<Array<{ id: string }>> | undefined;
+      const writes = await writesOf(unit, async () => {
+        ({ answer } = await unit.joinHeld((manager) => insertReturning(manager, held)));
+        await unit.sendHeld();
+        expect(await answer).toEqual([{ id: held }]);
+      });
+      expect(writes).toBe(1);
+      await unit.commit();
+      expect(await stored(held)).toEqual([held]);
+    });
+
+    it('fails alone with its own error, and lets nothing after it commit', async () => {
+      const [duplicate, last] = [randomUUID(), randomUUID()];
+      await dataSource.query('INSERT INTO unit_of_work_probe (id) VALUES ($1)', [duplicate]);
+      const unit = new UnitOfWork(dataSource);
+      const { answer } = await unit.joinHeld((manager) => insertReturning(manager, duplicate));
+
+      await expect(unit.joinAndCommit((manager) => insert(manager, last))).rejects.toThrow(/aborted/);
+
+      await expect(answer).rejects.toThrow(/duplicate key/);
+      expect(await stored(last)).toEqual([]);
     });
   });
 });
