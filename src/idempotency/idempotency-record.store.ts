@@ -106,15 +106,10 @@ export class IdempotencyRecordStore {
     lockTtlSeconds: number,
     ttlSeconds: number,
   ): Promise<ClaimResult> {
-    const { rows } = await this.writePrepared<ClaimRow>(CLAIM, [
-      scope.tenantId,
-      scope.userId,
-      scope.key,
-      requestHash,
-      lockToken,
-      lockTtlSeconds,
-      ttlSeconds,
-    ]);
+    const { rows } = await this.writePrepared<ClaimRow>(
+      CLAIM,
+      claimValues(scope, requestHash, lockToken, lockTtlSeconds, ttlSeconds),
+    );
     if (rows.length > 0) return { claimed: true, takeover: rows[0].previous_status === 'in_progress' };
     return { claimed: false, existing: await this.find(scope) };
   }
@@ -135,15 +130,11 @@ export class IdempotencyRecordStore {
     const unit = UnitOfWork.current();
     if (!unit) throw new Error('A claim sent with the next statement needs a unit of work');
     const { answer } = await unit.joinHeld((manager) =>
-      runPrepared<ClaimRow>(manager, CLAIM_OR_FAIL, [
-        scope.tenantId,
-        scope.userId,
-        scope.key,
-        requestHash,
-        lockToken,
-        lockTtlSeconds,
-        ttlSeconds,
-      ]),
+      runPrepared<ClaimRow>(
+        manager,
+        CLAIM_OR_FAIL,
+        claimValues(scope, requestHash, lockToken, lockTtlSeconds, ttlSeconds),
+      ),
     );
     return {
       claimed: answer.then(
@@ -244,4 +235,15 @@ export class IdempotencyRecordStore {
   ): Promise<QueryResult<R>> {
     return write(this.dataSource.manager, (manager) => runPrepared<R>(manager, statement, values));
   }
+}
+
+/** The parameters of `CLAIM` and `CLAIM_OR_FAIL`, in order. */
+function claimValues(
+  scope: IdempotencyScope,
+  requestHash: string,
+  lockToken: string,
+  lockTtlSeconds: number,
+  ttlSeconds: number,
+): unknown[] {
+  return [scope.tenantId, scope.userId, scope.key, requestHash, lockToken, lockTtlSeconds, ttlSeconds];
 }
