@@ -64,30 +64,22 @@ describe(JwtVerifier.name, () => {
     expect(verifier.cachedTokenCount).toBe(1);
   });
 
-  it('refuses a cached token once it has expired', () => {
-    const token = signToken({ exp: T0 + 60 });
+  // Times in milliseconds: a token's last valid instant, then its first expired one.
+  it.each([
+    ['once it has expired', T0 + 60, (T0 + 59) * 1000, (T0 + 61) * 1000],
+    ['from the very instant of its exp, as before', T0 + 60, (T0 + 60) * 1000 - 1, (T0 + 60) * 1000],
+    [
+      'with a lifetime far beyond the cache TTL, once expired',
+      T0 + 86_400,
+      (T0 + 3_600) * 1000,
+      (T0 + 86_401) * 1000,
+    ],
+  ])('refuses a cached token %s', (_case, exp, stillValidAt, expiredAt) => {
+    const token = signToken({ exp });
     expect(refusal(verifier, token)).toBeUndefined();
-    setClock(T0 + 59);
+    jest.setSystemTime(stillValidAt);
     expect(refusal(verifier, token)).toBeUndefined();
-    setClock(T0 + 61);
-    expect(refusal(verifier, token)).toBe(AuthErrorCode.TOKEN_EXPIRED);
-  });
-
-  it('refuses a cached token from the very instant of its exp, as before', () => {
-    const token = signToken({ exp: T0 + 60 });
-    expect(refusal(verifier, token)).toBeUndefined();
-    jest.setSystemTime((T0 + 60) * 1000 - 1);
-    expect(refusal(verifier, token)).toBeUndefined();
-    setClock(T0 + 60);
-    expect(refusal(verifier, token)).toBe(AuthErrorCode.TOKEN_EXPIRED);
-  });
-
-  it('refuses a cached token with a token lifetime far beyond the cache TTL once expired', () => {
-    const token = signToken({ exp: T0 + 86_400 });
-    expect(refusal(verifier, token)).toBeUndefined();
-    setClock(T0 + 3_600);
-    expect(refusal(verifier, token)).toBeUndefined();
-    setClock(T0 + 86_401);
+    jest.setSystemTime(expiredAt);
     expect(refusal(verifier, token)).toBe(AuthErrorCode.TOKEN_EXPIRED);
   });
 

@@ -269,12 +269,7 @@ export class UnitOfWork {
    * and answers COMMIT with ROLLBACK, so `commit` rejects), and nothing commits without it.
    */
   async joinWithoutAnswer(work: (manager: EntityManager) => Promise<unknown>): Promise<void> {
-    const transaction = await this.pendingTransaction();
-    const held = transaction.holdNextStatement();
-    const sent = work(transaction.runner.manager);
-    sent.catch(() => undefined);
-    // `work` fails before sending anything only when it cannot reach its connection.
-    await Promise.race([held, sent]);
+    await this.joinHeld(work);
   }
 
   /**
@@ -287,6 +282,7 @@ export class UnitOfWork {
     const held = transaction.holdNextStatement();
     const answer = work(transaction.runner.manager);
     answer.catch(() => undefined);
+    // `work` fails before sending anything only when it cannot reach its connection.
     await Promise.race([held, answer]);
     return { answer };
   }

@@ -149,8 +149,9 @@ export class IdempotencyService {
    * an older one is renewed, which is also the check.
    */
   async ensureHeld(lease: IdempotencyLease): Promise<void> {
-    // Not claimed: nothing of this execution committed; `settle` answers from the key's record.
-    if (!(await this.confirmClaim(lease))) throw this.conflict();
+    // Not claimed: nothing of this execution committed. The handler stops here, and `settle`
+    // answers from the key's record instead of this error, which no client sees.
+    if (!(await this.confirmClaim(lease))) throw new Error('The claim claimed nothing');
     if (!lease.lost && Date.now() - lease.confirmedAt < this.lockTtlMs / 2) return;
     if (!lease.lost) await this.renew(lease);
     if (lease.lost) {
