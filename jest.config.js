@@ -9,6 +9,8 @@ const esmPackages = [
   'peek-readable',
   'uint8array-extras',
   '@tokenizer',
+  // Required by @fastify/static (the docs and the queue board), wherever npm places it.
+  '(?:@fastify/static/node_modules/)?content-disposition',
 ];
 
 const transform = {

@@ -1,40 +1,52 @@
-import type { IncomingMessage } from 'node:http';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { IncomingHttpHeaders } from 'node:http';
+import fastifyHelmet from '@fastify/helmet';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
+import type { FastifyRequest } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { answerClientErrorsAsJson } from './common/errors/client-error.handler';
-import { accessLog } from './common/logging/access-log';
+import { answerClientErrorAsJson } from './common/errors/client-error.handler';
+import { registerAccessLog, requestIdFor } from './common/logging/access-log';
 import { CommonErrorCode, CommonException } from './common/errors/common-error-code';
 import { buildOpenApiDocument } from './common/openapi/openapi-document';
 import { normalisedSegments } from './auth/admin-path';
 import { AppConfig } from './config/app-config';
 
-/** Largest accepted JSON body; anything bigger is a 413. */
-export const BODY_LIMIT = '100kb';
+/** Largest accepted JSON body, in bytes; anything bigger is a 413. */
+export const BODY_LIMIT = 100 * 1024;
 
 /** Largest accepted Stripe event (Stripe's own are far smaller, but carry whole objects). */
-export const WEBHOOK_BODY_LIMIT = '1mb';
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const WEBHOOK_PATH = '/webhooks/stripe';
 
-function isWebhookDelivery(request: IncomingMessage): boolean {
-  return (request.url ?? '').split('?')[0] === WEBHOOK_PATH;
+/**
+ * The HTTP server: Fastify, for its per-request cost (docs/benchmarks.md). Routing matches paths
+ * as Express did, which clients were written against (any letter case, a trailing slash
+ * ignored), and errors Node raises before a request exists are answered as JSON (SPEC §3).
+ */
+export function createHttpAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    genReqId: requestIdFor,
+    clientErrorHandler: answerClientErrorAsJson,
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+  });
 }
 
 /**
  * Everything about the HTTP application that is not a module: shared by `main.ts` and the
  * end-to-end tests, so the tests exercise the same body parsing, docs and shutdown.
  */
-export function configureApp(app: NestExpressApplication): NestExpressApplication {
+export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const config = app.get(AppConfig);
+  const fastify = app.getHttpAdapter().getInstance();
   app.useLogger(app.get(Logger));
   // First of all, so every request has an id and an access line, even one refused below.
-  app.use(accessLog(PinoLogger.root));
-  // Next, so nothing mounted below (docs, the queue board, the API) answers in a worker.
-  if (!config.runsHttp) app.use(serveOnlyOperationalRoutes);
-  answerClientErrorsAsJson(app.getHttpServer());
-  app.use(securityHeaders());
+  registerAccessLog(fastify, PinoLogger.root);
+  // Next, so nothing registered below (docs, the queue board, the API) answers in a worker.
+  if (!config.runsHttp) fastify.addHook('onRequest', serveOnlyOperationalRoutes);
+  // helmet's defaults everywhere. Its CSP already allows what the Swagger UI at /docs needs
+  // (scripts and styles from 'self', inline styles, data: images), which the docs test checks.
+  await app.register(fastifyHelmet);
   // Closed unless origins are configured: the API is called by servers, not browsers, by default.
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
@@ -43,44 +55,65 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
     exposedHeaders: ['Location', 'Idempotent-Replayed', 'Retry-After', 'X-Request-Id'],
     maxAge: 600,
   });
-  // Stripe's events are verified on their exact bytes: kept raw (the JSON parser then skips them),
-  // under a limit of their own, and never judged by the JSON body rules before verification.
-  app.useBodyParser('raw', { limit: WEBHOOK_BODY_LIMIT, type: isWebhookDelivery });
-  app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.use(rejectDeepBodies);
+  // Stripe's events are verified on their exact bytes, under a limit of their own: their route
+  // gets them raw and is never judged by the JSON body rules before verification.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === WEBHOOK_PATH) route.bodyLimit = WEBHOOK_BODY_LIMIT;
+  });
+  app.useBodyParser('application/json', {}, (request, body, done) => {
+    try {
+      done(null, parseJsonBody(request, body));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  fastify.addHook('preValidation', rejectDeepBodies);
   app.enableShutdownHooks();
-  app.set('trust proxy', false);
-  app.disable('x-powered-by');
-  // Answers are small and not cacheable (money state moves): no ETag hashed over every body.
-  app.set('etag', false);
 
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document);
   return app;
 }
 
-/**
- * helmet's defaults everywhere. Its CSP already allows what the Swagger UI at /docs needs
- * (scripts and styles from 'self', inline styles, data: images), which the docs test checks.
- */
-function securityHeaders(): (request: Request, response: Response, next: NextFunction) => void {
-  return helmet();
-}
-
 /** What a `worker` process serves (SPEC §1): health for the orchestrator, metrics for scraping. */
 const OPERATIONAL_ROUTES = new Set(['health', 'metrics']);
 
-function serveOnlyOperationalRoutes(request: Request, _response: Response, next: NextFunction): void {
+function serveOnlyOperationalRoutes(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void {
   if (OPERATIONAL_ROUTES.has(normalisedSegments(request.url)[0] ?? '')) {
-    next();
+    done();
     return;
   }
-  next(
+  done(
     new CommonException(
       CommonErrorCode.ROUTE_NOT_FOUND,
-      `Cannot ${request.method} ${request.path}: this process runs with WORKER_MODE=worker`,
+      `Cannot ${request.method} ${request.url.split('?', 1)[0]}: this process runs with WORKER_MODE=worker`,
     ),
   );
+}
+
+/**
+ * JSON bodies as Express's `body-parser` read them, which clients were written against: UTF-8
+ * only, not encoded, an object or array at the top (anything else is `MALFORMED_JSON`), and an
+ * empty body as `{}`; Fastify's own parser answers some of these differently. Stripe's events
+ * stay bytes.
+ */
+function parseJsonBody(request: { url: string; headers: IncomingHttpHeaders }, body: Buffer): unknown {
+  if (request.url.split('?', 1)[0] === WEBHOOK_PATH) return body;
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset))
+    throw new CommonException(CommonErrorCode.UNSUPPORTED_MEDIA_TYPE, `Unsupported charset "${charset}"`);
+  const encoding = request.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
+    throw new CommonException(CommonErrorCode.UNSUPPORTED_MEDIA_TYPE, `Unsupported content encoding "${encoding}"`);
+  if (body.length === 0) return {};
+  const text = body.toString('utf8');
+  const first = /\S/.exec(text)?.[0];
+  try {
+    if (first !== '{' && first !== '[') throw new SyntaxError('not an object or array');
+    return JSON.parse(text);
+  } catch {
+    throw new CommonException(CommonErrorCode.MALFORMED_JSON, 'Request body is not valid JSON');
+  }
 }
 
 /** No body the service accepts nests deeper than this (metadata is the deepest: 2). */
@@ -91,17 +124,17 @@ export const MAX_BODY_DEPTH = 16;
  * (the fingerprint's canonical JSON, class-transformer) would overflow the stack on it: a 500.
  * Measured without recursion, right after parsing.
  */
-function rejectDeepBodies(request: Request, _response: Response, next: NextFunction): void {
+function rejectDeepBodies(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void {
   const body: unknown = request.body;
   if (Buffer.isBuffer(body)) {
-    next();
+    done();
     return;
   }
   const pending: Array<{ node: unknown; depth: number }> = [{ node: body, depth: 0 }];
   for (let item = pending.pop(); item; item = pending.pop()) {
     if (typeof item.node !== 'object' || item.node === null) continue;
     if (item.depth >= MAX_BODY_DEPTH) {
-      next(
+      done(
         new CommonException(
           CommonErrorCode.VALIDATION_FAILED,
           `Request body nests deeper than ${MAX_BODY_DEPTH} levels`,
@@ -114,5 +147,5 @@ function rejectDeepBodies(request: Request, _response: Response, next: NextFunct
     }
     for (const child of Object.values(item.node)) pending.push({ node: child, depth: item.depth + 1 });
   }
-  next();
+  done();
 }

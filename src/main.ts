@@ -1,23 +1,23 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { BootLogger } from './common/logging/boot-logger';
-import { configureApp } from './app.setup';
+import { configureApp, createHttpAdapter } from './app.setup';
 import { Logger } from '@nestjs/common';
 import { ConfigError, DEVELOPMENT_JWT_SECRET, loadAppConfig } from './config/app-config';
 
 async function bootstrap(): Promise<void> {
   const config = loadAppConfig(process.env);
   // rawBody keeps the exact bytes Stripe signed, for webhook signature checks.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(), {
     logger: new BootLogger(),
     bufferLogs: true,
     rawBody: true,
     // Fail by throwing, so the one-line handler below reports it.
     abortOnError: false,
   });
-  configureApp(app);
+  await configureApp(app);
   if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) {
     new Logger('Bootstrap').warn(
       'DEVELOPMENT MODE: no JWT_SECRET set, tokens are checked against the built-in development secret',

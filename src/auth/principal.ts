@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 /** Who is calling: every read and write is scoped to `tenantId`. */
 export interface Principal {
@@ -8,7 +8,7 @@ export interface Principal {
   readonly roles: readonly string[];
 }
 
-export type AuthenticatedRequest = Request & { principal?: Principal };
+export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
 export function principalOf(request: AuthenticatedRequest): Principal {
   if (!request.principal) {

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
@@ -40,10 +40,10 @@ export class CustomersController {
   async create(
     @Body() dto: CreateCustomerDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<CustomerResponseDto> {
     const customer = await this.customers.createCustomer(execution, dto);
-    response.location(`/customers/${customer.id}`);
+    response.header('Location', `/customers/${customer.id}`);
     return CustomerResponseDto.from(customer);
   }
 

@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { catchError, finalize, from, mergeMap, Observable, of, throwError } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { principalOf } from '../auth/principal';
@@ -41,12 +41,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<IdempotentRequest>();
-    const response = context.switchToHttp().getResponse<Response>();
+    const response = context.switchToHttp().getResponse<FastifyReply>();
     const principal = principalOf(request);
     const scope: IdempotencyScope = {
       tenantId: principal.tenantId,
       userId: principal.userId,
-      key: keyOf(request.rawHeaders),
+      key: keyOf(request.raw.rawHeaders),
     };
     const requestHash = fingerprintRequest(request.method, routeOf(request), request.body);
 
@@ -156,11 +156,10 @@ function keyOf(rawHeaders: string[]): string {
 
 /** The route template (`/payments/process`), not the concrete path, so ids do not split keys. */
 function routeOf(request: IdempotentRequest): string {
-  const route = (request as { route?: { path?: unknown } }).route;
-  return `${request.baseUrl}${typeof route?.path === 'string' ? route.path : request.path}`;
+  return request.routeOptions.url ?? request.url.split('?', 1)[0];
 }
 
-function locationOf(response: Response): string | undefined {
+function locationOf(response: FastifyReply): string | undefined {
   const location = response.getHeader('location');
   return typeof location === 'string' ? location : undefined;
 }
@@ -171,10 +170,10 @@ function locationOf(response: Response): string | undefined {
  * status before the interceptors run, never after, so the stored one (a 402, a 422) stands.
  * Cheaper than a web `Response`, which Nest streams through web streams into Express.
  */
-function replay(stored: StoredResponse, response: Response): string {
+function replay(stored: StoredResponse, response: FastifyReply): string {
   response.status(stored.statusCode);
-  response.setHeader('Content-Type', 'application/json; charset=utf-8');
-  response.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
-  if (stored.location) response.setHeader('Location', stored.location);
+  response.header('Content-Type', 'application/json; charset=utf-8');
+  response.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  if (stored.location) response.header('Location', stored.location);
   return stored.body;
 }

@@ -4,9 +4,10 @@ import { ExecutionContextHost } from '@nestjs/core/internal';
 import { BullModule, getQueueToken } from '@nestjs/bull';
 import { createBullBoard } from '@bull-board/api';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
-import { ExpressAdapter } from '@bull-board/express';
+import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bull';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter';
 import { AuthModule } from '../auth/auth.module';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { AppConfig } from '../config/app-config';
@@ -19,7 +20,7 @@ export const QUEUE_BOARD_PATH = '/admin/queues';
 function boardRoute(): void {}
 
 /**
- * Bull Board at `/admin/queues`, for admins. The board is an Express router, outside Nest's
+ * Bull Board at `/admin/queues`, for admins. The board is a Fastify plugin, outside Nest's
  * routing, so the global guard never sees its requests: the same guard is run in front of
  * every one of them (page, API and static assets), with the same 401/403 answers.
  */
@@ -46,20 +47,32 @@ export class QueueBoardModule implements OnModuleInit {
     const http = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
     // No HTTP server (a standalone context) or a worker process: nothing to serve.
     if (!http || !this.config.runsHttp) return;
-    const board = new ExpressAdapter();
+    const board = new FastifyAdapter();
     board.setBasePath(QUEUE_BOARD_PATH);
     createBullBoard({ queues: [new BullAdapter(this.webhookQueue)], serverAdapter: board });
-    http.use(QUEUE_BOARD_PATH, this.requireAdmin, board.getRouter());
+    const fastify = http.getInstance<FastifyInstance>();
+    void fastify.register(
+      (scope, _options, done) => {
+        scope.addHook('onRequest', this.requireAdmin);
+        void scope.register(board.registerPlugin());
+        done();
+      },
+      { prefix: QUEUE_BOARD_PATH },
+    );
   }
 
-  private readonly requireAdmin = (request: Request, response: Response, next: NextFunction): void => {
-    const context = new ExecutionContextHost([request, response, next], QueueBoardModule, boardRoute);
+  /**
+   * The board's plugin answers errors with a handler of its own, so a refusal is answered here,
+   * exactly as the exceptions filter answers it everywhere else.
+   */
+  private readonly requireAdmin = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    const context = new ExecutionContextHost([request, reply], QueueBoardModule, boardRoute);
     try {
       this.guard.canActivate(context);
     } catch (error) {
-      next(error);
+      new AllExceptionsFilter().catch(error, context);
       return;
     }
-    next();
+    done();
   };
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/public.decorator';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
@@ -18,7 +18,7 @@ export class MetricsController extends PrometheusController {
     description: 'Prometheus text exposition format',
     content: { 'text/plain': { schema: { type: 'string' } } },
   })
-  override index(@Res({ passthrough: true }) response: Response) {
+  override index(@Res({ passthrough: true }) response: FastifyReply) {
     return super.index(response);
   }
 }

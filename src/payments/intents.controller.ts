@@ -1,6 +1,6 @@
 import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
@@ -42,10 +42,10 @@ export class IntentsController {
   async create(
     @Body() dto: CreateIntentDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<IntentResponseDto> {
     const { payment, clientSecret } = await this.payments.createIntent(execution, dto);
-    response.location(`/payments/${payment.id}`);
+    response.header('Location', `/payments/${payment.id}`);
     return { ...PaymentResponseDto.from(payment), clientSecret };
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
@@ -48,10 +48,10 @@ export class PaymentsController {
   async process(
     @Body() dto: ProcessPaymentDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<PaymentResponseDto> {
     const payment = await this.payments.processPayment(execution, dto);
-    response.location(`/payments/${payment.id}`);
+    response.header('Location', `/payments/${payment.id}`);
     return PaymentResponseDto.from(payment);
   }
 
@@ -74,10 +74,10 @@ export class PaymentsController {
   async fee(
     @Body() dto: ChargeFeeDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<PaymentResponseDto> {
     const payment = await this.payments.chargeFee(execution, dto);
-    response.location(`/payments/${payment.id}`);
+    response.header('Location', `/payments/${payment.id}`);
     return PaymentResponseDto.from(payment);
   }
 

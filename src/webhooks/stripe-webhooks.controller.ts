@@ -1,7 +1,7 @@
 import { Controller, Headers, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { RawBodyRequest } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { Public } from '../auth/public.decorator';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
@@ -37,7 +37,7 @@ export class StripeWebhooksController {
     CommonErrorCode.SERVICE_UNAVAILABLE,
   )
   receive(
-    @Req() request: RawBodyRequest<Request>,
+    @Req() request: RawBodyRequest<FastifyRequest>,
     @Headers('stripe-signature') signature: string | undefined,
   ): Promise<Receipt> {
     return this.inbox.receive(this.verifier.verify(request.rawBody, signature));

@@ -1,6 +1,6 @@
 import { Body, Controller, Injectable, Post, Res } from '@nestjs/common';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppException } from '../../src/common/errors/app.exception';
 import { CurrentIdempotentExecution, IdempotentExecution } from '../../src/idempotency/idempotent-request';
@@ -78,13 +78,13 @@ export class IdempotencyProbeController {
   async charge(
     @Body() body: ProbeChargeBody,
     @CurrentIdempotentExecution() execution: IdempotentExecution,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const run = this.executions.start();
     if (body.delayMs) await sleep(body.delayMs);
     if (body.fail) throw new AppException(`PROBE_${body.fail}`, body.fail, `probe failed with ${body.fail}`);
     const id = randomUUID();
-    response.location(`/probe-idempotency/charges/${id}`);
+    response.header('Location', `/probe-idempotency/charges/${id}`);
     return { id, amount: body.amount, execution: run, stripeKey: stripeIdempotencyKey(execution, 'charge') };
   }
 }

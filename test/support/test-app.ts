@@ -1,15 +1,15 @@
 import type { Server } from 'node:http';
 import { ModuleMetadata } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { AppConfig, loadAppConfig } from '../../src/config/app-config';
 
 export const TEST_JWT_SECRET = 'test-jwt-secret-for-e2e-only-0123456789';
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   http: Server;
   config: AppConfig;
   close(): Promise<void>;
@@ -44,8 +44,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     controllers: options.metadata?.controllers ?? [],
     providers: options.metadata?.providers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ rawBody: true, bufferLogs: true });
-  configureApp(app);
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), {
+    rawBody: true,
+    bufferLogs: true,
+  });
+  await configureApp(app);
   await app.listen(0, '127.0.0.1');
   return { app, http: app.getHttpServer(), config, close: () => app.close() };
 }

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { describeError } from './error-like';
 import { normalizeError } from './normalize-error';
 
@@ -13,15 +13,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const response = host.switchToHttp().getResponse<FastifyReply>();
     const { exception, origin } = normalizeError(error);
     if (origin === 'unexpected') this.logger.error({ err: describeError(error) }, 'Unhandled error');
     if (origin === 'database-unavailable')
       this.logger.warn({ err: describeError(error) }, 'Database unavailable');
-    if (response.headersSent) {
-      response.end();
+    if (response.raw.headersSent) {
+      response.raw.end();
       return;
     }
-    response.status(exception.status).set(exception.headers).json(exception.toBody());
+    response.status(exception.status).headers(exception.headers).send(exception.toBody());
   }
 }

@@ -1,45 +1,44 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { describeError } from './error-like';
 import { CommonErrorCode, CommonException } from './common-error-code';
 
 /**
- * Node rejects some requests before Express sees them (headers over the limit, a malformed
- * request line or header, a bad chunk) and by default answers with an empty, non-JSON status
- * line. SPEC §3 wants the JSON error body there too, so the answer is written here, on the
- * socket, since no request or response object exists yet.
+ * Node rejects some requests before Fastify sees them (headers over the limit, a malformed
+ * request line or header, a bad chunk), and Fastify's own answer is a body of its own. SPEC §3
+ * wants the JSON error body there too, so this is Fastify's `clientErrorHandler`: the answer is
+ * written on the socket, since no request or response object exists yet.
  */
-export function answerClientErrorsAsJson(server: Server): void {
-  const logger = new Logger('HttpParser');
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // A response already started on this connection cannot be replaced by another.
-    const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage
-      ?.headersSent;
-    if (error.code === 'ECONNRESET' || !socket.writable || started) {
-      socket.destroy();
-      return;
-    }
-    const exception = exceptionFor(error.code);
-    const requestId = randomUUID();
-    logger.warn(
-      { reqId: requestId, err: describeError(error), statusCode: exception.status, code: exception.code },
-      'Request rejected by the HTTP parser',
-    );
-    const body = JSON.stringify(exception.toBody());
-    socket.end(
-      [
-        `HTTP/1.1 ${exception.status} ${STATUS_CODES[exception.status] ?? ''}`,
-        'Content-Type: application/json; charset=utf-8',
-        `Content-Length: ${Buffer.byteLength(body)}`,
-        `X-Request-Id: ${requestId}`,
-        'Connection: close',
-        '',
-        body,
-      ].join('\r\n'),
-    );
-  });
+const logger = new Logger('HttpParser');
+
+export function answerClientErrorAsJson(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // A response already started on this connection cannot be replaced by another.
+  const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage
+    ?.headersSent;
+  if (error.code === 'ECONNRESET' || !socket.writable || started) {
+    socket.destroy();
+    return;
+  }
+  const exception = exceptionFor(error.code);
+  const requestId = randomUUID();
+  logger.warn(
+    { reqId: requestId, err: describeError(error), statusCode: exception.status, code: exception.code },
+    'Request rejected by the HTTP parser',
+  );
+  const body = JSON.stringify(exception.toBody());
+  socket.end(
+    [
+      `HTTP/1.1 ${exception.status} ${STATUS_CODES[exception.status] ?? ''}`,
+      'Content-Type: application/json; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      `X-Request-Id: ${requestId}`,
+      'Connection: close',
+      '',
+      body,
+    ].join('\r\n'),
+  );
 }
 
 function exceptionFor(code: string | undefined): CommonException {

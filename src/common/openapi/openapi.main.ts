@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppModule } from '../../app.module';
+import { createHttpAdapter } from '../../app.setup';
 import { loadAppConfig } from '../../config/app-config';
 import { buildOpenApiDocument, OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument } from './openapi-document';
 
@@ -13,7 +14,7 @@ import { buildOpenApiDocument, OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument }
  */
 async function writeOpenApiDocument(): Promise<void> {
   const config = loadAppConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent' });
-  const app = await NestFactory.create(AppModule.forRoot(config), {
+  const app = await NestFactory.create(AppModule.forRoot(config), createHttpAdapter(), {
     preview: true,
     logger: false,
     abortOnError: false,
