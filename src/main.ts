@@ -17,7 +17,7 @@ async function bootstrap(): Promise<void> {
     // Fail by throwing, so the one-line handler below reports it.
     abortOnError: false,
   });
-  await configureApp(app);
+  configureApp(app);
   if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) {
     new Logger('Bootstrap').warn(
       'DEVELOPMENT MODE: no JWT_SECRET set, tokens are checked against the built-in development secret',

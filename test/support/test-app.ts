@@ -48,7 +48,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     rawBody: true,
     bufferLogs: true,
   });
-  await configureApp(app);
+  configureApp(app);
   await app.listen(0, '127.0.0.1');
   return { app, http: app.getHttpServer(), config, close: () => app.close() };
 }
