@@ -28,6 +28,9 @@ export function createHttpAdapter(): FastifyAdapter {
     bodyLimit: BODY_LIMIT,
     genReqId: requestIdFor,
     clientErrorHandler: answerClientErrorAsJson,
+    // Node's own default, which Fastify turns off (0): a client that never finishes sending its
+    // request is answered 408 and cut off instead of holding a socket for ever.
+    requestTimeout: 300_000,
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
   });
 }
