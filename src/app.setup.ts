@@ -69,6 +69,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     }
   });
   fastify.addHook('preValidation', rejectDeepBodies);
+  closeConnectionsWhenDrained(fastify);
   app.enableShutdownHooks();
 
   const document = buildOpenApiDocument(app);
@@ -87,6 +88,23 @@ function registerSecurityHeaders(fastify: FastifyInstance): void {
   const setHeaders = helmet();
   fastify.addHook('onRequest', (request, reply, done) => {
     setHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+  });
+}
+
+/**
+ * Once shutdown has begun, every answer says `Connection: close`, so a kept-alive connection
+ * ends with the request it is serving. Otherwise it would stay open until its keep-alive timeout
+ * (72 s, Fastify's), and the process with it, past an orchestrator's grace period.
+ */
+function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
+  let draining = false;
+  fastify.addHook('preClose', (done) => {
+    draining = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (draining) reply.header('Connection', 'close');
+    done(null, payload);
   });
 }
 
