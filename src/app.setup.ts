@@ -134,8 +134,12 @@ function serveOnlyOperationalRoutes(
  * empty body as `{}`; Fastify's own parser answers some of these differently. Stripe's events
  * stay bytes.
  */
-function parseJsonBody(request: { url: string; headers: IncomingHttpHeaders }, body: Buffer): unknown {
-  if (request.url.split('?', 1)[0] === WEBHOOK_PATH) return body;
+function parseJsonBody(
+  request: { routeOptions: { url?: string }; headers: IncomingHttpHeaders },
+  body: Buffer,
+): unknown {
+  // By the route matched, not the path as spelled: `/webhooks/stripe/` is the same route.
+  if (request.routeOptions.url === WEBHOOK_PATH) return body;
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
   if (charset !== undefined && !/^utf-?8$/i.test(charset))
     throw new CommonException(CommonErrorCode.UNSUPPORTED_MEDIA_TYPE, `Unsupported charset "${charset}"`);

@@ -99,6 +99,22 @@ describe('Stripe webhooks (SPEC §6)', () => {
       },
     );
 
+    it('keeps an event raw on every spelling of its route: a deeply nested one to /webhooks/stripe/', async () => {
+      // Deeper than the 16 levels any API body may nest: Stripe's bytes are never judged by those rules.
+      let nested: Record<string, unknown> = { leaf: true };
+      for (let level = 0; level < 20; level += 1) nested = { nested };
+      const event = stripeEvent('customer.created', { id: 'cus_x', object: 'customer', metadata: nested });
+      const payload = JSON.stringify(event);
+      const response = await request(harness.app.http)
+        .post('/webhooks/stripe/')
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', signatureFor(payload))
+        .send(payload);
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ received: true });
+      expect(await inboxRow(event.id)).toBeDefined();
+    });
+
     it('accepts two v1 signatures when one matches, and a secret being rotated out', async () => {
       const payload = payloadOf();
       const good = signatureFor(payload);
