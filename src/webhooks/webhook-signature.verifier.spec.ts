@@ -68,29 +68,6 @@ describe(WebhookSignatureVerifier.name, () => {
     );
   });
 
-  it.each([
-    ['a NUL in a value', '{"data":{"object":{"description":"a\\u0000b"}}}'],
-    ['a NUL in a key', '{"data":{"object":{"metadata":{"\\u0000":"x"}}}}'],
-    ['a NUL after an escaped backslash', '{"data":{"object":{"description":"\\\\\\u0000"}}}'],
-  ])('refuses a signed event carrying %s, which the inbox cannot store', (_case, rest) => {
-    const signed = `{"id":"evt_nul","type":"payment_intent.succeeded",${rest.slice(1)}`;
-    const header = Stripe.webhooks.generateTestHeaderString({ payload: signed, secret: 'whsec_new' });
-    expect(() => verifier.verify(Buffer.from(signed), header)).toThrow(
-      expect.objectContaining({
-        code: WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID,
-        message: 'Not a Stripe event',
-      }),
-    );
-  });
-
-  it('accepts the text \\u0000 written with an escaped backslash', () => {
-    const signed =
-      '{"id":"evt_text","type":"payment_intent.succeeded","data":{"object":{"description":"\\\\u0000"}}}';
-    const header = Stripe.webhooks.generateTestHeaderString({ payload: signed, secret: 'whsec_new' });
-    const event = verifier.verify(Buffer.from(signed), header);
-    expect(JSON.stringify(event.payload)).toContain('"description":"\\\\u0000"');
-  });
-
   it('accepts an id of exactly 255 characters', () => {
     const signed = JSON.stringify({ id: `evt_${'x'.repeat(251)}`, type: 'payment_intent.succeeded' });
     const header = Stripe.webhooks.generateTestHeaderString({ payload: signed, secret: 'whsec_new' });
