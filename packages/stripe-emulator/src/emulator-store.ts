@@ -23,7 +23,10 @@ import type {
   PaymentIntentStatus,
   PaymentMethod,
   Refund,
+  RefundFailureReason,
+  RefundInitialStatus,
   RefundReason,
+  RefundStatus,
   SettleOutcome,
   StripeEvent,
 } from './stripe-emulator.types';
@@ -53,6 +56,8 @@ export interface CreateRefundInput {
   amount: number | null;
   reason: RefundReason | null;
   metadata: Metadata;
+  /** Overrides the standing initial status for this refund. */
+  status?: RefundInitialStatus;
 }
 
 export interface StoreCounters {
@@ -92,6 +97,22 @@ const CONFIRMABLE: ReadonlySet<PaymentIntentStatus> = new Set<PaymentIntentStatu
   'requires_action',
 ]);
 
+/** The moves a bank makes on a refund; `succeeded` → `failed` is a card refund bouncing days later. */
+const REFUND_MOVES: Readonly<Record<RefundStatus, readonly RefundStatus[]>> = {
+  requires_action: ['pending', 'succeeded', 'failed', 'canceled'],
+  pending: ['succeeded', 'failed', 'canceled'],
+  succeeded: ['failed'],
+  failed: [],
+  canceled: [],
+};
+
+/** What Stripe counts in a charge's `amount_refunded`: refunds not (yet) failed or canceled. */
+const COUNTED_REFUND_STATUSES: ReadonlySet<RefundStatus> = new Set<RefundStatus>([
+  'pending',
+  'requires_action',
+  'succeeded',
+]);
+
 function snapshot<T>(value: T): T {
   return structuredClone(value);
 }
@@ -119,6 +140,7 @@ export class EmulatorStore {
   private readonly events = new Map<string, StripeEvent>();
   private outbox: string[] = [];
   private counters = emptyCounters();
+  private refundInitialStatus: RefundInitialStatus = 'succeeded';
 
   constructor(private readonly apiVersion: string) {}
 
@@ -131,6 +153,7 @@ export class EmulatorStore {
     this.events.clear();
     this.outbox = [];
     this.counters = emptyCounters();
+    this.refundInitialStatus = 'succeeded';
   }
 
   // ---- Customers and saved PaymentMethods ----------------------------------------------------
@@ -341,9 +364,7 @@ export class EmulatorStore {
   // ---- Charges and refunds -------------------------------------------------------------------
 
   retrieveCharge(id: string): Charge {
-    const charge = this.charges.get(id);
-    if (!charge) throw resourceMissing('charge', id);
-    return snapshot(charge);
+    return snapshot(this.charge(id));
   }
 
   listCharges(): Charge[] {
@@ -372,24 +393,55 @@ export class EmulatorStore {
       charge: charge.id,
       created: unixNow(),
       currency: charge.currency,
+      failure_reason: null,
       metadata: input.metadata,
       payment_intent: paymentIntent.id,
       reason: input.reason,
-      status: 'succeeded',
+      status: input.status ?? this.refundInitialStatus,
     };
     this.refunds.set(refund.id, refund);
     this.counters.refundsCreated += 1;
-    charge.amount_refunded += amount;
-    charge.refunded = charge.amount_refunded === charge.amount_captured;
+    this.recountRefunds(charge);
     this.recordEvent('charge.refunded', charge);
+    this.recordEvent('refund.created', refund);
+    return snapshot(refund);
+  }
+
+  /** The status refunds are created in from now on, until changed or reset. */
+  setRefundInitialStatus(status: RefundInitialStatus): void {
+    this.refundInitialStatus = status;
+  }
+
+  getRefundInitialStatus(): RefundInitialStatus {
+    return this.refundInitialStatus;
+  }
+
+  /** Moves a refund on as its bank would; refuses a move Stripe never makes. */
+  updateRefundStatus(id: string, status: RefundStatus, failureReason?: RefundFailureReason): Refund {
+    const refund = this.refund(id);
+    if (!REFUND_MOVES[refund.status].includes(status)) {
+      throw invalidRequest(
+        `Refund ${id} is ${refund.status}; it cannot become ${status}.`,
+        undefined,
+        'status',
+      );
+    }
+    if (failureReason !== undefined && status !== 'failed') {
+      throw invalidRequest('failure_reason applies only to a failed refund.', undefined, 'failure_reason');
+    }
+    patch(refund, {
+      status,
+      failure_reason: status === 'failed' ? (failureReason ?? 'declined') : null,
+    });
+    this.recountRefunds(this.charge(refund.charge));
     this.recordEvent('charge.refund.updated', refund);
+    this.recordEvent('refund.updated', refund);
+    if (status === 'failed') this.recordEvent('refund.failed', refund);
     return snapshot(refund);
   }
 
   retrieveRefund(id: string): Refund {
-    const refund = this.refunds.get(id);
-    if (!refund) throw resourceMissing('refund', id);
-    return snapshot(refund);
+    return snapshot(this.refund(id));
   }
 
   listRefunds(paymentIntent?: string): Refund[] {
@@ -459,6 +511,28 @@ export class EmulatorStore {
     return paymentIntent;
   }
 
+  private charge(id: string): Charge {
+    const charge = this.charges.get(id);
+    if (!charge) throw resourceMissing('charge', id);
+    return charge;
+  }
+
+  private refund(id: string): Refund {
+    const refund = this.refunds.get(id);
+    if (!refund) throw resourceMissing('refund', id);
+    return refund;
+  }
+
+  /** Recomputed, never adjusted, so a refund that fails or is canceled gives its amount back. */
+  private recountRefunds(charge: Charge): void {
+    let refunded = 0;
+    for (const refund of this.refunds.values()) {
+      if (refund.charge === charge.id && COUNTED_REFUND_STATUSES.has(refund.status))
+        refunded += refund.amount;
+    }
+    patch(charge, { amount_refunded: refunded, refunded: refunded === charge.amount_captured });
+  }
+
   private latestCharge(paymentIntent: PaymentIntent): Charge {
     const charge =
       paymentIntent.latest_charge === null ? undefined : this.charges.get(paymentIntent.latest_charge);
@@ -495,8 +569,7 @@ export class EmulatorStore {
     if (input.paymentIntent !== null)
       return this.succeededPaymentIntent(this.paymentIntent(input.paymentIntent));
     if (input.charge === null) throw parameterMissing('payment_intent');
-    const charge = this.charges.get(input.charge);
-    if (!charge) throw resourceMissing('charge', input.charge);
+    const charge = this.charge(input.charge);
     return this.succeededPaymentIntent(this.paymentIntent(charge.payment_intent));
   }
 

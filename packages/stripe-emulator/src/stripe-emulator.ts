@@ -27,6 +27,7 @@ import type {
   PaymentIntent,
   PaymentMethod,
   Refund,
+  RefundEventType,
   RequestLogEntry,
   RequestOutcome,
   SettleOutcome,
@@ -297,11 +298,8 @@ export class StripeEmulator implements EmulatorControls {
     return this.store.buildEvent(eventType, paymentIntent);
   }
 
-  /** `charge.refund.updated` carries the refund; `charge.refunded` carries its charge. Not sent. */
-  buildRefundEvent(
-    id: string,
-    type: 'charge.refund.updated' | 'charge.refunded' = 'charge.refund.updated',
-  ): StripeEvent {
+  /** An event for the refund as it is now; `charge.refunded` carries its charge instead. Not sent. */
+  buildRefundEvent(id: string, type: RefundEventType = 'charge.refund.updated'): StripeEvent {
     const refund = this.store.retrieveRefund(id);
     const object = type === 'charge.refunded' ? this.store.retrieveCharge(refund.charge) : refund;
     return this.store.buildEvent(type, object);

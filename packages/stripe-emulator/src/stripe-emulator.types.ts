@@ -110,6 +110,20 @@ export interface Charge {
 
 export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
 
+export type RefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
+
+/** The statuses a refund can be created in. */
+export type RefundInitialStatus = Extract<RefundStatus, 'succeeded' | 'pending' | 'requires_action'>;
+
+export type RefundFailureReason =
+  | 'lost_or_stolen_card'
+  | 'expired_or_canceled_card'
+  | 'charge_for_pending_refund_disputed'
+  | 'insufficient_funds'
+  | 'declined'
+  | 'merchant_request'
+  | 'unknown';
+
 export interface Refund {
   id: string;
   object: 'refund';
@@ -120,7 +134,9 @@ export interface Refund {
   metadata: Metadata;
   payment_intent: string;
   reason: RefundReason | null;
-  status: 'succeeded';
+  status: RefundStatus;
+  /** Set when, and only when, the refund failed. */
+  failure_reason: RefundFailureReason | null;
 }
 
 export type EventType =
@@ -130,8 +146,11 @@ export type EventType =
   | 'payment_intent.processing'
   | 'payment_intent.requires_action'
   | 'payment_intent.amount_capturable_updated'
-  | 'charge.refunded'
-  | 'charge.refund.updated';
+  | RefundEventType;
+
+/** `charge.refunded` carries the charge; the others carry the refund. */
+export type RefundEventType =
+  'charge.refunded' | 'charge.refund.updated' | 'refund.created' | 'refund.updated' | 'refund.failed';
 
 export type EventObject = PaymentIntent | Charge | Refund;
 

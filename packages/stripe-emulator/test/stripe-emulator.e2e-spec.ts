@@ -325,6 +325,7 @@ describe(StripeEmulator.name, () => {
         payment_intent: intent.id,
         charge: intent.latest_charge,
         status: 'succeeded',
+        failure_reason: null,
         reason: 'requested_by_customer',
         metadata: { ticket: 'T-9' },
       });
@@ -583,14 +584,21 @@ describe(StripeEmulator.name, () => {
         'payment_intent.canceled',
         'payment_intent.succeeded',
         'charge.refunded',
-        'charge.refund.updated',
+        'refund.created',
       ]);
       expect(events[2].data.object).toMatchObject({
         object: 'charge',
         payment_intent: paid.id,
         amount_refunded: 1500,
+        refunded: false,
       });
-      expect(events[3].data.object).toMatchObject({ object: 'refund', id: refund.id, amount: 1500 });
+      expect(events[3].data.object).toMatchObject({
+        object: 'refund',
+        id: refund.id,
+        amount: 1500,
+        status: 'succeeded',
+        failure_reason: null,
+      });
     });
 
     it('keeps events without sending them when auto-delivery is off', async () => {
@@ -619,8 +627,15 @@ describe(StripeEmulator.name, () => {
         emulator.buildPaymentIntentEvent(intent.id),
         emulator.buildRefundEvent(refund.id, 'charge.refunded'),
         emulator.buildRefundEvent(refund.id),
+        emulator.buildRefundEvent(refund.id, 'refund.failed'),
       ];
-      expect(await emulator.deliverAll(events, { order: 'reverse' })).toEqual([200, 200, 200]);
+      expect(events.map((event) => [event.type, event.data.object.object])).toEqual([
+        ['payment_intent.succeeded', 'payment_intent'],
+        ['charge.refunded', 'charge'],
+        ['charge.refund.updated', 'refund'],
+        ['refund.failed', 'refund'],
+      ]);
+      expect(await emulator.deliverAll(events, { order: 'reverse' })).toEqual([200, 200, 200, 200]);
       expect(receiver.verifiedEvents(stripe).map((event) => event.id)).toEqual(
         events.map((event) => event.id).reverse(),
       );
