@@ -1,4 +1,4 @@
-import type { EmulatorStore } from './emulator-store';
+import type { CreateRefundInput, EmulatorStore } from './emulator-store';
 import {
   metadataParam,
   nestedParams,
@@ -11,9 +11,10 @@ import {
   requiredString,
   type FormParams,
 } from './form-params';
+import { REFUND_REASONS } from './refund-vocabulary';
 import { Router, type PathParams } from './router';
 import { parameterInvalid } from './stripe-api-error';
-import type { CaptureMethod, RefundReason } from './stripe-emulator.types';
+import type { CaptureMethod } from './stripe-emulator.types';
 
 export interface ApiRequest {
   params: FormParams;
@@ -29,7 +30,6 @@ export interface ApiResponse {
 export type ApiHandler = (request: ApiRequest) => ApiResponse;
 
 const CAPTURE_METHODS: readonly CaptureMethod[] = ['automatic', 'automatic_async', 'manual'];
-const REFUND_REASONS: readonly RefundReason[] = ['duplicate', 'fraudulent', 'requested_by_customer'];
 const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
 
 function ok(body: object): ApiResponse {
@@ -63,6 +63,17 @@ function searchByMetadata(
     clauses.every((clause) => clause && item.metadata[clause[1]] === clause[2]),
   );
   return ok({ object: 'search_result', data, has_more: false, next_page: null, url });
+}
+
+/** The parameters of `POST /v1/refunds`, checked as Stripe checks them; Dashboard refunds pass here too. */
+export function refundInput(params: FormParams): CreateRefundInput {
+  return {
+    paymentIntent: optionalString(params, 'payment_intent'),
+    charge: optionalString(params, 'charge'),
+    amount: optionalAmount(params, 'amount'),
+    reason: optionalEnum(params, 'reason', REFUND_REASONS),
+    metadata: metadataParam(params),
+  };
 }
 
 function automaticPaymentMethods(params: FormParams): boolean | null {
@@ -124,17 +135,7 @@ export function apiRoutes(store: EmulatorStore): Router<ApiHandler> {
     .on('POST', '/v1/payment_intents/:id/capture', ({ path, params }) =>
       ok(store.capturePaymentIntent(path.id, optionalAmount(params, 'amount_to_capture'))),
     )
-    .on('POST', '/v1/refunds', ({ params }) =>
-      ok(
-        store.createRefund({
-          paymentIntent: optionalString(params, 'payment_intent'),
-          charge: optionalString(params, 'charge'),
-          amount: optionalAmount(params, 'amount'),
-          reason: optionalEnum(params, 'reason', REFUND_REASONS),
-          metadata: metadataParam(params),
-        }),
-      ),
-    )
+    .on('POST', '/v1/refunds', ({ params }) => ok(store.createRefund(refundInput(params))))
     .on('GET', '/v1/refunds', ({ params }) =>
       list('/v1/refunds', store.listRefunds(optionalString(params, 'payment_intent') ?? undefined), params),
     )

@@ -1,11 +1,22 @@
 import { parseFaultSpec } from './fault-injector';
+import {
+  REFUND_FAILURE_REASONS,
+  REFUND_INITIAL_STATUSES,
+  REFUND_REASONS,
+  REFUND_STATUSES,
+} from './refund-vocabulary';
 import { Router, type PathParams } from './router';
 import type {
+  DashboardRefundInput,
   DeliverOptions,
   EmulatorState,
   FaultMatch,
   FaultSpec,
   PaymentIntent,
+  Refund,
+  RefundFailureReason,
+  RefundInitialStatus,
+  RefundStatus,
   SettleOutcome,
   StripeEvent,
   WebhookTarget,
@@ -51,11 +62,33 @@ function webhookTarget(body: Record<string, unknown>): WebhookTarget {
   return { url: stringField(body, 'url'), secret: stringField(body, 'secret') };
 }
 
-function settleOutcome(body: Record<string, unknown>): SettleOutcome {
-  const outcome = body.outcome;
-  if (outcome !== 'succeeded' && outcome !== 'failed')
-    throw new ControlError("outcome must be 'succeeded' or 'failed'");
-  return outcome;
+function optionalEnumField<T extends string>(
+  body: Record<string, unknown>,
+  name: string,
+  allowed: readonly T[],
+): T | undefined {
+  const value = body[name];
+  if (value === undefined) return undefined;
+  const match = allowed.find((candidate) => candidate === value);
+  if (match === undefined) throw new ControlError(`${name} must be one of ${allowed.join(', ')}`);
+  return match;
+}
+
+function enumField<T extends string>(body: Record<string, unknown>, name: string, allowed: readonly T[]): T {
+  const value = optionalEnumField(body, name, allowed);
+  if (value === undefined) throw new ControlError(`${name} must be one of ${allowed.join(', ')}`);
+  return value;
+}
+
+const SETTLE_OUTCOMES: readonly SettleOutcome[] = ['succeeded', 'failed'];
+
+function dashboardRefund(body: Record<string, unknown>): DashboardRefundInput {
+  return {
+    paymentIntent: stringField(body, 'payment_intent'),
+    amount: optionalField(body, 'amount', 'number'),
+    reason: optionalEnumField(body, 'reason', REFUND_REASONS),
+    status: optionalEnumField(body, 'status', REFUND_INITIAL_STATUSES),
+  };
 }
 
 function deliverOptions(body: Record<string, unknown>): DeliverOptions {
@@ -88,6 +121,9 @@ export interface EmulatorControls {
   setWebhookTarget(target: WebhookTarget | null, options?: { autoDeliver?: boolean }): void;
   webhooksIdle(): Promise<void>;
   settlePaymentIntent(id: string, outcome: SettleOutcome): PaymentIntent;
+  setRefundInitialStatus(status: RefundInitialStatus): void;
+  createDashboardRefund(input: DashboardRefundInput): Refund;
+  updateRefundStatus(id: string, status: RefundStatus, failureReason?: RefundFailureReason): Refund;
   events(): StripeEvent[];
   deliver(event: StripeEvent, options?: DeliverOptions): Promise<number[]>;
   forgetIdempotencyKeys(): number;
@@ -153,7 +189,22 @@ export function controlRoutes(emulator: EmulatorControls): Router<ControlHandler
       return ok({ requestsInFlight: emulator.requestsInFlight(match) });
     })
     .on('POST', '/_emulator/payment_intents/:id/settle', ({ path, body }) =>
-      ok(emulator.settlePaymentIntent(path.id, settleOutcome(body))),
+      ok(emulator.settlePaymentIntent(path.id, enumField(body, 'outcome', SETTLE_OUTCOMES))),
+    )
+    .on('PUT', '/_emulator/refunds/initial-status', ({ body }) => {
+      const status = enumField(body, 'status', REFUND_INITIAL_STATUSES);
+      emulator.setRefundInitialStatus(status);
+      return ok({ status });
+    })
+    .on('POST', '/_emulator/refunds', ({ body }) => ok(emulator.createDashboardRefund(dashboardRefund(body))))
+    .on('POST', '/_emulator/refunds/:id/status', ({ path, body }) =>
+      ok(
+        emulator.updateRefundStatus(
+          path.id,
+          enumField(body, 'status', REFUND_STATUSES),
+          optionalEnumField(body, 'failure_reason', REFUND_FAILURE_REASONS),
+        ),
+      ),
     )
     .on('POST', '/_emulator/events/:id/deliver', async ({ path, body }) => {
       const event = emulator.events().find((candidate) => candidate.id === path.id);

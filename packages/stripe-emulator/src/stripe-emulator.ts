@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parse as parseForm } from 'qs';
 import Stripe from 'stripe';
-import { apiRoutes, type ApiHandler } from './api-routes';
+import { apiRoutes, refundInput, type ApiHandler } from './api-routes';
 import { ControlError, controlRoutes, type ControlHandler, type EmulatorControls } from './control-api';
 import { EmulatorStore } from './emulator-store';
 import { FaultInjector, matchesCall } from './fault-injector';
@@ -15,6 +15,7 @@ import { authenticationFailed, internalError, StripeApiError, unrecognizedUrl } 
 import type {
   Charge,
   Customer,
+  DashboardRefundInput,
   DeliverAllOptions,
   DeliverOptions,
   EmulatorCounters,
@@ -28,6 +29,9 @@ import type {
   PaymentMethod,
   Refund,
   RefundEventType,
+  RefundFailureReason,
+  RefundInitialStatus,
+  RefundStatus,
   RequestLogEntry,
   RequestOutcome,
   SettleOutcome,
@@ -333,8 +337,40 @@ export class StripeEmulator implements EmulatorControls {
   /** Ends a `processing` or `requires_action` PaymentIntent as the bank or the customer would. */
   settlePaymentIntent(id: string, outcome: SettleOutcome): PaymentIntent {
     const paymentIntent = this.store.settlePaymentIntent(id, outcome);
-    this.webhooks.enqueue(this.store.drainOutbox({ id: null, idempotency_key: null }));
+    this.queueEvents({ id: null, idempotency_key: null });
     return paymentIntent;
+  }
+
+  /** The status refunds start in from now on (API and Dashboard alike), until changed or `reset()`. */
+  setRefundInitialStatus(status: RefundInitialStatus): void {
+    this.store.setRefundInitialStatus(status);
+  }
+
+  /**
+   * A refund made outside the service's API, as from the Dashboard: the checks and events of
+   * `POST /v1/refunds`, without idempotency or the request pipeline. Its events name a request of
+   * their own and no idempotency key.
+   */
+  createDashboardRefund(input: DashboardRefundInput): Refund {
+    const params = {
+      payment_intent: input.paymentIntent,
+      amount: input.amount === undefined ? undefined : String(input.amount),
+      reason: input.reason,
+    };
+    const refund = this.store.createRefund({ ...refundInput(params), status: input.status });
+    this.queueEvents({ id: newId('req'), idempotency_key: null });
+    return refund;
+  }
+
+  /**
+   * Moves a refund on as its bank would: `requires_action` → `pending`, `succeeded`, `failed` or
+   * `canceled`; `pending` → `succeeded`, `failed` or `canceled`; `succeeded` → `failed`. A failed refund
+   * gets `failureReason` (default `declined`) and gives its amount back to the charge.
+   */
+  updateRefundStatus(id: string, status: RefundStatus, failureReason?: RefundFailureReason): Refund {
+    const refund = this.store.updateRefundStatus(id, status, failureReason);
+    this.queueEvents({ id: null, idempotency_key: null });
+    return refund;
   }
 
   /** A Customer made directly, as the Dashboard would, for tests that need one to exist. */
@@ -395,12 +431,18 @@ export class StripeEmulator implements EmulatorControls {
       paymentIntents: this.paymentIntents(),
       charges: this.charges(),
       refunds: this.refunds(),
+      refundInitialStatus: this.store.getRefundInitialStatus(),
       events: this.events(),
       requests: this.requestLog(),
       counters: this.stats(),
       faults: this.activeFaults(),
       webhook: { ...this.webhooks.settings(), deliveries: this.webhookDeliveries() },
     };
+  }
+
+  /** Queues for delivery the events a change made outside an API call produced. */
+  private queueEvents(request: StripeEvent['request']): void {
+    this.webhooks.enqueue(this.store.drainOutbox(request));
   }
 
   // ---- HTTP ----------------------------------------------------------------------------------

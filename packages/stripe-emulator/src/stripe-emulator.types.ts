@@ -124,6 +124,16 @@ export type RefundFailureReason =
   | 'merchant_request'
   | 'unknown';
 
+/** A refund made outside the service's API, as from the Dashboard. */
+export interface DashboardRefundInput {
+  paymentIntent: string;
+  /** Defaults to what is left to refund on the charge. */
+  amount?: number;
+  reason?: RefundReason;
+  /** Overrides the initial status set with `setRefundInitialStatus` for this refund. */
+  status?: RefundInitialStatus;
+}
+
 export interface Refund {
   id: string;
   object: 'refund';
@@ -301,6 +311,8 @@ export interface EmulatorState {
   paymentIntents: PaymentIntent[];
   charges: Charge[];
   refunds: Refund[];
+  /** The status new refunds start in. */
+  refundInitialStatus: RefundInitialStatus;
   events: StripeEvent[];
   requests: RequestLogEntry[];
   counters: EmulatorCounters;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { StripeEmulator, type StripeEvent } from '../src/index';
+import { StripeEmulator, type EmulatorState, type Refund, type StripeEvent } from '../src/index';
 
 const WEBHOOK_SECRET = 'whsec_emulator_e2e';
 
@@ -61,6 +61,17 @@ async function rejection(promise: Promise<unknown>): Promise<Stripe.errors.Strip
   throw new Error('Expected the Stripe call to fail, but it succeeded');
 }
 
+function thrown(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('Expected the call to throw, but it returned');
+}
+
+const NO_REQUEST = { id: null, idempotency_key: null };
+
 describe(StripeEmulator.name, () => {
   const logger = { log: jest.fn(), warn: jest.fn() };
   const receiver = new WebhookReceiver();
@@ -101,6 +112,21 @@ describe(StripeEmulator.name, () => {
       payment_method: 'pm_card_visa',
       confirm: true,
     });
+
+  const chargeOf = (intent: Stripe.PaymentIntent) => stripe.charges.retrieve(intent.latest_charge as string);
+
+  const control = async (method: string, path: string, body?: object): Promise<Response> =>
+    fetch(`${emulator.url}/_emulator${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  /** Every event delivered so far, once deliveries are done, verified as the service would. */
+  const delivered = async (): Promise<Stripe.Event[]> => {
+    await emulator.webhooksIdle();
+    return receiver.verifiedEvents(stripe);
+  };
 
   describe('lifecycle', () => {
     it('serves on the port it reports and refuses a second listener on it', async () => {
@@ -361,6 +387,245 @@ describe(StripeEmulator.name, () => {
       expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
       expect(error.statusCode).toBe(400);
       expect(emulator.refunds()).toHaveLength(0);
+    });
+  });
+
+  describe('refund statuses', () => {
+    beforeEach(() => emulator.setWebhookTarget({ url: webhookUrl, secret: WEBHOOK_SECRET }));
+
+    it('gives the amount of a succeeded refund that fails back to the charge, announcing it', async () => {
+      const intent = await paidIntent();
+      const refund = await stripe.refunds.create({ payment_intent: intent.id });
+      const refused = await rejection(stripe.refunds.create({ payment_intent: intent.id, amount: 1 }));
+      expect(refused.code).toBe('charge_already_refunded');
+
+      const failed = emulator.updateRefundStatus(refund.id, 'failed', 'lost_or_stolen_card');
+      const bounced = {
+        object: 'refund',
+        id: refund.id,
+        amount: 5000,
+        status: 'failed',
+        failure_reason: 'lost_or_stolen_card',
+      };
+      expect(failed).toMatchObject(bounced);
+      expect(await stripe.refunds.retrieve(refund.id)).toMatchObject(bounced);
+      expect(await chargeOf(intent)).toMatchObject({ amount_refunded: 0, refunded: false });
+
+      const again = await stripe.refunds.create({ payment_intent: intent.id, amount: 5000 });
+      expect(again.status).toBe('succeeded');
+      expect(await chargeOf(intent)).toMatchObject({ amount_refunded: 5000, refunded: true });
+
+      const events = await delivered();
+      expect(events.map((event) => event.type)).toEqual([
+        'payment_intent.succeeded',
+        'charge.refunded',
+        'refund.created',
+        'charge.refund.updated',
+        'refund.updated',
+        'refund.failed',
+        'charge.refunded',
+        'refund.created',
+      ]);
+      expect(events[1].data.object).toMatchObject({
+        object: 'charge',
+        amount_refunded: 5000,
+        refunded: true,
+      });
+      expect(events[2].data.object).toMatchObject({
+        id: refund.id,
+        status: 'succeeded',
+        failure_reason: null,
+      });
+      for (const update of events.slice(3, 6)) {
+        expect(update.data.object).toMatchObject(bounced);
+        expect(update.request).toEqual(NO_REQUEST);
+      }
+      expect(events[6].data.object).toMatchObject({
+        object: 'charge',
+        amount_refunded: 5000,
+        refunded: true,
+      });
+      expect(events[7].data.object).toMatchObject({ id: again.id, status: 'succeeded' });
+    });
+
+    it.each([
+      ['succeeded', 2000, null],
+      ['failed', 0, 'declined'],
+      ['canceled', 0, null],
+    ] as const)(
+      'counts a pending refund in amount_refunded until it settles %s',
+      async (outcome, amountRefunded, failureReason) => {
+        emulator.setRefundInitialStatus('pending');
+        const intent = await paidIntent();
+        const refund = await stripe.refunds.create({ payment_intent: intent.id, amount: 2000 });
+        expect(refund).toMatchObject({ status: 'pending', failure_reason: null });
+        expect(await chargeOf(intent)).toMatchObject({ amount_refunded: 2000, refunded: false });
+        const tooMuch = await rejection(stripe.refunds.create({ payment_intent: intent.id, amount: 3001 }));
+        expect(tooMuch).toMatchObject({ code: 'amount_too_large', param: 'amount' });
+
+        expect(emulator.updateRefundStatus(refund.id, outcome).status).toBe(outcome);
+        expect(await stripe.refunds.retrieve(refund.id)).toMatchObject({
+          status: outcome,
+          failure_reason: failureReason,
+        });
+        expect(await chargeOf(intent)).toMatchObject({ amount_refunded: amountRefunded });
+        const events = await delivered();
+        expect(events.map((event) => event.type)).toEqual([
+          'payment_intent.succeeded',
+          'charge.refunded',
+          'refund.created',
+          'charge.refund.updated',
+          'refund.updated',
+          ...(outcome === 'failed' ? ['refund.failed'] : []),
+        ]);
+        expect(events[2].data.object).toMatchObject({ id: refund.id, status: 'pending' });
+        expect(events[4].data.object).toMatchObject({ id: refund.id, status: outcome });
+      },
+    );
+
+    it('moves a refund that requires action through pending to succeeded, counted all along', async () => {
+      emulator.setRefundInitialStatus('requires_action');
+      const intent = await paidIntent();
+      const refund = await stripe.refunds.create({ payment_intent: intent.id });
+      expect(refund.status).toBe('requires_action');
+      expect(await chargeOf(intent)).toMatchObject({ amount_refunded: 5000, refunded: true });
+      expect(emulator.updateRefundStatus(refund.id, 'pending').status).toBe('pending');
+      expect(emulator.updateRefundStatus(refund.id, 'succeeded').status).toBe('succeeded');
+      expect(await chargeOf(intent)).toMatchObject({ amount_refunded: 5000, refunded: true });
+      const updates = (await delivered()).filter((event) => event.type === 'refund.updated');
+      expect(updates.map((event) => event.data.object)).toMatchObject([
+        { id: refund.id, status: 'pending' },
+        { id: refund.id, status: 'succeeded' },
+      ]);
+    });
+
+    it('refuses moves Stripe never makes, changing nothing', async () => {
+      const intent = await paidIntent();
+      const refund = await stripe.refunds.create({ payment_intent: intent.id, amount: 1000 });
+      for (const status of ['pending', 'requires_action', 'canceled', 'succeeded'] as const) {
+        expect(() => emulator.updateRefundStatus(refund.id, status)).toThrow(
+          `Refund ${refund.id} is succeeded; it cannot become ${status}.`,
+        );
+      }
+      expect(() => emulator.updateRefundStatus(refund.id, 'succeeded', 'declined')).toThrow();
+      emulator.updateRefundStatus(refund.id, 'failed');
+      for (const status of ['succeeded', 'failed', 'canceled'] as const) {
+        expect(() => emulator.updateRefundStatus(refund.id, status)).toThrow(
+          `Refund ${refund.id} is failed; it cannot become ${status}.`,
+        );
+      }
+      expect(() => emulator.updateRefundStatus('re_missing', 'failed')).toThrow(
+        "No such refund: 're_missing'",
+      );
+      expect(await stripe.refunds.retrieve(refund.id)).toMatchObject({
+        status: 'failed',
+        failure_reason: 'declined',
+      });
+      expect(await chargeOf(intent)).toMatchObject({ amount_refunded: 0 });
+      expect(emulator.events().map((event) => event.type)).toEqual([
+        'payment_intent.succeeded',
+        'charge.refunded',
+        'refund.created',
+        'charge.refund.updated',
+        'refund.updated',
+        'refund.failed',
+      ]);
+    });
+
+    it('keeps the initial status until changed or reset', async () => {
+      emulator.setRefundInitialStatus('requires_action');
+      const intent = await paidIntent();
+      expect((await stripe.refunds.create({ payment_intent: intent.id, amount: 100 })).status).toBe(
+        'requires_action',
+      );
+      expect((await stripe.refunds.create({ payment_intent: intent.id, amount: 100 })).status).toBe(
+        'requires_action',
+      );
+      expect(emulator.state().refundInitialStatus).toBe('requires_action');
+      emulator.reset();
+      expect(emulator.state().refundInitialStatus).toBe('succeeded');
+      const next = await paidIntent();
+      expect((await stripe.refunds.create({ payment_intent: next.id, amount: 100 })).status).toBe(
+        'succeeded',
+      );
+    });
+  });
+
+  describe('Dashboard refunds', () => {
+    it('refunds as POST /v1/refunds would, outside the API and its idempotency', async () => {
+      emulator.setWebhookTarget({ url: webhookUrl, secret: WEBHOOK_SECRET });
+      const intent = await paidIntent();
+      const refund = emulator.createDashboardRefund({
+        paymentIntent: intent.id,
+        amount: 1200,
+        reason: 'requested_by_customer',
+      });
+      expect(refund).toMatchObject({
+        id: expect.stringMatching(/^re_/),
+        object: 'refund',
+        amount: 1200,
+        charge: intent.latest_charge,
+        payment_intent: intent.id,
+        status: 'succeeded',
+        failure_reason: null,
+        reason: 'requested_by_customer',
+        metadata: {},
+      });
+      expect(await stripe.refunds.retrieve(refund.id)).toEqual(refund);
+      const rest = emulator.createDashboardRefund({ paymentIntent: intent.id });
+      expect(rest.amount).toBe(3800);
+      expect(await chargeOf(intent)).toMatchObject({ amount_refunded: 5000, refunded: true });
+      expect(thrown(() => emulator.createDashboardRefund({ paymentIntent: intent.id }))).toMatchObject({
+        status: 400,
+        body: { code: 'charge_already_refunded' },
+      });
+      const other = await paidIntent();
+      expect(
+        thrown(() => emulator.createDashboardRefund({ paymentIntent: other.id, amount: 5001 })),
+      ).toMatchObject({ status: 400, body: { code: 'amount_too_large', param: 'amount' } });
+      expect(
+        thrown(() => emulator.createDashboardRefund({ paymentIntent: other.id, amount: 1.5 })),
+      ).toMatchObject({ status: 400, body: { code: 'parameter_invalid_integer', param: 'amount' } });
+      expect(thrown(() => emulator.createDashboardRefund({ paymentIntent: 'pi_missing' }))).toMatchObject({
+        status: 404,
+        body: { code: 'resource_missing' },
+      });
+      expect(emulator.requestLog().filter(({ path }) => path === '/v1/refunds')).toEqual([]);
+      expect(emulator.stats().refundsCreated).toBe(2);
+
+      const events = await delivered();
+      expect(events.map((event) => event.type)).toEqual([
+        'payment_intent.succeeded',
+        'charge.refunded',
+        'refund.created',
+        'charge.refunded',
+        'refund.created',
+        'payment_intent.succeeded',
+      ]);
+      expect(events[2].data.object).toMatchObject({ id: refund.id, amount: 1200 });
+      expect(events[4].data.object).toMatchObject({ id: rest.id, amount: 3800 });
+      const apiRequests = emulator.requestLog().map(({ requestId }) => requestId);
+      for (const event of events.slice(1, 5)) {
+        expect(event.request).toMatchObject({ id: expect.stringMatching(/^req_/), idempotency_key: null });
+        expect(apiRequests).not.toContain(event.request?.id);
+      }
+    });
+
+    it('starts in the initial status unless told otherwise; without a target its events are only recorded', async () => {
+      emulator.setRefundInitialStatus('pending');
+      const intent = await paidIntent();
+      const statuses = [
+        emulator.createDashboardRefund({ paymentIntent: intent.id, amount: 100 }),
+        emulator.createDashboardRefund({ paymentIntent: intent.id, amount: 100, status: 'requires_action' }),
+        emulator.createDashboardRefund({ paymentIntent: intent.id, amount: 100 }),
+      ].map((refund) => refund.status);
+      expect(statuses).toEqual(['pending', 'requires_action', 'pending']);
+      expect(await chargeOf(intent)).toMatchObject({ amount_refunded: 300 });
+      expect(await delivered()).toHaveLength(0);
+      expect(emulator.events().map((event) => event.type)).toEqual([
+        'payment_intent.succeeded',
+        ...Array.from({ length: 3 }, () => ['charge.refunded', 'refund.created']).flat(),
+      ]);
     });
   });
 
@@ -874,13 +1139,6 @@ describe(StripeEmulator.name, () => {
   });
 
   describe('control API', () => {
-    const control = async (method: string, path: string, body?: object): Promise<Response> =>
-      fetch(`${emulator.url}/_emulator${path}`, {
-        method,
-        headers: { 'Content-Type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-
     it('injects faults, reports state and resets over HTTP', async () => {
       const injected = await control('POST', '/faults', { kind: 'fail', status: 503, times: 1 });
       expect(injected.status).toBe(201);
@@ -922,6 +1180,82 @@ describe(StripeEmulator.name, () => {
         'payment_intent.requires_action',
         'payment_intent.succeeded',
       ]);
+    });
+
+    it('sets the initial refund status, makes Dashboard refunds and moves them over HTTP', async () => {
+      const intent = await paidIntent();
+      const initial = await control('PUT', '/refunds/initial-status', { status: 'pending' });
+      expect(initial.status).toBe(200);
+      expect(await initial.json()).toEqual({ status: 'pending' });
+
+      const created = await control('POST', '/refunds', {
+        payment_intent: intent.id,
+        amount: 700,
+        reason: 'duplicate',
+      });
+      expect(created.status).toBe(200);
+      const refund = (await created.json()) as Refund;
+      expect(refund).toMatchObject({ object: 'refund', amount: 700, status: 'pending', reason: 'duplicate' });
+      const overridden = await control('POST', '/refunds', {
+        payment_intent: intent.id,
+        amount: 300,
+        status: 'succeeded',
+      });
+      expect(await overridden.json()).toMatchObject({ amount: 300, status: 'succeeded', metadata: {} });
+
+      const moved = await control('POST', `/refunds/${refund.id}/status`, {
+        status: 'failed',
+        failure_reason: 'insufficient_funds',
+      });
+      expect(moved.status).toBe(200);
+      expect(await moved.json()).toMatchObject({
+        id: refund.id,
+        status: 'failed',
+        failure_reason: 'insufficient_funds',
+      });
+      expect(await chargeOf(intent)).toMatchObject({ amount_refunded: 300 });
+      const state = (await (await control('GET', '/state')).json()) as EmulatorState;
+      expect(state.refunds.map(({ status }) => status)).toEqual(['failed', 'succeeded']);
+      expect(state.refundInitialStatus).toBe('pending');
+    });
+
+    it('refuses bad refund requests over HTTP, changing nothing', async () => {
+      const intent = await paidIntent();
+      const refund = await stripe.refunds.create({ payment_intent: intent.id, amount: 1000 });
+      const answers = await Promise.all([
+        control('PUT', '/refunds/initial-status', { status: 'failed' }),
+        control('POST', '/refunds', { amount: 100 }),
+        control('POST', '/refunds', { payment_intent: intent.id, amount: 4001 }),
+        control('POST', '/refunds', { payment_intent: intent.id, status: 'canceled' }),
+        control('POST', '/refunds', { payment_intent: 'pi_missing' }),
+        control('POST', `/refunds/${refund.id}/status`, { status: 'pending' }),
+        control('POST', `/refunds/${refund.id}/status`, { status: 'failed', failure_reason: 'bored' }),
+        control('POST', `/refunds/${refund.id}/status`, {}),
+        control('POST', '/refunds/re_missing/status', { status: 'failed' }),
+      ]);
+      const bodies = await Promise.all(
+        answers.map(async (answer) => ({
+          status: answer.status,
+          message: ((await answer.json()) as { error: { message: string } }).error.message,
+        })),
+      );
+      expect(bodies).toEqual([
+        { status: 400, message: 'status must be one of succeeded, pending, requires_action' },
+        { status: 400, message: 'payment_intent must be a non-empty string' },
+        { status: 400, message: 'Refund amount (4001) is greater than unrefunded amount on charge (4000).' },
+        { status: 400, message: 'status must be one of succeeded, pending, requires_action' },
+        { status: 404, message: "No such payment_intent: 'pi_missing'" },
+        { status: 400, message: `Refund ${refund.id} is succeeded; it cannot become pending.` },
+        {
+          status: 400,
+          message: expect.stringMatching(/^failure_reason must be one of lost_or_stolen_card, /),
+        },
+        { status: 400, message: expect.stringMatching(/^status must be one of pending, requires_action, /) },
+        { status: 404, message: "No such refund: 're_missing'" },
+      ]);
+      expect(emulator.refunds()).toEqual([await stripe.refunds.retrieve(refund.id)]);
+      expect(emulator.refunds()[0].status).toBe('succeeded');
+      expect(emulator.state().refundInitialStatus).toBe('succeeded');
     });
 
     it('waits for calls in flight and forgets idempotency keys over HTTP', async () => {
