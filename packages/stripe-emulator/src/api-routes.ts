@@ -11,10 +11,11 @@ import {
   requiredString,
   type FormParams,
 } from './form-params';
+import { listPage } from './list-page';
 import { REFUND_REASONS } from './refund-vocabulary';
 import { Router, type PathParams } from './router';
 import { parameterInvalid } from './stripe-api-error';
-import type { CaptureMethod } from './stripe-emulator.types';
+import type { CaptureMethod, PaymentIntent, Refund, StripeEvent } from './stripe-emulator.types';
 
 export interface ApiRequest {
   params: FormParams;
@@ -36,11 +37,17 @@ function ok(body: object): ApiResponse {
   return { status: 200, body };
 }
 
-function list(url: string, items: readonly { created: number }[], params: FormParams): ApiResponse {
-  const limit = Math.min(optionalAmount(params, 'limit') ?? 10, 100);
-  const newestFirst = [...items].reverse().sort((a, b) => b.created - a.created);
-  const data = newestFirst.slice(0, limit);
-  return ok({ object: 'list', data, has_more: newestFirst.length > data.length, url });
+/** A list filter: the field equals the parameter, when the parameter is given. */
+function paramEquals<T>(params: FormParams, name: string, field: (item: T) => string | null) {
+  const wanted = optionalString(params, name);
+  return (item: T): boolean => wanted === null || field(item) === wanted;
+}
+
+/** The events list's `type`, which may end in a wildcard, e.g. `charge.*`. */
+function eventTypeIs(params: FormParams) {
+  const type = optionalString(params, 'type');
+  if (type?.endsWith('*')) return (event: StripeEvent): boolean => event.type.startsWith(type.slice(0, -1));
+  return (event: StripeEvent): boolean => type === null || event.type === type;
 }
 
 const METADATA_CLAUSE = /^metadata\[['"]([^'"\]]+)['"]\]:['"]([^'"]*)['"]$/;
@@ -118,7 +125,11 @@ export function apiRoutes(store: EmulatorStore): Router<ApiHandler> {
       ),
     )
     .on('GET', '/v1/payment_intents', ({ params }) =>
-      list('/v1/payment_intents', store.listPaymentIntents(), params),
+      ok(
+        listPage('/v1/payment_intents', 'payment_intent', store.listPaymentIntents(), params, [
+          paramEquals(params, 'customer', (intent: PaymentIntent) => intent.customer),
+        ]),
+      ),
     )
     .on('GET', '/v1/payment_intents/search', ({ params }) =>
       searchByMetadata('/v1/payment_intents/search', store.listPaymentIntents(), params),
@@ -137,10 +148,17 @@ export function apiRoutes(store: EmulatorStore): Router<ApiHandler> {
     )
     .on('POST', '/v1/refunds', ({ params }) => ok(store.createRefund(refundInput(params))))
     .on('GET', '/v1/refunds', ({ params }) =>
-      list('/v1/refunds', store.listRefunds(optionalString(params, 'payment_intent') ?? undefined), params),
+      ok(
+        listPage('/v1/refunds', 'refund', store.listRefunds(), params, [
+          paramEquals(params, 'payment_intent', (refund: Refund) => refund.payment_intent),
+          paramEquals(params, 'charge', (refund: Refund) => refund.charge),
+        ]),
+      ),
     )
     .on('GET', '/v1/refunds/:id', ({ path }) => ok(store.retrieveRefund(path.id)))
     .on('GET', '/v1/charges/:id', ({ path }) => ok(store.retrieveCharge(path.id)))
-    .on('GET', '/v1/events', ({ params }) => list('/v1/events', store.listEvents(), params))
+    .on('GET', '/v1/events', ({ params }) =>
+      ok(listPage('/v1/events', 'event', store.listEvents(), params, [eventTypeIs(params)])),
+    )
     .on('GET', '/v1/events/:id', ({ path }) => ok(store.retrieveEvent(path.id)));
 }

@@ -444,10 +444,8 @@ export class EmulatorStore {
     return snapshot(this.refund(id));
   }
 
-  listRefunds(paymentIntent?: string): Refund[] {
-    return [...this.refunds.values()]
-      .filter((refund) => paymentIntent === undefined || refund.payment_intent === paymentIntent)
-      .map(snapshot);
+  listRefunds(): Refund[] {
+    return [...this.refunds.values()].map(snapshot);
   }
 
   // ---- Events --------------------------------------------------------------------------------

@@ -20,12 +20,18 @@ export function requiredString(params: FormParams, name: string): string {
   return value;
 }
 
-export function optionalAmount(params: FormParams, name: string): number | null {
+/** A non-negative integer; `param` names it in errors when it is nested, e.g. `created[gte]`. */
+export function optionalInteger(params: FormParams, name: string, param = name): number | null {
   const raw = optionalString(params, name);
   if (raw === null) return null;
   if (!/^\d+$/.test(raw))
-    throw parameterInvalid(name, `Invalid integer: ${raw}`, 'parameter_invalid_integer');
-  const amount = Number(raw);
+    throw parameterInvalid(param, `Invalid integer: ${raw}`, 'parameter_invalid_integer');
+  return Number(raw);
+}
+
+export function optionalAmount(params: FormParams, name: string): number | null {
+  const amount = optionalInteger(params, name);
+  if (amount === null) return null;
   if (amount < 1) throw parameterInvalid(name, 'Amount must be at least 1.', 'amount_too_small');
   if (amount > MAX_AMOUNT) {
     throw parameterInvalid(name, `Amount must be no more than ${MAX_AMOUNT}.`, 'amount_too_large');

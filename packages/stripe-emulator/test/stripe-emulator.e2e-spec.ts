@@ -629,6 +629,92 @@ describe(StripeEmulator.name, () => {
     });
   });
 
+  describe('lists', () => {
+    /** Refunds of 1 each on the PaymentIntent, made directly: quick, and the same store path as the API's. */
+    const refundsOf = (paymentIntent: string, count: number): string[] =>
+      Array.from({ length: count }, () => emulator.createDashboardRefund({ paymentIntent, amount: 1 }).id);
+
+    it("walks a PaymentIntent's refunds past 100 with autoPagingToArray, each once, newest first", async () => {
+      const [mine, other] = [await paidIntent(), await paidIntent()];
+      const created: string[] = [];
+      for (let round = 0; round < 13; round += 1) {
+        created.push(...refundsOf(mine.id, 10));
+        refundsOf(other.id, 1);
+      }
+      created.push((await stripe.refunds.create({ payment_intent: mine.id, amount: 1 })).id);
+
+      const listed = await stripe.refunds
+        .list({ payment_intent: mine.id, limit: 100 })
+        .autoPagingToArray({ limit: 10_000 });
+      expect(listed.map((refund) => refund.id)).toEqual([...created].reverse());
+      const pages = emulator
+        .requestLog()
+        .filter(({ method, path }) => method === 'GET' && path === '/v1/refunds');
+      expect(pages).toHaveLength(2);
+
+      const byCharge = await stripe.refunds.list({ charge: other.latest_charge as string, limit: 100 });
+      expect(byCharge.data).toHaveLength(13);
+      expect(byCharge.has_more).toBe(false);
+      expect(byCharge.data.every((refund) => refund.payment_intent === other.id)).toBe(true);
+
+      const backwards = await stripe.refunds
+        .list({ payment_intent: mine.id, ending_before: created[0], limit: 100 })
+        .autoPagingToArray({ limit: 10_000 });
+      expect(backwards.map((refund) => refund.id)).toEqual(created.slice(1));
+    });
+
+    it('walks refunds created since a time with autoPagingEach, leaving older ones out', async () => {
+      const intent = await paidIntent();
+      const hourAgo = Date.now() - 3_600_000;
+      const clock = jest.spyOn(Date, 'now').mockReturnValue(hourAgo);
+      const old = refundsOf(intent.id, 15);
+      clock.mockRestore();
+      const recent = refundsOf(intent.id, 105);
+      expect(emulator.refunds()[0]).toMatchObject({ id: old[0], created: Math.floor(hourAgo / 1000) });
+
+      const since = Math.floor(hourAgo / 1000) + 60;
+      const seen: string[] = [];
+      await stripe.refunds.list({ created: { gte: since } }).autoPagingEach((refund) => {
+        seen.push(refund.id);
+        return seen.length <= 1000; // a broken cursor must fail the test, not loop until its timeout
+      });
+      expect(seen).toEqual([...recent].reverse());
+      const before = await stripe.refunds.list({ created: { lt: since }, limit: 100 });
+      expect(before.data.map((refund) => refund.id)).toEqual([...old].reverse());
+    });
+
+    it('pages PaymentIntents and events the same way, events filtered by type', async () => {
+      const intents: string[] = [];
+      for (let i = 0; i < 7; i += 1) intents.push((await paidIntent()).id);
+      const listed = await stripe.paymentIntents.list({ limit: 3 }).autoPagingToArray({ limit: 100 });
+      expect(listed.map((intent) => intent.id)).toEqual([...intents].reverse());
+
+      const refunds = refundsOf(intents[0], 110);
+      const announced = await stripe.events
+        .list({ type: 'refund.created', limit: 100 })
+        .autoPagingToArray({ limit: 10_000 });
+      expect(announced.map((event) => (event.data.object as Stripe.Refund).id)).toEqual(
+        [...refunds].reverse(),
+      );
+      const charges = await stripe.events.list({ type: 'charge.*', limit: 100 });
+      expect(charges).toMatchObject({ has_more: true });
+      expect(new Set(charges.data.map((event) => event.type))).toEqual(new Set(['charge.refunded']));
+    });
+
+    it('answers a cursor it does not know with resource_missing, and a limit above 100 with a 400', async () => {
+      const unknown = await rejection(stripe.refunds.list({ starting_after: 're_unknown' }));
+      expect(unknown).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(unknown).toMatchObject({
+        statusCode: 400,
+        code: 'resource_missing',
+        param: 'starting_after',
+        message: "No such refund: 're_unknown'",
+      });
+      const tooMany = await rejection(stripe.paymentIntents.list({ limit: 101 }));
+      expect(tooMany).toMatchObject({ statusCode: 400, param: 'limit' });
+    });
+  });
+
   describe('idempotency', () => {
     const params = { amount: 2500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true };
 
