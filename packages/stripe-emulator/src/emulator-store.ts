@@ -122,6 +122,13 @@ function patch<T extends object>(target: T, changes: Partial<T>): void {
   Object.assign(target, changes);
 }
 
+/** The object with this id, or Stripe's 404 naming its kind. */
+function found<T>(objects: ReadonlyMap<string, T>, kind: string, id: string): T {
+  const object = objects.get(id);
+  if (object === undefined) throw resourceMissing(kind, id);
+  return object;
+}
+
 function paymentMethodRef(id: string): LastPaymentError['payment_method'] {
   return { id, object: 'payment_method', type: 'card' };
 }
@@ -176,9 +183,7 @@ export class EmulatorStore {
   }
 
   retrieveCustomer(id: string): Customer {
-    const customer = this.customers.get(id);
-    if (!customer) throw resourceMissing('customer', id);
-    return snapshot(customer);
+    return snapshot(found(this.customers, 'customer', id));
   }
 
   listCustomers(): Customer[] {
@@ -451,9 +456,7 @@ export class EmulatorStore {
   // ---- Events --------------------------------------------------------------------------------
 
   retrieveEvent(id: string): StripeEvent {
-    const event = this.events.get(id);
-    if (!event) throw resourceMissing('event', id);
-    return snapshot(event);
+    return snapshot(found(this.events, 'event', id));
   }
 
   listEvents(): StripeEvent[] {
@@ -504,21 +507,15 @@ export class EmulatorStore {
   }
 
   private paymentIntent(id: string): PaymentIntent {
-    const paymentIntent = this.paymentIntents.get(id);
-    if (!paymentIntent) throw resourceMissing('payment_intent', id);
-    return paymentIntent;
+    return found(this.paymentIntents, 'payment_intent', id);
   }
 
   private charge(id: string): Charge {
-    const charge = this.charges.get(id);
-    if (!charge) throw resourceMissing('charge', id);
-    return charge;
+    return found(this.charges, 'charge', id);
   }
 
   private refund(id: string): Refund {
-    const refund = this.refunds.get(id);
-    if (!refund) throw resourceMissing('refund', id);
-    return refund;
+    return found(this.refunds, 'refund', id);
   }
 
   /** Recomputed, never adjusted, so a refund that fails or is canceled gives its amount back. */
