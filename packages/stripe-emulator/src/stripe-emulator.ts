@@ -352,6 +352,7 @@ export class StripeEmulator implements EmulatorControls {
    * their own and no idempotency key.
    */
   createDashboardRefund(input: DashboardRefundInput): Refund {
+    // As form parameters, so the API's own checks refuse what POST /v1/refunds would (e.g. amount 1.5).
     const params = {
       payment_intent: input.paymentIntent,
       amount: input.amount === undefined ? undefined : String(input.amount),
