@@ -16,6 +16,8 @@ const REQUIRED_STATUSES: Record<Route, number[]> = {
   'post /intents': [201, 400, 401, 409, 413, 422, 502, 503],
   'post /refunds': [201, 400, 401, 404, 409, 413, 422, 502, 503],
   'get /payments/{id}': [200, 400, 401, 404, 503],
+  'get /payments/{id}/refunds': [200, 400, 401, 404, 503],
+  'get /refunds/{id}': [200, 400, 401, 404, 503],
   'post /customers': [201, 400, 401, 409, 413, 422, 502, 503],
   'get /customers/{id}': [200, 400, 401, 404, 503],
   'get /health': [200, 503],

@@ -66,13 +66,34 @@ describe('Reconciliation job (SPEC §8)', () => {
     const { payment } = await refundLostAfterCommit(400);
     await ageRefunds(payment.id);
 
-    await expect(job.reconcile()).resolves.toEqual({
+    const summary = await job.reconcile();
+    expect(summary).toMatchObject({
       ran: true,
+      dryRun: false,
       refundsSettled: 1,
       refundsReleased: 0,
       paymentsUpdated: 0,
+      refundMismatches: 1,
       errors: 0,
     });
+    expect(summary.findings).toEqual([
+      {
+        kind: 'refunds',
+        paymentId: payment.id,
+        tenantId: client.tenantId,
+        ours: 0,
+        stripe: 400,
+        refunds: [
+          {
+            stripeRefundId: refundedAtStripe(payment.stripePaymentIntentId)[0]?.id,
+            amount: 400,
+            ours: 'pending',
+            stripe: 'succeeded',
+          },
+        ],
+      },
+      { kind: 'stuck_refund', refundId: expect.any(String), paymentId: payment.id, outcome: 'settled' },
+    ]);
     expect(await refundRows(payment.id)).toEqual([
       { status: 'succeeded', stripe_refund_id: refundedAtStripe(payment.stripePaymentIntentId)[0]?.id },
     ]);
@@ -85,10 +106,23 @@ describe('Reconciliation job (SPEC §8)', () => {
     expect(await amountRefunded(payment.id)).toBe(400);
   });
 
-  it('leaves a stuck refund alone until it is older than the threshold', async () => {
-    const { payment } = await refundLostAfterCommit(400);
+  it('leaves a refund Stripe never received alone until it is older than the threshold', async () => {
+    const { payment } = await refundNeverReceived(400);
     await expect(job.reconcile()).resolves.toMatchObject({ refundsSettled: 0, refundsReleased: 0 });
     expect(await refundRows(payment.id)).toEqual([{ status: 'pending', stripe_refund_id: null }]);
+  });
+
+  it('links a refund whose answer was lost as soon as Stripe lists it, threshold or not', async () => {
+    const { payment } = await refundLostAfterCommit(400);
+    await expect(job.reconcile()).resolves.toMatchObject({
+      refundsSettled: 0,
+      refundsReleased: 0,
+      refundMismatches: 1,
+    });
+    expect(await refundRows(payment.id)).toEqual([
+      { status: 'succeeded', stripe_refund_id: refundedAtStripe(payment.stripePaymentIntentId)[0]?.id },
+    ]);
+    expect(await amountRefunded(payment.id)).toBe(400);
   });
 
   it('releases a refund Stripe never received; the amount is refundable again', async () => {

@@ -40,10 +40,13 @@ describe('Refunds (SPEC §5)', () => {
       currency: 'usd',
       status: 'succeeded',
       reason: 'requested_by_customer',
+      failureReason: null,
+      source: 'api',
       stripeRefundId: expect.stringMatching(/^re_/),
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
+    expect(response.headers.location).toBe(`/refunds/${response.body.id}`);
     const after = await client.get(`/payments/${payment.id}`);
     expect(after.body).toMatchObject({ status: 'refunded', amountRefunded: 1000 });
     expect(refundedAtStripe(payment.stripePaymentIntentId)).toBe(1000);

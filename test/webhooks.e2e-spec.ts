@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { createPaymentsHarness, PaymentsHarness } from './support/payments-app';
+import { createPaymentsHarness, PaymentsHarness, stripeClientFor } from './support/payments-app';
+import { ReconciliationService } from '../src/reconciliation/reconciliation.service';
 import {
-  chargeRefundedEvent,
   deliver,
   intentEvent,
   nowSeconds,
@@ -137,9 +137,26 @@ describe('Stripe webhooks (SPEC §6)', () => {
     });
   });
 
+  /** A refund made at Stripe by another integration, and the charge.refunded event Stripe sent for it. */
+  async function refundedOutside(paymentIntentId: string, amount: number) {
+    const refund = await stripeClientFor(harness.emulator).refunds.create({
+      payment_intent: paymentIntentId,
+      amount,
+    });
+    const event = harness.emulator
+      .events()
+      .find(
+        (candidate) =>
+          candidate.type === 'charge.refunded' &&
+          (candidate.data.object as { payment_intent: string }).payment_intent === paymentIntentId,
+      );
+    if (!event) throw new Error(`Stripe sent no charge.refunded for ${paymentIntentId}`);
+    return { refund, event };
+  }
+
   it('twenty concurrent deliveries of one event: one row, one applied effect, one sequence entry', async () => {
     const paid = await client.paidPayment(1000);
-    const event = chargeRefundedEvent(paid.stripePaymentIntentId, 1000, 300);
+    const { refund, event } = await refundedOutside(paid.stripePaymentIntentId, 300);
     const responses = await Promise.all(Array.from({ length: 20 }, () => deliver(harness.app, event)));
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(200));
     expect(responses.filter((response) => response.body.duplicate !== true)).toHaveLength(1);
@@ -151,17 +168,16 @@ describe('Stripe webhooks (SPEC §6)', () => {
     );
     expect(count).toBe('1');
     expect(await sequenceOf(paid.id)).toEqual([{ sequence_number: 1, event_id: event.id }]);
-    const refunds = await db.query<Array<{ amount: number; user_id: string | null }>>(
-      'SELECT amount, user_id FROM refunds WHERE payment_id = $1',
-      [paid.id],
-    );
-    expect(refunds).toEqual([{ amount: 300, user_id: null }]);
+    const refunds = await db.query<
+      Array<{ amount: number; user_id: string | null; stripe_refund_id: string }>
+    >('SELECT amount, user_id, stripe_refund_id FROM refunds WHERE payment_id = $1', [paid.id]);
+    expect(refunds).toEqual([{ amount: 300, user_id: null, stripe_refund_id: refund.id }]);
     expect(await payment(paid.id)).toMatchObject({ status: 'partially_refunded', amountRefunded: 300 });
   });
 
   it('a refund made outside the API (charge.refunded) caps what the API may still refund', async () => {
     const paid = await client.paidPayment(1000);
-    const event = chargeRefundedEvent(paid.stripePaymentIntentId, 1000, 700);
+    const { event } = await refundedOutside(paid.stripePaymentIntentId, 700);
     expect((await deliver(harness.app, event)).status).toBe(200);
     await untilStatus(event.id, 'processed');
 
@@ -172,38 +188,6 @@ describe('Stripe webhooks (SPEC §6)', () => {
     expect(rest.status).toBe(201);
     expect(rest.body).toMatchObject({ amount: 300 });
     expect(await payment(paid.id)).toMatchObject({ status: 'refunded', amountRefunded: 1000 });
-  });
-
-  it('charge.refund.updated settles a refund Stripe reported pending, once', async () => {
-    const paid = await client.paidPayment(1000);
-    const refundId = randomUUID();
-    // What a refund whose Stripe answer was `pending` leaves behind: reserved, Stripe's id recorded.
-    await db.query(
-      `INSERT INTO refunds (id, tenant_id, user_id, idempotency_key, request_hash, payment_id, amount, currency, status, stripe_refund_id)
-       VALUES ($1, $2, 'user-1', $3, $4, $5, 400, 'usd', 'pending', 're_pending_1')`,
-      [refundId, client.tenantId, randomUUID(), 'b'.repeat(64), paid.id],
-    );
-    const refund = (status: string) =>
-      stripeEvent('charge.refund.updated', {
-        id: 're_pending_1',
-        object: 'refund',
-        amount: 400,
-        status,
-        payment_intent: paid.stripePaymentIntentId,
-        metadata: { ps_refund_id: refundId },
-      });
-    const succeeded = refund('succeeded');
-    const late = refund('pending');
-    expect((await deliver(harness.app, succeeded)).status).toBe(200);
-    await untilStatus(succeeded.id, 'processed');
-    expect((await deliver(harness.app, late)).status).toBe(200);
-    await untilStatus(late.id, 'processed');
-
-    const [row] = await db.query<Array<{ status: string }>>('SELECT status FROM refunds WHERE id = $1', [
-      refundId,
-    ]);
-    expect(row.status).toBe('succeeded');
-    expect(await payment(paid.id)).toMatchObject({ status: 'partially_refunded', amountRefunded: 400 });
   });
 
   it('ignores a PaymentIntent that is not ours and a type it does not handle', async () => {
@@ -222,7 +206,7 @@ describe('Stripe webhooks (SPEC §6)', () => {
     await holder.startTransaction();
     try {
       await holder.query('SELECT id FROM payment_transactions WHERE id = $1 FOR UPDATE', [paid.id]);
-      const event = chargeRefundedEvent(paid.stripePaymentIntentId, 1000, 100);
+      const { event } = await refundedOutside(paid.stripePaymentIntentId, 100);
       const startedAt = Date.now();
       const response = await deliver(harness.app, event);
       expect(response.status).toBe(200);
@@ -236,18 +220,42 @@ describe('Stripe webhooks (SPEC §6)', () => {
     }
   });
 
-  it('an event for a payment not committed yet is retried with backoff, then dead; replayed once the payment exists', async () => {
-    const paymentId = randomUUID();
-    const intentId = `pi_late_${randomUUID().slice(0, 8)}`;
-    const event = intentEvent('payment_intent.succeeded', { id: intentId, paymentId });
+  it('ignores at once a PaymentIntent naming a payment we have no row for, and an event without data', async () => {
+    // Our row is committed before Stripe is called: metadata naming no row of ours is another deployment's.
+    const foreign = intentEvent('payment_intent.succeeded', {
+      id: `pi_staging_${randomUUID().slice(0, 8)}`,
+      paymentId: randomUUID(),
+    });
+    const empty = { ...stripeEvent('payment_intent.succeeded', {}), data: undefined };
+    for (const event of [foreign, empty]) expect((await deliver(harness.app, event)).status).toBe(200);
+
+    await untilStatus(foreign.id, 'ignored');
+    await untilStatus(empty.id, 'ignored');
+    expect(await inboxRow(foreign.id)).toMatchObject({
+      attempts: 1,
+      error: expect.stringContaining('not one of ours'),
+    });
+    expect(await inboxRow(empty.id)).toMatchObject({
+      attempts: 1,
+      error: expect.stringContaining('no data.object'),
+    });
+  });
+
+  it('an event Stripe cannot be asked about yet is retried with backoff, then dead; replayed once Stripe answers', async () => {
+    const paid = await client.paidPayment(1000);
+    const { event } = await refundedOutside(paid.stripePaymentIntentId, 100);
+    // Every read of the refunds fails: Stripe is unreachable for longer than the attempts last.
+    harness.emulator.failNext(100, 503, { method: 'GET', path: '/v1/refunds' });
     const startedAt = Date.now();
-    const response = await deliver(harness.app, event);
-    expect(response.status).toBe(200);
+    expect((await deliver(harness.app, event)).status).toBe(200);
     await untilStatus(event.id, 'dead');
     // Three attempts, 1 s then 2 s apart.
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(2500);
-    const dead = await inboxRow(event.id);
-    expect(dead).toMatchObject({ attempts: 3, error: expect.stringContaining('not visible yet') });
+    expect(await inboxRow(event.id)).toMatchObject({
+      attempts: 3,
+      error: expect.stringContaining('StripeException'),
+    });
+    expect(await payment(paid.id)).toMatchObject({ amountRefunded: 0 });
 
     const listed = await request(harness.app.http).get('/admin/webhooks?status=dead&limit=100').set(admin);
     expect(listed.status).toBe(200);
@@ -255,27 +263,45 @@ describe('Stripe webhooks (SPEC §6)', () => {
       (listed.body as { items: Array<{ eventId: string }> }).items.map((item) => item.eventId),
     ).toContain(event.id);
 
-    // The payment's row commits (as the request that created it would, with its PaymentIntent not yet written back).
-    await db.query(
-      `INSERT INTO payment_transactions (id, tenant_id, user_id, idempotency_key, request_hash, kind, status, amount, currency)
-       VALUES ($1, $2, 'user-1', $3, $4, 'payment', 'processing', 1000, 'usd')`,
-      [paymentId, client.tenantId, randomUUID(), 'a'.repeat(64)],
-    );
+    harness.emulator.clearFaults();
     const replay = await request(harness.app.http).post(`/admin/webhooks/${event.id}/replay`).set(admin);
     expect(replay.status).toBe(202);
     expect(replay.body).toEqual({ eventId: event.id, status: 'queued' });
     await untilStatus(event.id, 'processed');
-    const settled = await payment(paymentId);
-    expect(settled.status).toBe('succeeded');
-    expect((await client.get(`/payments/${paymentId}`)).body).toMatchObject({
-      stripePaymentIntentId: intentId,
-    });
+    expect(await payment(paid.id)).toMatchObject({ status: 'partially_refunded', amountRefunded: 100 });
 
     // Replaying a processed event changes nothing.
     const again = await request(harness.app.http).post(`/admin/webhooks/${event.id}/replay`).set(admin);
     expect(again.status).toBe(202);
     await untilStatus(event.id, 'processed');
-    expect(await sequenceOf(paymentId)).toHaveLength(1);
+    expect(await sequenceOf(paid.id)).toHaveLength(1);
+  });
+
+  it('a late `processing` does not take back a failure that reconciliation wrote without any event', async () => {
+    const created = await client.post('/payments/process', {
+      amount: 700,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_processing',
+    });
+    expect(created.body.status).toBe('processing');
+    const intentId = created.body.stripePaymentIntentId as string;
+    harness.emulator.settlePaymentIntent(intentId, 'failed');
+    await db.query(`UPDATE payment_transactions SET updated_at = now() - interval '1 hour' WHERE id = $1`, [
+      created.body.id,
+    ]);
+    await harness.app.app.get(ReconciliationService).reconcile();
+    expect(await payment(created.body.id as string)).toMatchObject({ status: 'failed' });
+
+    const late = harness.emulator
+      .events()
+      .find(
+        (event) =>
+          event.type === 'payment_intent.processing' && (event.data.object as { id: string }).id === intentId,
+      );
+    expect((await deliver(harness.app, late as object)).status).toBe(200);
+    await untilStatus((late as { id: string }).id, 'processed');
+
+    expect(await payment(created.body.id as string)).toMatchObject({ status: 'failed' });
   });
 
   describe('admin routes', () => {

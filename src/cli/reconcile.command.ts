@@ -1,12 +1,17 @@
-import { Command, CommandRunner } from 'nest-commander';
+import { Command, CommandRunner, Option } from 'nest-commander';
 import { AppConfig } from '../config/app-config';
-import { ReconciliationService } from '../reconciliation/reconciliation.service';
+import { ReconciliationFinding, ReconciliationService } from '../reconciliation/reconciliation.service';
 import { CliServices } from './cli-services';
 import { CliUsageError, printLines } from './cli-output';
 
+interface ReconcileOptions {
+  dryRun?: boolean;
+}
+
 @Command({
   name: 'reconcile',
-  description: 'settle stuck refunds and unfinished payments once, by asking Stripe',
+  description:
+    'bring the ledger to Stripe once: stuck refunds, unfinished payments, refunds that differ from Stripe’s (--dry-run: print every difference, change nothing)',
 })
 export class ReconcileCommand extends CommandRunner {
   constructor(
@@ -16,7 +21,7 @@ export class ReconcileCommand extends CommandRunner {
     super();
   }
 
-  async run(): Promise<void> {
+  async run(_args: string[], options: ReconcileOptions): Promise<void> {
     // The sandbox emulator lives inside the running service; a command would ask an empty one.
     if (this.config.stripe.sandbox && !this.config.stripe.apiUrl) {
       throw new CliUsageError(
@@ -24,17 +29,48 @@ export class ReconcileCommand extends CommandRunner {
       );
     }
     const reconciliation = await this.services.get(ReconciliationService);
-    const summary = await reconciliation.reconcile();
+    const summary = await reconciliation.reconcile({ dryRun: options.dryRun });
     if (!summary.ran) {
       printLines('reconcile skipped: another process is running it right now');
       return;
     }
+    const verb = summary.dryRun ? 'would be ' : '';
     printLines(
-      `refunds settled: ${summary.refundsSettled}`,
-      `refunds released: ${summary.refundsReleased}`,
-      `payments updated: ${summary.paymentsUpdated}`,
+      ...summary.findings.map(describeFinding),
+      `refunds ${verb}settled: ${summary.refundsSettled}`,
+      `refunds ${verb}released: ${summary.refundsReleased}`,
+      `payments ${verb}updated: ${summary.paymentsUpdated}`,
+      `payments whose refunds differ from Stripe's: ${summary.refundMismatches}`,
       `errors: ${summary.errors}`,
+      ...(summary.dryRun ? ['dry run: nothing was changed'] : []),
     );
     if (summary.errors > 0) process.exitCode = 1;
+  }
+
+  @Option({ flags: '--dry-run', description: 'print every difference with Stripe and change nothing' })
+  parseDryRun(): boolean {
+    return true;
+  }
+}
+
+/** One line per difference: the payment, ours, Stripe's. */
+function describeFinding(finding: ReconciliationFinding): string {
+  switch (finding.kind) {
+    case 'refunds': {
+      const refunds = finding.refunds.map(
+        (refund) =>
+          `${refund.stripeRefundId} ${refund.amount} ours=${refund.ours ?? 'none'} stripe=${refund.stripe}`,
+      );
+      return [
+        `mismatch payment=${finding.paymentId} refunded ours=${finding.ours} stripe=${finding.stripe}`,
+        ...refunds.map((line) => `  refund ${line}`),
+      ].join('\n');
+    }
+    case 'stuck_refund':
+      return `mismatch payment=${finding.paymentId} refund=${finding.refundId} ours=pending (outcome unknown) stripe=${
+        finding.outcome === 'settled' ? 'holds it' : 'holds none'
+      }`;
+    case 'payment':
+      return `mismatch payment=${finding.paymentId} status ours=${finding.ours} stripe=${finding.stripe}`;
   }
 }

@@ -137,11 +137,15 @@ describe(loadAppConfig.name, () => {
   });
 
   it('reconciles every 300 s the rows untouched for 600 s by default, and reads both from the environment', () => {
-    expect(loadAppConfig(valid).reconciliation).toEqual({ intervalSeconds: 300, afterSeconds: 600 });
+    expect(loadAppConfig(valid).reconciliation).toEqual({
+      intervalSeconds: 300,
+      afterSeconds: 600,
+      refundLookbackDays: 30,
+    });
     expect(
       loadAppConfig({ ...valid, RECONCILE_INTERVAL_SECONDS: '5', RECONCILE_AFTER_SECONDS: '3600' })
         .reconciliation,
-    ).toEqual({ intervalSeconds: 5, afterSeconds: 3600 });
+    ).toEqual({ intervalSeconds: 5, afterSeconds: 3600, refundLookbackDays: 30 });
   });
 
   it('refuses a reconciliation threshold a Stripe call could outlast', () => {

@@ -67,6 +67,8 @@ export interface AppConfigValues {
     readonly intervalSeconds: number;
     /** Rows untouched for this long are settled by asking Stripe. */
     readonly afterSeconds: number;
+    /** Stripe's refunds created this many days back are compared with ours on every run. */
+    readonly refundLookbackDays: number;
   };
   readonly cleanup: {
     readonly intervalSeconds: number;
@@ -214,6 +216,7 @@ export function loadAppConfig(env: Env): AppConfig {
     reconciliation: {
       intervalSeconds: vars.RECONCILE_INTERVAL_SECONDS,
       afterSeconds: vars.RECONCILE_AFTER_SECONDS,
+      refundLookbackDays: vars.RECONCILE_REFUND_LOOKBACK_DAYS,
     },
     cleanup: {
       intervalSeconds: vars.CLEANUP_INTERVAL_SECONDS,

@@ -129,6 +129,10 @@ export class EnvironmentVariables {
   @IntegerInRange(60, 2592000)
   RECONCILE_AFTER_SECONDS: number = 600;
 
+  // A card refund can fail weeks after it succeeded; its Stripe refund is created the day it is asked for.
+  @IntegerInRange(1, 365)
+  RECONCILE_REFUND_LOOKBACK_DAYS: number = 30;
+
   @IsIn(WORKER_MODES)
   WORKER_MODE: (typeof WORKER_MODES)[number] = 'all';
 

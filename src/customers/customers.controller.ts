@@ -6,7 +6,7 @@ import { CommonErrorCode } from '../common/errors/common-error-code';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
-import { LOCATION_HEADER } from '../common/openapi/response-headers';
+import { locationHeader } from '../common/openapi/response-headers';
 import {
   CurrentIdempotentExecution,
   IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
@@ -34,7 +34,7 @@ export class CustomersController {
   @ApiCreatedResponse({
     type: CustomerResponseDto,
     description: 'Stripe customer created for the caller’s tenant',
-    headers: { ...LOCATION_HEADER, ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
+    headers: { ...locationHeader('/customers/{id}'), ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
   })
   @ApiErrors(StripeErrorCode.PAYMENT_PROVIDER_REJECTED, StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE)
   async create(

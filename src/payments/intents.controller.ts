@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
-import { LOCATION_HEADER } from '../common/openapi/response-headers';
+import { locationHeader } from '../common/openapi/response-headers';
 import {
   CurrentIdempotentExecution,
   IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
@@ -32,7 +32,7 @@ export class IntentsController {
   @ApiCreatedResponse({
     type: IntentResponseDto,
     description: 'Unconfirmed PaymentIntent and its client secret',
-    headers: { ...LOCATION_HEADER, ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
+    headers: { ...locationHeader('/payments/{id}'), ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
   })
   @ApiErrors(
     CustomerErrorCode.CUSTOMER_NOT_FOUND,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { PreparedStatement, runPrepared } from '../database/prepared-statement';
 import {
   hydrate,
@@ -15,7 +15,7 @@ import { IdempotentExecution } from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe/stripe-error-code';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
 import { PaymentErrorCode, PaymentException } from './payment-error-code';
-import { canTransition, paymentStatusOf, refundedStatus } from './payment-status.util';
+import { canTransition, paymentStatusOf, REFUNDABLE_STATUSES, refundedStatus } from './payment-status.util';
 
 export type NewPayment = Pick<
   PaymentTransaction,
@@ -126,18 +126,23 @@ export class PaymentLedger {
   /**
    * Moves a payment to the status of its PaymentIntent as Stripe reports it now, only along
    * allowed transitions and under the row lock, so a concurrent writer (a webhook) is never
-   * undone. Answers whether the status changed.
+   * undone. Answers the move, or null when the status stays. A dry run only answers it.
    */
-  async advanceToIntent(id: string, intent: Stripe.PaymentIntent): Promise<boolean> {
+  async advanceToIntent(
+    id: string,
+    intent: Stripe.PaymentIntent,
+    dryRun = false,
+  ): Promise<StatusMove | null> {
     return this.dataSource.transaction(async (manager) => {
-      const payment = await manager
+      const query = manager
         .getRepository(PaymentTransaction)
         .createQueryBuilder('payment')
-        .setLock('pessimistic_write')
-        .where('payment.id = :id AND payment.stripePaymentIntentId = :intentId', { id, intentId: intent.id })
-        .getOne();
+        .where('payment.id = :id AND payment.stripePaymentIntentId = :intentId', { id, intentId: intent.id });
+      const payment = await (dryRun ? query : query.setLock('pessimistic_write')).getOne();
       const status = paymentStatusOf(intent);
-      if (!payment || !canTransition(payment.status, status)) return false;
+      if (!payment || !canTransition(payment.status, status)) return null;
+      const move = { from: payment.status, to: status };
+      if (dryRun) return move;
       const declineCode = intent.last_payment_error?.decline_code ?? null;
       await manager
         .getRepository(PaymentTransaction)
@@ -147,7 +152,7 @@ export class PaymentLedger {
             ? { status, failureCode: StripeErrorCode.CARD_DECLINED, declineCode }
             : { status },
         );
-      return true;
+      return move;
     });
   }
 
@@ -189,12 +194,76 @@ export class PaymentLedger {
     return payment;
   }
 
-  /** Adds a settled refund to a payment `lock` holds, moving its status along. */
-  async addRefunded(manager: EntityManager, payment: PaymentTransaction, amount: number): Promise<void> {
-    const amountRefunded = payment.amountRefunded + amount;
-    await manager
-      .getRepository(PaymentTransaction)
-      .update({ id: payment.id }, { amountRefunded, status: refundedStatus(payment.amount, amountRefunded) });
+  /**
+   * Sets a payment `lock` holds to what Stripe counts as refunded of it, moving its status along
+   * both ways: a failed refund gives its amount back (`refunded` → `partially_refunded` →
+   * `succeeded`). A payment Stripe holds refunds for was paid (`paid`), even when its own
+   * success has not reached us yet. `readAt` is when the read of Stripe's refund list that led
+   * here began. Answers the status the payment has now.
+   */
+  async applyRefunded(
+    manager: EntityManager,
+    payment: PaymentTransaction,
+    amountRefunded: number,
+    news: RefundNews = {},
+  ): Promise<PaymentStatus> {
+    const paid =
+      REFUNDABLE_STATUSES.has(payment.status) ||
+      (news.paid === true && canTransition(payment.status, 'succeeded'));
+    const status = paid ? refundedStatus(payment.amount, amountRefunded) : payment.status;
+    await manager.query(
+      `UPDATE payment_transactions
+       SET amount_refunded = $2::int, status = $3::varchar,
+           stripe_payment_intent_id = COALESCE(stripe_payment_intent_id, $4::varchar),
+           refunds_synced_at = GREATEST(refunds_synced_at, $5::timestamptz),
+           updated_at = CASE WHEN amount_refunded <> $2::int OR status <> $3::varchar THEN now() ELSE updated_at END
+       WHERE id = $1`,
+      [payment.id, amountRefunded, status, paid ? (news.paymentIntentId ?? null) : null, news.readAt ?? null],
+    );
+    return status;
+  }
+
+  /**
+   * Begins a read of a payment's refunds from Stripe, inside the caller's transaction: reads of
+   * one payment take turns (a transaction-scoped advisory lock, not the row's lock, so refunds
+   * and events go on meanwhile), and a read is not needed when one that began at or after
+   * `since` has been applied already. Answers the read's start by the database clock, or null
+   * when it is not needed.
+   */
+  async beginRefundRead(
+    manager: EntityManager,
+    paymentId: string,
+    since: Date | undefined,
+  ): Promise<{ readAt: Date; paymentIntentId: string | null } | null> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('refund-read:' || $1, 0))`, [
+      paymentId,
+    ]);
+    // A statement of its own: its snapshot is taken after the lock, so it sees the last read's commit.
+    const [row] = await manager.query<
+      Array<{ read_at: Date; stripe_payment_intent_id: string | null; fresh: boolean | null }>
+    >(
+      `SELECT clock_timestamp() AS read_at, stripe_payment_intent_id, refunds_synced_at >= $2 AS fresh
+       FROM payment_transactions WHERE id = $1`,
+      [paymentId, since ?? null],
+    );
+    if (!row) throw new PaymentException(PaymentErrorCode.PAYMENT_NOT_FOUND, 'Payment not found');
+    return row.fresh ? null : { readAt: row.read_at, paymentIntentId: row.stripe_payment_intent_id };
+  }
+
+  /** Our payments among these PaymentIntents. */
+  async findByIntents(
+    paymentIntentIds: string[],
+  ): Promise<Array<PaymentRef & { stripePaymentIntentId: string }>> {
+    if (paymentIntentIds.length === 0) return [];
+    const rows = await this.payments.find({
+      select: { id: true, tenantId: true, stripePaymentIntentId: true },
+      where: { stripePaymentIntentId: In(paymentIntentIds) },
+    });
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenantId,
+      stripePaymentIntentId: row.stripePaymentIntentId as string,
+    }));
   }
 
   /**
@@ -246,6 +315,22 @@ export type RecordedPayment = RecordedRow<PaymentTransaction>;
 export interface PaymentRef {
   id: string;
   tenantId: string;
+}
+
+/** A payment's status as it was and as Stripe's PaymentIntent has it. */
+export interface StatusMove {
+  from: PaymentStatus;
+  to: PaymentStatus;
+}
+
+/** What is known of a payment's refunds beside their total (see `PaymentLedger.applyRefunded`). */
+export interface RefundNews {
+  /** Stripe holds refunds for the payment, so it was paid. */
+  paid?: boolean;
+  /** The PaymentIntent the refunds are of, linked to a row that has none yet. */
+  paymentIntentId?: string;
+  /** When the read of Stripe's refund list these come from began. */
+  readAt?: Date;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

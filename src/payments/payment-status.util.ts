@@ -28,12 +28,17 @@ export function paymentStatusOf(intent: Stripe.PaymentIntent): PaymentStatus {
  * How a payment may move from one status to another:
  * - `forward`: along the PaymentIntent's life, never back (SPEC §6.5: a late `processing` or
  *   `payment_failed` never undoes `succeeded`; refund states only follow success);
- * - `retry`: a failed PaymentIntent tried again (another card, another 3-D Secure): allowed
- *   only from news newer than the failure, since a late event from before it looks the same.
+ * - `retry`: a failed PaymentIntent tried again (another card, another 3-D Secure): a late event
+ *   from before the failure looks the same, so only Stripe's current word may make this move.
  */
 export type Transition = 'forward' | 'retry';
 
-/** The one table of allowed transitions; a pair not listed is refused (`canceled` and `refunded` are final). */
+/**
+ * The one table of allowed transitions for a PaymentIntent's news; a pair not listed is refused
+ * (`canceled` and `refunded` are final here). Refunds move a paid payment among `succeeded`,
+ * `partially_refunded` and `refunded` by what Stripe counts as refunded (`refundedStatus`), both
+ * ways: a refund that fails gives its amount back.
+ */
 const TRANSITIONS: Readonly<Record<PaymentStatus, Partial<Record<PaymentStatus, Transition>>>> = {
   requires_payment_method: {
     requires_action: 'forward',

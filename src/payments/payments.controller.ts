@@ -6,7 +6,7 @@ import { CommonErrorCode } from '../common/errors/common-error-code';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
-import { LOCATION_HEADER } from '../common/openapi/response-headers';
+import { locationHeader } from '../common/openapi/response-headers';
 import {
   CurrentIdempotentExecution,
   IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
@@ -36,7 +36,7 @@ export class PaymentsController {
   @ApiCreatedResponse({
     type: PaymentResponseDto,
     description: 'PaymentIntent created and confirmed',
-    headers: { ...LOCATION_HEADER, ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
+    headers: { ...locationHeader('/payments/{id}'), ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
   })
   @ApiErrors(
     CustomerErrorCode.CUSTOMER_NOT_FOUND,
@@ -62,7 +62,7 @@ export class PaymentsController {
   @ApiCreatedResponse({
     type: PaymentResponseDto,
     description: 'Fee charged (kind: "fee")',
-    headers: { ...LOCATION_HEADER, ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
+    headers: { ...locationHeader('/payments/{id}'), ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
   })
   @ApiErrors(
     PaymentErrorCode.RELATED_PAYMENT_NOT_FOUND,

@@ -12,9 +12,16 @@ import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
 import { PaymentKind, PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
-import { NewPayment, PaymentLedger, PaymentRef, RecordedPayment } from './payment-ledger';
+import {
+  NewPayment,
+  PaymentLedger,
+  PaymentRef,
+  RecordedPayment,
+  RefundNews,
+  StatusMove,
+} from './payment-ledger';
 import { PaymentErrorCode, PaymentException } from './payment-error-code';
-import { REFUNDABLE_STATUSES, refundedStatus, Transition, transitionOf } from './payment-status.util';
+import { REFUNDABLE_STATUSES, Transition, transitionOf } from './payment-status.util';
 
 export interface CreatedIntent {
   payment: PaymentTransaction;
@@ -28,8 +35,8 @@ export interface UnsettledPayment {
   stripePaymentIntentId: string;
 }
 
-/** A payment held under its row lock for a refund: what a refund may read and the one write it may ask for. */
-export interface LockedPayment {
+/** A payment held under its row lock: what may be read of it. */
+export interface PaymentUnderLock {
   readonly id: string;
   readonly tenantId: string;
   readonly status: PaymentStatus;
@@ -39,19 +46,23 @@ export interface LockedPayment {
   readonly stripePaymentIntentId: string | null;
   /** Succeeded at some point (a fully refunded payment still did: asking it for more is "above what is left"). */
   readonly refundable: boolean;
-  /** Adds a settled refund to the payment, moving it to `partially_refunded` / `refunded`. */
-  addRefunded(amount: number): Promise<void>;
+}
+
+/** A payment held under its row lock for its refunds: what they may read and the one write they may ask for. */
+export interface LockedPayment extends PaymentUnderLock {
+  /** Sets what Stripe counts as refunded of the payment, moving its status along (`PaymentLedger.applyRefunded`). */
+  applyRefunded(amountRefunded: number, news?: RefundNews): Promise<void>;
 }
 
 /** A payment held under its row lock while a Stripe event is applied to it. */
-export interface EventLockedPayment extends LockedPayment {
+export interface EventLockedPayment extends PaymentUnderLock {
   /** How the payment may move to `status` (the state machine), or undefined when it may not. */
   transitionTo(status: PaymentStatus): Transition | undefined;
   /** Moves the payment to `status` along an allowed transition; answers whether it moved. */
   moveTo(status: PaymentStatus, paymentIntentId: string, declineCode?: string | null): Promise<boolean>;
 }
 
-export type { PaymentRef };
+export type { PaymentRef, RefundNews, StatusMove };
 
 /**
  * Payments, intents and fees, charged exactly once. Each execution follows the same recovery
@@ -146,25 +157,30 @@ export class PaymentsService {
     }));
   }
 
-  /** Asks Stripe where an unsettled payment stands and moves it forward; answers whether it moved. */
-  async reconcile(payment: UnsettledPayment): Promise<boolean> {
+  /**
+   * Asks Stripe where an unsettled payment stands and moves it forward; answers the move, or null
+   * when it stays. A dry run changes nothing.
+   */
+  async reconcile(payment: UnsettledPayment, dryRun = false): Promise<StatusMove | null> {
     const intent = await this.stripe.retrievePaymentIntent(payment.stripePaymentIntentId);
-    return this.ledger.advanceToIntent(payment.id, intent);
+    return this.ledger.advanceToIntent(payment.id, intent, dryRun);
   }
 
   /**
    * Runs `work` in one transaction while the tenant's payment is locked (`SELECT … FOR
-   * UPDATE`), so refunds of one payment are decided one at a time. `work` writes its own
-   * tables through `manager` and the payment only through `LockedPayment.addRefunded`.
+   * UPDATE`), so refunds of one payment are decided one at a time: in a transaction of its own,
+   * or in the caller's (`manager`). `work` writes its own tables through `manager` and the
+   * payment only through `LockedPayment.applyRefunded`.
    */
   withRefundLock<T>(
     tenantId: string,
     paymentId: string,
     work: (payment: LockedPayment, manager: EntityManager) => Promise<T>,
+    manager?: EntityManager,
   ): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      const row = await this.ledger.lock(manager, tenantId, paymentId);
-      const locked: LockedPayment = {
+    const locked = async (transaction: EntityManager) => {
+      const row = await this.ledger.lock(transaction, tenantId, paymentId);
+      const payment: LockedPayment = {
         id: row.id,
         tenantId: row.tenantId,
         status: row.status,
@@ -173,10 +189,26 @@ export class PaymentsService {
         currency: row.currency,
         stripePaymentIntentId: row.stripePaymentIntentId,
         refundable: REFUNDABLE_STATUSES.has(row.status),
-        addRefunded: (amount) => this.ledger.addRefunded(manager, row, amount),
+        applyRefunded: async (amountRefunded, news) => {
+          await this.ledger.applyRefunded(transaction, row, amountRefunded, news);
+        },
       };
-      return work(locked, manager);
-    });
+      return work(payment, transaction);
+    };
+    return manager ? locked(manager) : this.dataSource.transaction(locked);
+  }
+
+  /**
+   * Begins a read of the payment's refunds from Stripe in the caller's transaction (see
+   * `PaymentLedger.beginRefundRead`); null when a read begun after `since` was applied already.
+   */
+  beginRefundRead(manager: EntityManager, paymentId: string, since?: Date) {
+    return this.ledger.beginRefundRead(manager, paymentId, since);
+  }
+
+  /** Our payments among these PaymentIntents. */
+  findByIntents(paymentIntentIds: string[]) {
+    return this.ledger.findByIntents(paymentIntentIds);
   }
 
   /** The payment a Stripe event names, by PaymentIntent or (not yet linked) by our id in its metadata. */
@@ -204,19 +236,12 @@ export class PaymentsService {
         get status() {
           return row.status;
         },
-        get amountRefunded() {
-          return row.amountRefunded;
-        },
+        amountRefunded: row.amountRefunded,
         get stripePaymentIntentId() {
           return row.stripePaymentIntentId;
         },
         get refundable() {
           return REFUNDABLE_STATUSES.has(row.status);
-        },
-        addRefunded: async (amount) => {
-          await this.ledger.addRefunded(manager, row, amount);
-          row.amountRefunded += amount;
-          row.status = refundedStatus(row.amount, row.amountRefunded);
         },
         transitionTo: (status) => transitionOf(row.status, status),
         moveTo: async (status, paymentIntentId, declineCode = null) => {

@@ -2,11 +2,11 @@ import { Module } from '@nestjs/common';
 import { PaymentsModule } from '../payments/payments.module';
 import { RefundsModule } from '../refunds/refunds.module';
 import { SchedulingModule } from '../scheduling/scheduling.module';
-import { ReconciliationService } from './reconciliation.service';
+import { reconciliationMetricProviders, ReconciliationService } from './reconciliation.service';
 
 @Module({
   imports: [SchedulingModule, PaymentsModule, RefundsModule],
-  providers: [ReconciliationService],
+  providers: [ReconciliationService, ...reconciliationMetricProviders],
   exports: [ReconciliationService],
 })
 export class ReconciliationModule {}

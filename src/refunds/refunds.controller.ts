@@ -1,8 +1,12 @@
-import { Body, Controller, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentPrincipal, Principal } from '../auth/principal';
 import { CommonErrorCode } from '../common/errors/common-error-code';
+import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { locationHeader } from '../common/openapi/response-headers';
 import {
   CurrentIdempotentExecution,
   IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
@@ -13,7 +17,7 @@ import { PaymentErrorCode } from '../payments/payment-error-code';
 import { StripeErrorCode } from '../stripe/stripe-error-code';
 import { RateLimit } from '../rate-limit';
 import { CreateRefundDto } from './dto/create-refund.dto';
-import { RefundResponseDto } from './dto/refund-response.dto';
+import { RefundListDto, RefundResponseDto } from './dto/refund-response.dto';
 import { RefundErrorCode } from './refund-error-code';
 import { RefundsService } from './refunds.service';
 
@@ -30,8 +34,8 @@ export class RefundsController {
   @ApiOperation({ summary: 'Refund all or part of what is left of a succeeded payment' })
   @ApiCreatedResponse({
     type: RefundResponseDto,
-    description: 'The refund; a `pending` one is settled later by Stripe',
-    headers: IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
+    description: 'The refund; a `pending` one follows Stripe until it settles',
+    headers: { ...locationHeader('/refunds/{id}'), ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
   })
   @ApiErrors(
     PaymentErrorCode.PAYMENT_NOT_FOUND,
@@ -44,7 +48,51 @@ export class RefundsController {
   async create(
     @Body() dto: CreateRefundDto,
     @CurrentIdempotentExecution() execution: IdempotentExecution,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<RefundResponseDto> {
-    return RefundResponseDto.from(await this.refunds.refund(execution, dto));
+    const refund = await this.refunds.refund(execution, dto);
+    response.header('Location', `/refunds/${refund.id}`);
+    return RefundResponseDto.from(refund);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Read one of your refunds, whichever channel made it, at its Stripe status' })
+  @ApiOkResponse({ type: RefundResponseDto, description: 'The refund' })
+  @ApiErrors(
+    CommonErrorCode.VALIDATION_FAILED,
+    RefundErrorCode.REFUND_NOT_FOUND,
+    CommonErrorCode.SERVICE_UNAVAILABLE,
+  )
+  async get(
+    @Param('id', new ParseUUIDPipe({ exceptionFactory: uuidParamExceptionFactory('id') })) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<RefundResponseDto> {
+    return RefundResponseDto.from(await this.refunds.getRefund(principal.tenantId, id));
+  }
+}
+
+@ApiTags('refunds')
+@ApiAuthenticated()
+@ApiErrors(CommonErrorCode.INTERNAL_ERROR)
+@Controller('payments')
+export class PaymentRefundsController {
+  constructor(private readonly refunds: RefundsService) {}
+
+  @Get(':id/refunds')
+  @ApiOperation({
+    summary: 'List every refund of one of your payments: made here, in the Stripe Dashboard or elsewhere',
+  })
+  @ApiOkResponse({ type: RefundListDto, description: 'The refunds, oldest first' })
+  @ApiErrors(
+    CommonErrorCode.VALIDATION_FAILED,
+    PaymentErrorCode.PAYMENT_NOT_FOUND,
+    CommonErrorCode.SERVICE_UNAVAILABLE,
+  )
+  async list(
+    @Param('id', new ParseUUIDPipe({ exceptionFactory: uuidParamExceptionFactory('id') })) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<RefundListDto> {
+    const refunds = await this.refunds.listForPayment(principal.tenantId, id);
+    return { data: refunds.map((refund) => RefundResponseDto.from(refund)) };
   }
 }

@@ -4,14 +4,16 @@ import { IdempotencyModule } from '../idempotency';
 import { PaymentsModule } from '../payments/payments.module';
 import { StripeModule } from '../stripe/stripe.module';
 import { Refund } from './entities/refund.entity';
-import { RefundsController } from './refunds.controller';
-import { RefundEventSettlement, RefundSettlement } from './refund-settlement';
+import { PaymentRefundsController, RefundsController } from './refunds.controller';
+import { RefundRepository } from './refund.repository';
+import { RefundSettlement } from './refund-settlement';
+import { RefundSync } from './refund-sync.service';
 import { RefundsService } from './refunds.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Refund]), IdempotencyModule, PaymentsModule, StripeModule],
-  controllers: [RefundsController],
-  providers: [RefundsService, RefundSettlement, RefundEventSettlement],
-  exports: [RefundsService, RefundEventSettlement],
+  controllers: [RefundsController, PaymentRefundsController],
+  providers: [RefundsService, RefundSettlement, RefundSync, RefundRepository],
+  exports: [RefundsService, RefundSync],
 })
 export class RefundsModule {}

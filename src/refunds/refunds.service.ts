@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { ensureSameRequest, IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
 import { LockedPayment, PaymentsService } from '../payments/payments.service';
@@ -13,15 +11,17 @@ import { StripeGateway } from '../stripe/stripe.gateway';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { Refund } from './entities/refund.entity';
 import { RefundErrorCode, RefundException } from './refund-error-code';
-import { RefundSettlement } from './refund-settlement';
+import { RefundRepository, StuckRefund } from './refund.repository';
+import { linksRow, RefundSettlement } from './refund-settlement';
+import { RefundComparison, RefundSync } from './refund-sync.service';
 
-/** A refund the reconciliation job looks at. */
-export interface StuckRefund {
-  id: string;
-  tenantId: string;
-  paymentId: string;
-  /** Stripe was asked for it at least once. */
-  attempted: boolean;
+export type { StuckRefund };
+
+/** What reconciling a stuck refund did (or, in a dry run, would do). */
+export interface StuckRefundOutcome {
+  outcome: 'settled' | 'released' | 'unchanged';
+  /** The payment's refunds against Stripe's, when Stripe was asked. */
+  comparison?: RefundComparison;
 }
 
 /** The row is no longer waiting for Stripe: settled or released since it was reserved. */
@@ -38,11 +38,12 @@ class NoLongerPending extends Error {}
 @Injectable()
 export class RefundsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly payments: PaymentsService,
     private readonly stripe: StripeGateway,
     private readonly attempts: StripeAttempts,
     private readonly settlement: RefundSettlement,
+    private readonly sync: RefundSync,
+    private readonly refunds: RefundRepository,
   ) {}
 
   async refund(execution: IdempotentExecution, dto: CreateRefundDto, resumes = 1): Promise<Refund> {
@@ -71,42 +72,40 @@ export class RefundsService {
     return (await this.settlement.settle(refund, stripeRefund)).refund;
   }
 
-  /**
-   * Refunds left `pending` without a Stripe refund and untouched for `afterSeconds`: their
-   * Stripe call's outcome was lost and nobody retried. In id order, after `cursor`.
-   */
-  async findStuck(afterSeconds: number, limit: number, cursor?: StuckRefund): Promise<StuckRefund[]> {
-    const rows: Array<{ id: string; tenant_id: string; payment_id: string; attempted: boolean }> =
-      await this.dataSource.query(
-        `SELECT id, tenant_id, payment_id, stripe_first_attempt_at IS NOT NULL AS attempted
-         FROM refunds
-         WHERE status = 'pending' AND stripe_refund_id IS NULL
-           AND updated_at < now() - make_interval(secs => $1)
-           AND ($2::uuid IS NULL OR id > $2::uuid)
-         ORDER BY id
-         LIMIT $3`,
-        [afterSeconds, cursor?.id ?? null, limit],
-      );
-    return rows.map((row) => ({
-      id: row.id,
-      tenantId: row.tenant_id,
-      paymentId: row.payment_id,
-      attempted: row.attempted,
-    }));
+  /** The tenant's refund; another tenant's is as absent as a missing one. */
+  async getRefund(tenantId: string, id: string): Promise<Refund> {
+    const refund = await this.refunds.findOwn(tenantId, id);
+    if (!refund) throw new RefundException(RefundErrorCode.REFUND_NOT_FOUND, 'Refund not found');
+    return refund;
+  }
+
+  /** Every refund of the tenant's payment, whichever channel made it, oldest first. */
+  async listForPayment(tenantId: string, paymentId: string): Promise<Refund[]> {
+    const payment = await this.payments.getPayment(tenantId, paymentId);
+    return this.refunds.listForPayment(payment.id);
+  }
+
+  /** See `RefundRepository.findStuck`. */
+  findStuck(afterSeconds: number, limit: number, cursor?: StuckRefund): Promise<StuckRefund[]> {
+    return this.refunds.findStuck(afterSeconds, limit, cursor);
   }
 
   /**
-   * Settles a stuck refund by asking Stripe: found, it is settled as the request path would;
+   * Settles a stuck refund by asking Stripe for the payment's refunds: found, it is linked as
+   * the request path would (and anything else Stripe holds for the payment is brought in too);
    * not found (or never asked), its reservation is given back, unless the row moved meanwhile.
+   * A dry run compares and changes nothing.
    */
-  async reconcile(stuck: StuckRefund, afterSeconds: number): Promise<'settled' | 'released' | 'unchanged'> {
+  async reconcile(stuck: StuckRefund, afterSeconds: number, dryRun = false): Promise<StuckRefundOutcome> {
+    const payment = { id: stuck.paymentId, tenantId: stuck.tenantId };
+    let comparison: RefundComparison | undefined;
     if (stuck.attempted) {
-      const payment = await this.payments.getPayment(stuck.tenantId, stuck.paymentId);
-      const paymentIntentId = requireIntent(payment);
-      const found = await this.stripe.findRefundByMetadata(paymentIntentId, 'ps_refund_id', stuck.id);
-      if (found) return (await this.settlement.settle(stuck, found)).settled ? 'settled' : 'unchanged';
+      comparison = (dryRun ? await this.sync.compare(payment) : await this.sync.sync(payment)) ?? undefined;
+      if (comparison && linksRow(comparison.changes, stuck.id)) return { outcome: 'settled', comparison };
     }
-    return (await this.settlement.release(stuck, afterSeconds)) ? 'released' : 'unchanged';
+    if (dryRun) return { outcome: 'released', comparison };
+    const released = await this.settlement.release(stuck, afterSeconds);
+    return { outcome: released ? 'released' : 'unchanged', comparison };
   }
 
   /**
@@ -146,9 +145,11 @@ export class RefundsService {
     } catch (error) {
       if (!(error instanceof StripeException) || !isDefinite(error)) throw error;
       await execution.ensureHeld();
-      await this.dataSource
-        .getRepository(Refund)
-        .update({ id: refund.id, status: 'pending', stripeRefundId: IsNull() }, { status: 'failed' });
+      const providerCode = error.details?.providerCode;
+      await this.refunds.markRefused(
+        refund.id,
+        typeof providerCode === 'string' ? providerCode : 'provider_rejected',
+      );
       throw exceedsPaymentIfStripeSaysSo(error);
     }
     // A retry that took the key over settles the refund from Stripe's replay instead.
@@ -156,36 +157,27 @@ export class RefundsService {
     return stripeRefund;
   }
 
-  /**
-   * Stamps the attempt (the first one's time once, and the row's `updated_at` every time) and
-   * answers the first attempt's age in seconds, by the database clock. Only a row still waiting
-   * for Stripe is stamped: a row the reconciliation job settled or released is not asked of
-   * Stripe, and a freshly stamped row is not released by the job while its call is under way.
-   */
+  /** See `RefundRepository.recordStripeAttempt`; a row no longer waiting for Stripe is not asked of it. */
   private async recordStripeAttempt(id: string): Promise<number> {
-    const [rows]: [Array<{ age_seconds: number }>, number] = await this.dataSource.query(
-      `UPDATE refunds SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now()), updated_at = now()
-       WHERE id = $1 AND status = 'pending' AND stripe_refund_id IS NULL
-       RETURNING extract(epoch FROM now() - stripe_first_attempt_at)::float8 AS age_seconds`,
-      [id],
-    );
-    if (!rows[0]) throw new NoLongerPending();
-    return rows[0].age_seconds;
+    const age = await this.refunds.recordStripeAttempt(id);
+    if (age === null) throw new NoLongerPending();
+    return age;
   }
 
+  /**
+   * Decides, under the payment's lock, what the request may refund. What is left is what Stripe
+   * would still refund (the amount less what Stripe counts as refunded) less what our refunds
+   * with an unknown outcome hold. A request that would fit once refunds still in flight fail is
+   * told to come back (409), not refused for good.
+   */
   private async reserve(
     manager: EntityManager,
     payment: LockedPayment,
     execution: IdempotentExecution,
     dto: CreateRefundDto,
   ): Promise<{ refund: Refund; paymentIntentId: string }> {
-    const refunds = manager.getRepository(Refund);
-    const earlier = await refunds.findOneBy({
-      tenantId: execution.tenantId,
-      userId: execution.userId,
-      idempotencyKey: execution.key,
-    });
-    if (earlier) ensureSameRequest(execution, earlier.requestHash, 'refund');
+    const earlier = await this.refunds.findForRequest(manager, execution);
+    if (earlier) ensureSameRequest(execution, earlier.requestHash ?? '', 'refund');
     // A re-execution of the same request resumes its refund, unless its Stripe call failed and
     // gave the reservation back: then it reserves again, for the amount it asked Stripe for.
     if (earlier && (earlier.status !== 'failed' || earlier.stripeRefundId)) {
@@ -200,18 +192,20 @@ export class RefundsService {
         },
       );
     }
-    const pending = Number((await refunds.sum('amount', { paymentId: payment.id, status: 'pending' })) ?? 0);
-    const unsettled = payment.amount - payment.amountRefunded;
-    const remaining = unsettled - pending;
-    const amount = earlier?.amount ?? dto.amount ?? remaining;
+    const { reserved, unsettled } = await this.refunds.holds(manager, payment.id);
+    const remaining = payment.amount - payment.amountRefunded - reserved;
+    const inFlight = reserved + unsettled;
+    const requested = earlier?.amount ?? dto.amount;
+    const amount = requested ?? remaining;
     if (amount < 1 || amount > remaining) {
-      // Would fit once the refunds still pending settle one way or the other: a state that passes,
-      // so it is a 409 the client may retry, never stored as a final answer for the key.
-      if (pending > 0 && unsettled > 0 && (earlier?.amount ?? dto.amount ?? unsettled) <= unsettled) {
+      // Would fit once the refunds in flight fail: a state that passes, so it is a 409 the client
+      // may retry, never stored as a final answer for the key.
+      const leftIfTheyFail = remaining + inFlight;
+      if (inFlight > 0 && leftIfTheyFail > 0 && (requested ?? leftIfTheyFail) <= leftIfTheyFail) {
         throw new RefundException(
           RefundErrorCode.REFUND_IN_PROGRESS,
           'Another refund of this payment is still pending; retry once it has settled',
-          { pending },
+          { pending: inFlight },
           { 'Retry-After': '5' },
         );
       }
@@ -222,24 +216,16 @@ export class RefundsService {
       );
     }
     if (earlier) {
-      await refunds.update({ id: earlier.id }, { status: 'pending' });
-      return { refund: { ...earlier, status: 'pending' }, paymentIntentId: payment.stripePaymentIntentId };
+      await this.refunds.reserveAgain(manager, earlier.id);
+      return {
+        refund: { ...earlier, status: 'pending', failureReason: null },
+        paymentIntentId: payment.stripePaymentIntentId,
+      };
     }
-    const refund = await refunds.save(
-      refunds.create({
-        id: randomUUID(),
-        tenantId: execution.tenantId,
-        userId: execution.userId,
-        idempotencyKey: execution.key,
-        requestHash: execution.requestHash,
-        paymentId: payment.id,
-        amount,
-        currency: payment.currency,
-        status: 'pending',
-        reason: dto.reason ?? null,
-        stripeRefundId: null,
-      }),
-    );
+    const refund = await this.refunds.insertReservation(manager, execution, payment, {
+      amount,
+      reason: dto.reason ?? null,
+    });
     return { refund, paymentIntentId: payment.stripePaymentIntentId };
   }
 }

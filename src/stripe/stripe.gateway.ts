@@ -3,6 +3,9 @@ import Stripe from 'stripe';
 import { translateStripeError } from './stripe-error.translator';
 import { STRIPE_CLIENT } from './stripe.constants';
 
+/** Far above what a payment is ever refunded in: a bound on one read, not a business rule. */
+const MAX_REFUNDS_PER_PAYMENT = 10000;
+
 export interface CreatePaymentIntentInput {
   amount: number;
   currency: string;
@@ -78,12 +81,29 @@ export class StripeGateway {
     key: string,
     value: string,
   ): Promise<Stripe.Refund | undefined> {
-    const refunds = await this.call(() =>
+    return (await this.listRefunds(paymentIntentId)).find((refund) => refund.metadata?.[key] === value);
+  }
+
+  /** Every refund of a PaymentIntent, whichever channel made it, as Stripe holds it now. */
+  listRefunds(paymentIntentId: string): Promise<Stripe.Refund[]> {
+    return this.call(() =>
       this.stripe.refunds
         .list({ payment_intent: paymentIntentId, limit: 100 })
-        .autoPagingToArray({ limit: 10000 }),
+        .autoPagingToArray({ limit: MAX_REFUNDS_PER_PAYMENT }),
     );
-    return refunds.find((refund) => refund.metadata?.[key] === value);
+  }
+
+  /** The account's refunds created since `since`, newest first, a page at a time. */
+  async *refundsCreatedSince(since: Date): AsyncGenerator<Stripe.Refund[]> {
+    const created = { gte: Math.floor(since.getTime() / 1000) };
+    for (let after: string | undefined; ;) {
+      const page = await this.call(() =>
+        this.stripe.refunds.list({ created, limit: 100, ...(after ? { starting_after: after } : {}) }),
+      );
+      if (page.data.length > 0) yield page.data;
+      after = page.data.at(-1)?.id;
+      if (!page.has_more || !after) return;
+    }
   }
 
   createRefund(input: CreateRefundInput, idempotencyKey: string): Promise<Stripe.Refund> {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { EventLockedPayment, PaymentRef, PaymentsService } from '../payments/payments.service';
 import { PaymentEventSequence } from './entities/payment-event-sequence.entity';
 
@@ -19,7 +20,15 @@ export interface EventContext {
  */
 @Injectable()
 export class PaymentEventSequenceService {
-  constructor(private readonly payments: PaymentsService) {}
+  constructor(
+    private readonly payments: PaymentsService,
+    @InjectRepository(PaymentEventSequence) private readonly applied: Repository<PaymentEventSequence>,
+  ) {}
+
+  /** Whether the event has been applied to the payment already (read without the lock). */
+  isApplied(paymentId: string, eventId: string): Promise<boolean> {
+    return this.applied.existsBy({ paymentId, eventId });
+  }
 
   /**
    * Applies `effect` at most once per (payment, event): under the payment's row lock, an event

@@ -1,16 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import type Stripe from 'stripe';
 import { PaymentStatus } from '../payments/entities/payment-transaction.entity';
+import { paymentStatusOf } from '../payments/payment-status.util';
 import { PaymentsService } from '../payments/payments.service';
-import { RefundEventSettlement } from '../refunds/refund-settlement';
+import { RefundSync } from '../refunds/refund-sync.service';
+import { StripeGateway } from '../stripe/stripe.gateway';
 import { EventContext, PaymentEventSequenceService } from './payment-event-sequence.service';
 
-/** How processing an event ended: applied (or already applied), or nothing of ours to apply it to. */
-export type DispatchOutcome = 'processed' | 'ignored';
+/** How processing an event ended: applied (or already applied), or nothing of ours to apply it to, and why. */
+export interface Dispatched {
+  outcome: 'processed' | 'ignored';
+  reason?: string;
+}
 
-/** Worth another attempt: the event names something we will see later (e.g. a payment not yet committed). */
-export class TransientEventError extends Error {
-  override readonly name = 'TransientEventError';
+/** When the event was received: news that a read of Stripe begun later already covers. */
+export interface Received {
+  receivedAt?: Date;
 }
 
 const INTENT_STATUS: Partial<Record<Stripe.Event.Type, PaymentStatus>> = {
@@ -21,96 +26,140 @@ const INTENT_STATUS: Partial<Record<Stripe.Event.Type, PaymentStatus>> = {
   'payment_intent.requires_action': 'requires_action',
 };
 
+/** Every event that says a payment's refunds changed; each is answered by reading them all from Stripe. */
+const REFUND_EVENTS: ReadonlySet<string> = new Set<Stripe.Event.Type>([
+  'charge.refunded',
+  'charge.refund.updated',
+  'refund.created',
+  'refund.updated',
+  'refund.failed',
+]);
+
 const INTENT_EVENTS = 'payment_intent.';
 
+/** A PaymentIntent's status as one source reports it; `current` when read from Stripe just now. */
+interface IntentNews {
+  status: PaymentStatus;
+  declineCode: string | null;
+  current: boolean;
+}
+
+/** The event would take a failed payment back: only Stripe's current word may do that. */
+class AskStripe extends Error {}
+
 /**
- * Applies one Stripe event to our records. Every handler goes through `executeIdempotent`,
- * so an event is applied at most once per payment, under the payment's row lock; the payment
- * (and with it the tenant) is always our own row, found by the PaymentIntent.
+ * Applies one Stripe event to our records. An event is a hint that an object changed, not the
+ * truth about it: Stripe neither orders nor dedupes them. Refund news is answered by reading the
+ * payment's refunds from Stripe; a PaymentIntent's news is applied along the state machine, and
+ * where it would take a payment back, Stripe is asked where it stands now. The payment (and with
+ * it the tenant) is always our own row, found by the PaymentIntent.
  */
 @Injectable()
 export class StripeEventDispatcher {
   constructor(
     private readonly payments: PaymentsService,
     private readonly sequence: PaymentEventSequenceService,
-    private readonly refunds: RefundEventSettlement,
+    private readonly refunds: RefundSync,
+    private readonly stripe: StripeGateway,
   ) {}
 
-  dispatch(event: Stripe.Event): Promise<DispatchOutcome> {
+  dispatch(event: Stripe.Event, received: Received = {}): Promise<Dispatched> {
+    const object: unknown = (event.data as { object?: unknown } | undefined)?.object;
+    // Retrying cannot give an event the object it lacks.
+    if (typeof object !== 'object' || object === null || Array.isArray(object)) {
+      return Promise.resolve({ outcome: 'ignored', reason: 'The event carries no data.object' });
+    }
     const intentStatus = INTENT_STATUS[event.type];
-    if (intentStatus)
-      return this.onPaymentIntent(event, event.data.object as Stripe.PaymentIntent, intentStatus);
-    if (event.type === 'charge.refunded') return this.onChargeRefunded(event, event.data.object);
-    if (event.type === 'charge.refund.updated') return this.onRefundUpdated(event, event.data.object);
-    return Promise.resolve('ignored');
+    if (intentStatus) return this.onPaymentIntent(event, object as Stripe.PaymentIntent, intentStatus);
+    if (REFUND_EVENTS.has(event.type)) {
+      return this.onRefundNews(event, object as Stripe.Charge | Stripe.Refund, received);
+    }
+    return Promise.resolve({ outcome: 'ignored', reason: `Events of type ${event.type} are not handled` });
   }
 
-  /**
-   * Stripe's news of the PaymentIntent, applied along the state machine and only when it is not
-   * older than the news already applied: a late event from before a failure must not revive it,
-   * and a late `processing` never undoes `succeeded`.
-   */
   private async onPaymentIntent(
     event: Stripe.Event,
     intent: Stripe.PaymentIntent,
     status: PaymentStatus,
-  ): Promise<DispatchOutcome> {
-    const ourId = intent.metadata?.ps_payment_id;
-    const payment = await this.payments.findForEvent(intent.id, ourId);
-    if (!payment) {
-      // Our own PaymentIntents carry our payment's id: its row may not be committed yet.
-      if (ourId) throw new TransientEventError(`Payment ${ourId} for ${intent.id} is not visible yet`);
-      return 'ignored';
+  ): Promise<Dispatched> {
+    if (typeof intent.id !== 'string') return { outcome: 'ignored', reason: 'The PaymentIntent has no id' };
+    // Our row is committed before Stripe is ever called: a PaymentIntent with no row is not ours,
+    // whatever its metadata says, and waiting will not make it ours.
+    const payment = await this.payments.findForEvent(intent.id, intent.metadata?.ps_payment_id);
+    if (!payment) return notOurs(intent.id);
+    let news: IntentNews = {
+      status,
+      declineCode: intent.last_payment_error?.decline_code ?? null,
+      current: false,
+    };
+    for (;;) {
+      try {
+        await this.sequence.executeIdempotent(payment, event, (context) =>
+          applyIntentNews(context, event, intent.id, news),
+        );
+        return { outcome: 'processed' };
+      } catch (error) {
+        if (!(error instanceof AskStripe)) throw error;
+        const now = await this.stripe.retrievePaymentIntent(intent.id);
+        news = {
+          status: paymentStatusOf(now),
+          declineCode: now.last_payment_error?.decline_code ?? null,
+          current: true,
+        };
+      }
     }
-    await this.sequence.executeIdempotent(payment, event, async (context) => {
-      const transition = context.payment.transitionTo(status);
-      if (!transition) return false;
-      const newest = await context.newestApplied(INTENT_EVENTS);
-      const current =
-        newest === null || event.created > newest || (event.created === newest && transition === 'forward');
-      if (!current) return false;
-      return context.payment.moveTo(status, intent.id, intent.last_payment_error?.decline_code ?? null);
-    });
-    return 'processed';
   }
 
-  /** A refunded charge: counts refunds made outside the API (a refunded charge was paid, too). */
-  private async onChargeRefunded(event: Stripe.Event, charge: Stripe.Charge): Promise<DispatchOutcome> {
-    const payment = await this.findByIntent(charge.payment_intent);
-    if (!payment) return 'ignored';
-    await this.sequence.executeIdempotent(
-      payment,
-      event,
-      async ({ payment: locked, manager }: EventContext) => {
-        if (
-          !locked.refundable &&
-          !(await locked.moveTo('succeeded', intentIdOf(charge.payment_intent) ?? ''))
-        ) {
-          return 0;
-        }
-        return this.refunds.recordOutsideRefunds(manager, locked, charge.amount_refunded);
-      },
-    );
-    return 'processed';
-  }
-
-  /** A refund's outcome, e.g. a `pending` refund settling: only refunds made through the API are ours to settle. */
-  private async onRefundUpdated(event: Stripe.Event, refund: Stripe.Refund): Promise<DispatchOutcome> {
-    const payment = await this.findByIntent(refund.payment_intent);
-    if (!payment) return 'ignored';
-    const applied = await this.sequence.executeIdempotent(payment, event, ({ payment: locked, manager }) =>
-      this.refunds.settleReported(manager, locked, refund),
-    );
-    return applied.applied && !applied.result ? 'ignored' : 'processed';
-  }
-
-  private async findByIntent(intent: string | Stripe.PaymentIntent | null) {
-    const id = intentIdOf(intent);
-    return id ? this.payments.findForEvent(id, undefined) : null;
+  /**
+   * Any refund news of a payment of ours: its refunds are read from Stripe and applied (unless a
+   * read begun after the event arrived was applied already), then the event is recorded. A read
+   * that fails leaves the event unrecorded, so its retry reads again.
+   */
+  private async onRefundNews(
+    event: Stripe.Event,
+    object: Stripe.Charge | Stripe.Refund,
+    received: Received,
+  ): Promise<Dispatched> {
+    const intentId = intentIdOf(object.payment_intent);
+    if (!intentId) return { outcome: 'ignored', reason: 'The refund names no PaymentIntent' };
+    const ourId = object.object === 'charge' ? object.metadata?.ps_payment_id : undefined;
+    const payment = await this.payments.findForEvent(intentId, ourId);
+    if (!payment) return notOurs(intentId);
+    if (await this.sequence.isApplied(payment.id, event.id)) return { outcome: 'processed' };
+    await this.refunds.sync(payment, { since: received.receivedAt, paymentIntentId: intentId });
+    await this.sequence.executeIdempotent(payment, event, () => Promise.resolve(true));
+    return { outcome: 'processed' };
   }
 }
 
-function intentIdOf(intent: string | Stripe.PaymentIntent | null): string | undefined {
+/**
+ * A PaymentIntent's news, under the payment's lock. An event's news is applied only when it is
+ * not older than the news already applied, so a late `processing` never undoes `succeeded`. An
+ * event that would take a failed payment back (a retry with another card) may be older than the
+ * failure, which the request or the reconciliation job may have written without any event:
+ * Stripe's current word decides instead.
+ */
+async function applyIntentNews(
+  context: EventContext,
+  event: Stripe.Event,
+  intentId: string,
+  news: IntentNews,
+): Promise<boolean> {
+  const transition = context.payment.transitionTo(news.status);
+  if (!transition) return false;
+  if (!news.current) {
+    if (transition === 'retry') throw new AskStripe();
+    const newest = await context.newestApplied(INTENT_EVENTS);
+    if (newest !== null && event.created < newest) return false;
+  }
+  return context.payment.moveTo(news.status, intentId, news.declineCode);
+}
+
+function notOurs(paymentIntentId: string): Dispatched {
+  return { outcome: 'ignored', reason: `PaymentIntent ${paymentIntentId} is not one of ours` };
+}
+
+function intentIdOf(intent: string | Stripe.PaymentIntent | null | undefined): string | undefined {
   if (!intent) return undefined;
   return typeof intent === 'string' ? intent : intent.id;
 }

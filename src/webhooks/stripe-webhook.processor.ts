@@ -32,10 +32,12 @@ export class StripeWebhookProcessor {
     if (!row) return;
     const startedAt = Date.now();
     try {
-      const outcome = await this.dispatcher.dispatch(row.payload as unknown as Stripe.Event);
-      await this.inbox.finishAttempt(eventId, outcome);
+      const { outcome, reason } = await this.dispatcher.dispatch(row.payload as unknown as Stripe.Event, {
+        receivedAt: row.receivedAt,
+      });
+      await this.inbox.finishAttempt(eventId, outcome, reason);
       this.logger.log(
-        { eventId, type: row.type, outcome, durationMs: Date.now() - startedAt },
+        { eventId, type: row.type, outcome, reason, durationMs: Date.now() - startedAt },
         'Webhook event processed',
       );
     } catch (error) {

@@ -170,11 +170,12 @@ export class WebhookInboxService implements OnApplicationShutdown {
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
-  async finishAttempt(eventId: string, status: 'processed' | 'ignored'): Promise<void> {
+  /** Ends an attempt; `reason` says why an event was ignored. */
+  async finishAttempt(eventId: string, status: 'processed' | 'ignored', reason?: string): Promise<void> {
     await this.dataSource.query(
-      `UPDATE webhook_inbox SET status = $2, error = NULL, processed_at = now(), updated_at = now()
+      `UPDATE webhook_inbox SET status = $2, error = $3, processed_at = now(), updated_at = now()
        WHERE event_id = $1`,
-      [eventId, status],
+      [eventId, status, reason ?? null],
     );
   }
 

@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { PaymentsModule } from '../payments/payments.module';
 import { RefundsModule } from '../refunds/refunds.module';
 import { SchedulingModule } from '../scheduling/scheduling.module';
+import { StripeModule } from '../stripe/stripe.module';
 import { AdminWebhooksController } from './admin-webhooks.controller';
 import { PaymentEventSequence } from './entities/payment-event-sequence.entity';
 import { WebhookInbox } from './entities/webhook-inbox.entity';
@@ -49,6 +50,7 @@ export class WebhooksModule implements OnApplicationShutdown {
         PaymentsModule,
         RefundsModule,
         SchedulingModule,
+        StripeModule,
       ],
       controllers: [StripeWebhooksController, AdminWebhooksController],
       providers: [

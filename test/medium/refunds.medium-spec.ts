@@ -71,6 +71,11 @@ describe(RefundsService.name, () => {
         amountRefunded: 300,
         status: 'partially_refunded',
       });
+      await insertRefund(medium.dataSource, payment, {
+        amount: 300,
+        status: 'succeeded',
+        stripeRefundId: 're_earlier_300',
+      });
       const execution = executionFor(payment);
       // No amount: whatever is left, 700 when first asked.
       const dto = { paymentId: payment.id };
@@ -79,8 +84,13 @@ describe(RefundsService.name, () => {
       await expect(refunds.refund(execution, dto)).rejects.toMatchObject({
         code: StripeErrorCode.PAYMENT_PROVIDER_REJECTED,
       });
-      const [refused] = await refundsOf(payment);
-      expect(refused).toMatchObject({ status: 'failed', amount: 700, stripeRefundId: null });
+      const [, refused] = await refundsOf(payment);
+      expect(refused).toMatchObject({
+        status: 'failed',
+        amount: 700,
+        stripeRefundId: null,
+        failureReason: 'charge_disputed',
+      });
 
       const settled = await refunds.refund(reExecution(execution), dto);
 
@@ -138,7 +148,8 @@ describe(RefundsService.name, () => {
       const running = refunds.refund(execution, { paymentId: payment.id, amount: 400 });
       await held.reached;
       const [row] = await refundsOf(payment);
-      // Settled meanwhile by another execution of the key, under the payment's lock.
+      // Settled meanwhile by another execution of the key (Stripe replayed it the same refund),
+      // under the payment's lock.
       await medium.dataSource.transaction(async (manager) => {
         await manager.update(
           Refund,
@@ -151,7 +162,14 @@ describe(RefundsService.name, () => {
           { amountRefunded: 400, status: 'partially_refunded' },
         );
       });
-      held.release();
+      held.release(
+        medium.stripe.refund({
+          id: 're_settled_elsewhere',
+          amount: 400,
+          payment_intent: payment.stripePaymentIntentId,
+          metadata: { ps_refund_id: row.id },
+        }),
+      );
 
       await expect(running).resolves.toMatchObject({ id: row.id, stripeRefundId: 're_settled_elsewhere' });
       expect(await reload(payment)).toMatchObject({ amountRefunded: 400 });
@@ -287,13 +305,13 @@ describe(RefundsService.name, () => {
 
   describe('Stripe’s answer', () => {
     it.each([
-      ['pending', 'pending', 0],
-      ['requires_action', 'pending', 0],
-      ['failed', 'failed', 0],
-      ['canceled', 'canceled', 0],
+      ['pending', 'pending', 300, 'partially_refunded'],
+      ['requires_action', 'requires_action', 300, 'partially_refunded'],
+      ['failed', 'failed', 0, 'succeeded'],
+      ['canceled', 'canceled', 0, 'succeeded'],
     ] as const)(
-      'a refund Stripe answers %s is settled %s, adding %d',
-      async (stripeStatus, status, added) => {
+      'a refund Stripe answers %s is recorded %s, and Stripe counts %d of it as refunded',
+      async (stripeStatus, status, counted, paymentStatus) => {
         const payment = await insertPayment(medium.dataSource);
         medium.stripe.stub.createRefund.answersOnce(
           medium.stripe.refund({
@@ -306,7 +324,7 @@ describe(RefundsService.name, () => {
         const refund = await refunds.refund(executionFor(payment), { paymentId: payment.id, amount: 300 });
 
         expect(refund).toMatchObject({ status, stripeRefundId: expect.stringMatching(/^re_fake_/) });
-        expect(await reload(payment)).toMatchObject({ amountRefunded: added, status: 'succeeded' });
+        expect(await reload(payment)).toMatchObject({ amountRefunded: counted, status: paymentStatus });
       },
     );
   });

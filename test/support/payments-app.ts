@@ -1,3 +1,4 @@
+import Stripe from 'stripe';
 import { StripeEmulator, StripeEmulatorOptions } from '../../packages/stripe-emulator/src/index';
 import { createTestApp, TestApp } from './test-app';
 import { TestClient } from './test-client';
@@ -40,6 +41,20 @@ export async function createPaymentsHarness(
       await emulator.stop();
     },
   };
+}
+
+/**
+ * The real SDK talking to the emulator as another integration on the same Stripe account would:
+ * what it does there (a refund, say) happens outside the service's API.
+ */
+export function stripeClientFor(emulator: StripeEmulator): Stripe {
+  const url = new URL(emulator.url);
+  return new Stripe('sk_test_other_integration', {
+    host: url.hostname,
+    port: Number(url.port),
+    protocol: 'http',
+    maxNetworkRetries: 0,
+  });
 }
 
 /** The field names a VALIDATION_FAILED body reports. */

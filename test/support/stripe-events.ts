@@ -73,27 +73,6 @@ export function intentEvent(
   );
 }
 
-export function chargeRefundedEvent(
-  paymentIntentId: string,
-  amount: number,
-  amountRefunded: number,
-  created?: number,
-): TestEvent {
-  return stripeEvent(
-    'charge.refunded',
-    {
-      id: `ch_${randomUUID().slice(0, 8)}`,
-      object: 'charge',
-      amount,
-      amount_captured: amount,
-      amount_refunded: amountRefunded,
-      refunded: amountRefunded === amount,
-      payment_intent: paymentIntentId,
-    },
-    created,
-  );
-}
-
 /** Posts an event to the service as Stripe would: the exact bytes that were signed. */
 export function deliver(app: Pick<TestApp, 'http'>, event: object, options: SignOptions = {}) {
   const payload = JSON.stringify(event);

@@ -2,12 +2,15 @@ import type { HeaderObject } from '@nestjs/swagger';
 
 export type ResponseHeaders = Record<string, HeaderObject>;
 
-export const LOCATION_HEADER: ResponseHeaders = {
-  Location: {
-    description: 'Where the created payment is read: `/payments/{id}`.',
-    schema: { type: 'string', example: '/payments/6f1c2a4e-8a0b-4c5d-9e2f-1a2b3c4d5e6f' },
-  },
-};
+/** `Location` of a created resource, read at `path` (e.g. `/payments/{id}`). */
+export function locationHeader(path: string): ResponseHeaders {
+  return {
+    Location: {
+      description: `Where the created resource is read: \`${path}\`.`,
+      schema: { type: 'string', example: path.replace('{id}', '6f1c2a4e-8a0b-4c5d-9e2f-1a2b3c4d5e6f') },
+    },
+  };
+}
 
 export const RETRY_AFTER_HEADER: ResponseHeaders = {
   'Retry-After': {

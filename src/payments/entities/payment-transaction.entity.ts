@@ -89,4 +89,11 @@ export class PaymentTransaction extends RequestRecord {
   /** Stripe's decline code when the card was declined (`insufficient_funds`, …). */
   @Column({ name: 'decline_code', type: 'varchar', length: 64, nullable: true })
   declineCode!: string | null;
+
+  /**
+   * When the newest read of the payment's refunds from Stripe that has been applied began (the
+   * database's clock): a refund event received before then is already reflected.
+   */
+  @Column({ name: 'refunds_synced_at', type: 'timestamptz', nullable: true })
+  refundsSyncedAt!: Date | null;
 }

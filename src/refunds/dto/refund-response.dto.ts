@@ -1,5 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Refund, REFUND_STATUSES, RefundStatus } from '../entities/refund.entity';
+import {
+  Refund,
+  REFUND_SOURCES,
+  REFUND_STATUSES,
+  RefundSource,
+  RefundStatus,
+} from '../entities/refund.entity';
 
 export class RefundResponseDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -7,8 +13,26 @@ export class RefundResponseDto {
   @ApiProperty({ format: 'uuid' }) paymentId!: string;
   @ApiProperty() amount!: number;
   @ApiProperty() currency!: string;
-  @ApiProperty({ enum: REFUND_STATUSES }) status!: RefundStatus;
+  @ApiProperty({
+    enum: REFUND_STATUSES,
+    description:
+      "Stripe's status of the refund. `pending` and `requires_action` hold their amount; `failed` and `canceled` give it back, also after `succeeded` (a card refund can bounce)",
+  })
+  status!: RefundStatus;
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "Why it failed: Stripe's `failure_reason` (`declined`, `expired_or_canceled_card`, …); for a refund Stripe never made, Stripe's error code or `not_created`",
+  })
+  failureReason!: string | null;
+  @ApiProperty({
+    enum: REFUND_SOURCES,
+    description:
+      '`api`: made through this API; `outside`: made elsewhere (the Stripe Dashboard, another integration)',
+  })
+  source!: RefundSource;
   @ApiProperty({ nullable: true, type: String }) stripeRefundId!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
@@ -22,9 +46,15 @@ export class RefundResponseDto {
       currency: refund.currency,
       status: refund.status,
       reason: refund.reason,
+      failureReason: refund.failureReason,
+      source: refund.source,
       stripeRefundId: refund.stripeRefundId,
       createdAt: refund.createdAt.toISOString(),
       updatedAt: refund.updatedAt.toISOString(),
     };
   }
+}
+
+export class RefundListDto {
+  @ApiProperty({ type: [RefundResponseDto] }) data!: RefundResponseDto[];
 }

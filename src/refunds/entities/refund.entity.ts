@@ -2,22 +2,34 @@ import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typ
 import { StripeObjectRecord } from '../../database/record-columns';
 import { PaymentTransaction } from '../../payments/entities/payment-transaction.entity';
 
-export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'canceled'] as const;
+/** Stripe's refund statuses. */
+export const REFUND_STATUSES = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
+/** Who made the refund: this API, or anyone else with access to the Stripe account (the Dashboard, …). */
+export const REFUND_SOURCES = ['api', 'outside'] as const;
+export type RefundSource = (typeof REFUND_SOURCES)[number];
+
+const inList = (values: readonly string[]) => values.map((value) => `'${value}'`).join(', ');
+
 /**
- * A refund of part or all of a payment. `pending` rows reserve their amount: the sum of a
- * payment's settled and pending refunds never exceeds it (checked under the payment's row lock).
+ * One refund of a payment: one row per Stripe refund, whichever channel made it, following its
+ * Stripe status. An API refund's row is written (`pending`, no Stripe id yet) before Stripe is
+ * asked, so its amount is reserved while the outcome is unknown.
  */
 @Entity({ name: 'refunds' })
 @Unique('refunds_scoped_key_unique', ['tenantId', 'userId', 'idempotencyKey'])
 @Unique('refunds_stripe_refund_unique', ['stripeRefundId'])
 @Index('refunds_payment_idx', ['paymentId'])
 @Check('refunds_amount_check', '"amount" > 0')
-@Check('refunds_status_check', `"status" IN ('pending', 'succeeded', 'failed', 'canceled')`)
+@Check('refunds_status_check', `"status" IN (${inList(REFUND_STATUSES)})`)
+@Check('refunds_source_check', `"source" IN (${inList(REFUND_SOURCES)})`)
+@Check(
+  'refunds_source_request_check',
+  `("source" = 'api') = ("user_id" IS NOT NULL AND "idempotency_key" IS NOT NULL AND "request_hash" IS NOT NULL)`,
+)
 export class Refund extends StripeObjectRecord {
   // Not a RequestRecord: these three are null for refunds made outside the API.
-  /** Null for refunds made outside the API (e.g. in the Stripe dashboard, learnt by webhook). */
   @Column({ name: 'user_id', type: 'varchar', length: 128, nullable: true })
   userId!: string | null;
 
@@ -26,6 +38,9 @@ export class Refund extends StripeObjectRecord {
 
   @Column({ name: 'request_hash', type: 'char', length: 64, nullable: true })
   requestHash!: string | null;
+
+  @Column({ type: 'varchar', length: 16, default: 'api' })
+  source!: RefundSource;
 
   @Column({ name: 'payment_id', type: 'uuid' })
   paymentId!: string;
@@ -45,6 +60,10 @@ export class Refund extends StripeObjectRecord {
 
   @Column({ type: 'varchar', length: 32, nullable: true })
   reason!: string | null;
+
+  /** Stripe's `failure_reason` for a refund that failed there; ours for one Stripe never made. */
+  @Column({ name: 'failure_reason', type: 'varchar', length: 64, nullable: true })
+  failureReason!: string | null;
 
   @Column({ name: 'stripe_refund_id', type: 'varchar', length: 255, nullable: true })
   stripeRefundId!: string | null;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { StripeException } from '../../../src/stripe/stripe-error-code';
 import type {
@@ -96,9 +97,12 @@ export class FakeCall<Args extends unknown[], Result> {
  */
 export class FakeStripeGateway implements Pick<StripeGateway, keyof StripeGateway> {
   private sequence = 0;
+  /** Ids stay unique across the fakes of every suite sharing the run's database. */
+  private readonly instance = randomUUID().slice(0, 8);
   private readonly intentsByKey = new Map<string, Stripe.PaymentIntent>();
   private readonly refundsByKey = new Map<string, Stripe.Refund>();
   private readonly customersByKey = new Map<string, Stripe.Customer>();
+  private readonly outsideRefunds: Stripe.Refund[] = [];
 
   readonly stub = {
     createPaymentIntent: new FakeCall<[CreatePaymentIntentInput, string], Stripe.PaymentIntent>(
@@ -125,10 +129,13 @@ export class FakeStripeGateway implements Pick<StripeGateway, keyof StripeGatewa
     createRefund: new FakeCall<[CreateRefundInput, string], Stripe.Refund>((input, key) =>
       Promise.resolve(this.createRefundOnce(input, key)),
     ),
+    listRefunds: new FakeCall<[string], Stripe.Refund[]>((paymentIntentId) =>
+      Promise.resolve(this.refundsOf(paymentIntentId)),
+    ),
     createCustomer: new FakeCall<[CreateCustomerInput, string], Stripe.Customer>((input, key) => {
       const customer =
         this.customersByKey.get(key) ??
-        ({ id: `cus_fake_${++this.sequence}`, object: 'customer', ...input } as unknown as Stripe.Customer);
+        ({ id: `cus_fake_${this.nextId()}`, object: 'customer', ...input } as unknown as Stripe.Customer);
       this.customersByKey.set(key, customer);
       return Promise.resolve(customer);
     }),
@@ -172,17 +179,47 @@ export class FakeStripeGateway implements Pick<StripeGateway, keyof StripeGatewa
     return this.stub.createRefund.invoke(input, idempotencyKey);
   }
 
+  listRefunds(paymentIntentId: string): Promise<Stripe.Refund[]> {
+    return this.stub.listRefunds.invoke(paymentIntentId);
+  }
+
+  async *refundsCreatedSince(): AsyncGenerator<Stripe.Refund[]> {
+    const all = await Promise.resolve([...this.refundsByKey.values(), ...this.outsideRefunds]);
+    if (all.length > 0) yield all.map((refund) => ({ ...refund }));
+  }
+
+  /** A refund made outside the API (the Dashboard): Stripe holds it, nothing of ours asked for it. */
+  refundOutside(
+    paymentIntentId: string,
+    amount: number,
+    status: Stripe.Refund['status'] = 'succeeded',
+  ): Stripe.Refund {
+    const refund = this.refund({ amount, status, payment_intent: paymentIntentId });
+    this.outsideRefunds.push(refund);
+    return refund;
+  }
+
+  /** Moves a refund Stripe holds to `status`, as the bank would (a refund failing after success, say). */
+  setRefundStatus(id: string, status: Stripe.Refund['status'], failureReason: string | null = null): void {
+    const refund = [...this.refundsByKey.values(), ...this.outsideRefunds].find(
+      (candidate) => candidate.id === id,
+    );
+    if (!refund) throw new Error(`No refund ${id} at the fake Stripe`);
+    Object.assign(refund, { status, failure_reason: failureReason });
+  }
+
   /** Forgets every programmed behaviour, every recorded call and everything "Stripe" holds. */
   reset(): void {
     for (const call of Object.values(this.stub)) call.reset();
     this.intentsByKey.clear();
     this.refundsByKey.clear();
+    this.outsideRefunds.length = 0;
     this.customersByKey.clear();
   }
 
   /** A PaymentIntent as Stripe would answer it; for tests that program an answer. */
   paymentIntent(overrides: Partial<Stripe.PaymentIntent> = {}): Stripe.PaymentIntent {
-    const id = overrides.id ?? `pi_fake_${++this.sequence}`;
+    const id = overrides.id ?? `pi_fake_${this.nextId()}`;
     return {
       id,
       object: 'payment_intent',
@@ -199,7 +236,7 @@ export class FakeStripeGateway implements Pick<StripeGateway, keyof StripeGatewa
   /** A Refund as Stripe would answer it; for tests that program an answer. */
   refund(overrides: Partial<Stripe.Refund> = {}): Stripe.Refund {
     return {
-      id: `re_fake_${++this.sequence}`,
+      id: `re_fake_${this.nextId()}`,
       object: 'refund',
       amount: 100,
       currency: 'usd',
@@ -208,6 +245,11 @@ export class FakeStripeGateway implements Pick<StripeGateway, keyof StripeGatewa
       metadata: {},
       ...overrides,
     } as Stripe.Refund;
+  }
+
+  private nextId(): string {
+    this.sequence += 1;
+    return `${this.instance}_${this.sequence}`;
   }
 
   private createIntentOnce(input: CreatePaymentIntentInput, key: string): Stripe.PaymentIntent {
@@ -223,7 +265,15 @@ export class FakeStripeGateway implements Pick<StripeGateway, keyof StripeGatewa
     return intent;
   }
 
-  private createRefundOnce(input: CreateRefundInput, key: string): Stripe.Refund {
+  /** Every refund of a PaymentIntent "Stripe" holds, as copies (a list is a snapshot). */
+  refundsOf(paymentIntentId: string): Stripe.Refund[] {
+    return [...this.refundsByKey.values(), ...this.outsideRefunds]
+      .filter((refund) => refund.payment_intent === paymentIntentId)
+      .map((refund) => ({ ...refund }));
+  }
+
+  /** What Stripe does with a refund request (a replay for a key it knows), without the call being answered. */
+  createRefundOnce(input: CreateRefundInput, key: string): Stripe.Refund {
     const replayed = this.refundsByKey.get(key);
     if (replayed) return replayed;
     const refund = this.refund({

@@ -97,7 +97,7 @@ export async function insertRefund(
 }
 
 type RowTable = 'payment_transactions' | 'refunds';
-type RowTimeColumn = 'stripe_first_attempt_at' | 'created_at';
+type RowTimeColumn = 'stripe_first_attempt_at' | 'created_at' | 'updated_at';
 type RecordTimeColumn = 'locked_at' | 'expires_at' | 'created_at';
 
 /** Moves a row's timestamp into the past: how these tests let time pass, never by sleeping. */

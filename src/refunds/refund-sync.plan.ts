@@ -1,0 +1,110 @@
+import type Stripe from 'stripe';
+import { Refund, RefundStatus } from './entities/refund.entity';
+import { COUNTED_REFUND_STATUSES, isNewerStatus, refundStatusOf } from './refund-status';
+
+/** What a sync needs of a refund row. */
+export type KnownRefund = Pick<
+  Refund,
+  'id' | 'source' | 'amount' | 'status' | 'failureReason' | 'stripeRefundId'
+>;
+
+/** A Stripe refund as the ledger records it. */
+export interface StripeRefundState {
+  id: string;
+  amount: number;
+  currency: string;
+  status: RefundStatus;
+  failureReason: string | null;
+  reason: string | null;
+  /** Our refund's id, which every refund made through the API carries in its metadata. */
+  ourRefundId: string | null;
+}
+
+/**
+ * One write that brings a row to Stripe's refund: `link` gives a row without a Stripe id the refund
+ * that is its own (our API refund, found by its metadata), `update` moves a row on to Stripe's
+ * newer status, `record` adds a refund made outside the API.
+ */
+export type RefundChange =
+  | { kind: 'link'; refundId: string; from: RefundStatus; stripe: StripeRefundState }
+  | { kind: 'update'; refundId: string; from: RefundStatus; stripe: StripeRefundState }
+  | { kind: 'record'; stripe: StripeRefundState };
+
+export interface RefundSyncPlan {
+  changes: RefundChange[];
+  /** The payment's `amountRefunded` once the changes are made: the sum of its refunds Stripe counts. */
+  amountRefunded: number;
+}
+
+export function stripeRefundState(refund: Stripe.Refund): StripeRefundState {
+  const ourRefundId = refund.metadata?.ps_refund_id;
+  return {
+    id: refund.id,
+    amount: refund.amount,
+    currency: refund.currency,
+    status: refundStatusOf(refund),
+    failureReason: refund.failure_reason ?? null,
+    reason: refund.reason ?? null,
+    ourRefundId: ourRefundId && UUID.test(ourRefundId) ? ourRefundId : null,
+  };
+}
+
+/**
+ * What it takes for `known` (a payment's refund rows) to agree with `listed` (its refunds at
+ * Stripe). A row only ever moves forward (see `isNewerStatus`), so a list read before a newer
+ * report leaves that report standing: applying any set of reads, in any order, ends where the
+ * newest read says.
+ */
+export function planRefundSync(
+  known: readonly KnownRefund[],
+  listed: readonly StripeRefundState[],
+): RefundSyncPlan {
+  const rows = new Map(known.map((row) => [row.id, { ...row }]));
+  const byStripeId = new Map(
+    known.filter((row) => row.stripeRefundId).map((row) => [row.stripeRefundId as string, row.id]),
+  );
+  const changes: RefundChange[] = [];
+  const recorded: StripeRefundState[] = [];
+  for (const refund of listed) {
+    const rowId = byStripeId.get(refund.id) ?? unlinkedRowFor(refund, rows);
+    const row = rowId === undefined ? undefined : rows.get(rowId);
+    if (!row) {
+      changes.push({ kind: 'record', stripe: refund });
+      recorded.push(refund);
+      continue;
+    }
+    const linking = row.stripeRefundId === null;
+    if (linking || isNewerStatus(refund.status, row.status)) {
+      changes.push({ kind: linking ? 'link' : 'update', refundId: row.id, from: row.status, stripe: refund });
+      Object.assign(row, {
+        stripeRefundId: refund.id,
+        status: refund.status,
+        failureReason: refund.failureReason,
+      });
+    }
+  }
+  const counted = (refund: { status: RefundStatus; amount: number }) =>
+    COUNTED_REFUND_STATUSES.has(refund.status) ? refund.amount : 0;
+  const amountRefunded =
+    [...rows.values()]
+      .filter((row) => row.stripeRefundId !== null)
+      .reduce((sum, row) => sum + counted(row), 0) +
+    recorded.reduce((sum, refund) => sum + counted(refund), 0);
+  return { changes, amountRefunded };
+}
+
+/**
+ * The row a Stripe refund belongs to before it is linked: our API refund named in its metadata,
+ * whatever the row's status (a reservation released as lost that Stripe turns out to hold is
+ * still that refund). Rows recorded as outside refunds before they kept a Stripe id are adopted
+ * by amount, so they are not counted twice.
+ */
+function unlinkedRowFor(refund: StripeRefundState, rows: Map<string, KnownRefund>): string | undefined {
+  const unlinked = [...rows.values()].filter((row) => row.stripeRefundId === null);
+  const ours = unlinked.find((row) => row.id === refund.ourRefundId && row.source === 'api');
+  if (ours) return ours.id;
+  if (refund.ourRefundId) return undefined;
+  return unlinked.find((row) => row.source === 'outside' && row.amount === refund.amount)?.id;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

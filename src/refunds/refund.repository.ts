@@ -1,0 +1,222 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { EntityManager, In, IsNull, Repository } from 'typeorm';
+import type { IdempotentExecution } from '../idempotency';
+import { Refund, RefundStatus } from './entities/refund.entity';
+import { KnownRefund, RefundChange } from './refund-sync.plan';
+
+/** A refund the reconciliation job looks at. */
+export interface StuckRefund {
+  id: string;
+  tenantId: string;
+  paymentId: string;
+  /** Stripe was asked for it at least once. */
+  attempted: boolean;
+}
+
+/** What a payment's refunds hold back from what may still be refunded. */
+export interface RefundHolds {
+  /** API refunds whose Stripe outcome is not known yet (no Stripe refund linked). */
+  reserved: number;
+  /** Refunds Stripe holds as `pending` or `requires_action`: counted, but they may still fail. */
+  unsettled: number;
+}
+
+/** The payment a refund row belongs to, for the writes that need its tenant and currency. */
+type RefundOwner = { id: string; tenantId: string };
+
+/**
+ * `refunds`, every statement against it. Writes that must see the payment's row lock take the
+ * caller's `manager` (the transaction holding the lock).
+ */
+@Injectable()
+export class RefundRepository {
+  constructor(@InjectRepository(Refund) private readonly refunds: Repository<Refund>) {}
+
+  /** The tenant's refund; another tenant's is as absent as a missing one. */
+  findOwn(tenantId: string, id: string): Promise<Refund | null> {
+    return this.refunds.findOneBy({ tenantId, id });
+  }
+
+  /** Every refund of a payment, oldest first. */
+  listForPayment(paymentId: string): Promise<Refund[]> {
+    return this.refunds.find({ where: { paymentId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  findById(id: string, manager: EntityManager = this.refunds.manager): Promise<Refund> {
+    return manager.getRepository(Refund).findOneByOrFail({ id });
+  }
+
+  /** The refund an earlier execution of the same scoped key reserved, if any. */
+  findForRequest(manager: EntityManager, execution: IdempotentExecution): Promise<Refund | null> {
+    return manager.getRepository(Refund).findOneBy({
+      tenantId: execution.tenantId,
+      userId: execution.userId,
+      idempotencyKey: execution.key,
+    });
+  }
+
+  knownRefunds(manager: EntityManager, paymentId: string): Promise<KnownRefund[]> {
+    return manager.getRepository(Refund).find({
+      select: {
+        id: true,
+        source: true,
+        amount: true,
+        status: true,
+        failureReason: true,
+        stripeRefundId: true,
+      },
+      where: { paymentId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+  }
+
+  async holds(manager: EntityManager, paymentId: string): Promise<RefundHolds> {
+    const [row] = await manager.query<Array<{ reserved: number; unsettled: number }>>(
+      `SELECT COALESCE(SUM(amount) FILTER (WHERE stripe_refund_id IS NULL AND status = 'pending'), 0)::int AS reserved,
+              COALESCE(SUM(amount) FILTER (WHERE stripe_refund_id IS NOT NULL
+                                             AND status IN ('pending', 'requires_action')), 0)::int AS unsettled
+       FROM refunds WHERE payment_id = $1`,
+      [paymentId],
+    );
+    return { reserved: row?.reserved ?? 0, unsettled: row?.unsettled ?? 0 };
+  }
+
+  /** The statuses of the rows that stand for these Stripe refunds, by Stripe id. */
+  async statusesByStripeId(stripeRefundIds: string[]): Promise<Map<string, RefundStatus>> {
+    if (stripeRefundIds.length === 0) return new Map();
+    const rows = await this.refunds.find({
+      select: { stripeRefundId: true, status: true },
+      where: { stripeRefundId: In(stripeRefundIds) },
+    });
+    return new Map(rows.map((row) => [row.stripeRefundId as string, row.status]));
+  }
+
+  /**
+   * Refunds left `pending` without a Stripe refund and untouched for `afterSeconds`: their
+   * Stripe call's outcome was lost and nobody retried. In id order, after `cursor`.
+   */
+  async findStuck(afterSeconds: number, limit: number, cursor?: StuckRefund): Promise<StuckRefund[]> {
+    const rows = await this.refunds.query<
+      Array<{ id: string; tenant_id: string; payment_id: string; attempted: boolean }>
+    >(
+      `SELECT id, tenant_id, payment_id, stripe_first_attempt_at IS NOT NULL AS attempted
+       FROM refunds
+       WHERE status = 'pending' AND stripe_refund_id IS NULL
+         AND updated_at < now() - make_interval(secs => $1)
+         AND ($2::uuid IS NULL OR id > $2::uuid)
+       ORDER BY id
+       LIMIT $3`,
+      [afterSeconds, cursor?.id ?? null, limit],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      paymentId: row.payment_id,
+      attempted: row.attempted,
+    }));
+  }
+
+  /** A new API refund, reserving its amount until Stripe's answer settles it. */
+  insertReservation(
+    manager: EntityManager,
+    execution: IdempotentExecution,
+    payment: RefundOwner & { currency: string },
+    fields: { amount: number; reason: string | null },
+  ): Promise<Refund> {
+    const refunds = manager.getRepository(Refund);
+    return refunds.save(
+      refunds.create({
+        id: randomUUID(),
+        tenantId: execution.tenantId,
+        userId: execution.userId,
+        idempotencyKey: execution.key,
+        requestHash: execution.requestHash,
+        source: 'api',
+        paymentId: payment.id,
+        amount: fields.amount,
+        currency: payment.currency,
+        status: 'pending',
+        reason: fields.reason,
+        failureReason: null,
+        stripeRefundId: null,
+      }),
+    );
+  }
+
+  /** A refund whose Stripe call was refused, reserved again for a re-execution of its request. */
+  async reserveAgain(manager: EntityManager, id: string): Promise<void> {
+    await manager.getRepository(Refund).update({ id }, { status: 'pending', failureReason: null });
+  }
+
+  /**
+   * Stamps a Stripe attempt (the first one's time once, and the row's `updated_at` every time)
+   * and answers the first attempt's age in seconds by the database clock, or null when the row
+   * no longer waits for Stripe (settled or released meanwhile). A freshly stamped row is not
+   * released by the reconciliation job while its call is under way.
+   */
+  async recordStripeAttempt(id: string): Promise<number | null> {
+    const [rows] = await this.refunds.query<[Array<{ age_seconds: number }>, number]>(
+      `UPDATE refunds SET stripe_first_attempt_at = COALESCE(stripe_first_attempt_at, now()), updated_at = now()
+       WHERE id = $1 AND status = 'pending' AND stripe_refund_id IS NULL
+       RETURNING extract(epoch FROM now() - stripe_first_attempt_at)::float8 AS age_seconds`,
+      [id],
+    );
+    return rows[0]?.age_seconds ?? null;
+  }
+
+  /** Gives back the reservation of a refund Stripe refused to make (`failureReason`: Stripe's error code). */
+  async markRefused(id: string, failureReason: string): Promise<void> {
+    await this.refunds.update(
+      { id, status: 'pending', stripeRefundId: IsNull() },
+      { status: 'failed', failureReason },
+    );
+  }
+
+  /**
+   * Gives a stuck reservation back (`failed`, `not_created`), only if nothing touched the row for
+   * `afterSeconds`: each Stripe attempt stamps the row first, and only while it is pending, so a
+   * row released here is never asked of Stripe afterwards, and a row whose call is under way is
+   * not released.
+   */
+  async release(manager: EntityManager, id: string, afterSeconds: number): Promise<boolean> {
+    const [, affected] = await manager.query<[unknown, number]>(
+      `UPDATE refunds SET status = 'failed', failure_reason = 'not_created', updated_at = now()
+       WHERE id = $1 AND status = 'pending' AND stripe_refund_id IS NULL
+         AND updated_at < now() - make_interval(secs => $2)
+         AND (stripe_first_attempt_at IS NULL OR stripe_first_attempt_at < now() - make_interval(secs => $2))`,
+      [id, afterSeconds],
+    );
+    return affected === 1;
+  }
+
+  /** One write of a sync plan, under the payment's row lock. */
+  async apply(manager: EntityManager, payment: RefundOwner, change: RefundChange): Promise<void> {
+    const { stripe } = change;
+    if (change.kind === 'record') {
+      await manager.getRepository(Refund).insert({
+        id: randomUUID(),
+        tenantId: payment.tenantId,
+        userId: null,
+        idempotencyKey: null,
+        requestHash: null,
+        source: 'outside',
+        paymentId: payment.id,
+        amount: stripe.amount,
+        currency: stripe.currency,
+        status: stripe.status,
+        reason: stripe.reason,
+        failureReason: stripe.failureReason,
+        stripeRefundId: stripe.id,
+      });
+      return;
+    }
+    await manager
+      .getRepository(Refund)
+      .update(
+        { id: change.refundId },
+        { stripeRefundId: stripe.id, status: stripe.status, failureReason: stripe.failureReason },
+      );
+  }
+}
