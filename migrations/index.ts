@@ -5,6 +5,7 @@ import { AddStripeFirstAttemptAt1796027675630 } from './1796027675630-AddStripeF
 import { SeparateFailureAndDeclineCodes1796030000000 } from './1796030000000-SeparateFailureAndDeclineCodes';
 import { CreateCustomers1796062712929 } from './1796062712929-CreateCustomers';
 import { CreateWebhookInboxAndEventSequence1796064735738 } from './1796064735738-CreateWebhookInboxAndEventSequence';
+import { KeepUnstorableWebhookEventsAndAttemptErrors1796200000000 } from './1796200000000-KeepUnstorableWebhookEventsAndAttemptErrors';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -19,4 +20,5 @@ export const MIGRATIONS: MigrationClass[] = [
   SeparateFailureAndDeclineCodes1796030000000,
   CreateCustomers1796062712929,
   CreateWebhookInboxAndEventSequence1796064735738,
+  KeepUnstorableWebhookEventsAndAttemptErrors1796200000000,
 ];

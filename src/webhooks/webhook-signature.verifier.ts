@@ -9,7 +9,11 @@ export interface VerifiedEvent {
   id: string;
   type: string;
   payload: Record<string, unknown>;
+  /** The body as text, decoded as the SDK decoded it to check the signature: what is stored. */
+  raw: string;
 }
+
+const UTF8 = new TextDecoder('utf8');
 
 /**
  * Checks `Stripe-Signature` against the exact bytes received, with the SDK's own helper, for
@@ -50,7 +54,12 @@ export class WebhookSignatureVerifier {
     // PostgreSQL stores as sent; Stripe's are short and plain, so anything else signed with our
     // secret is not one of its events. (A payload PostgreSQL cannot store is kept raw instead.)
     if (!isInboxText(event.id) || !isInboxText(event.type)) throw invalid('Not a Stripe event');
-    return { id: event.id, type: event.type, payload: event as unknown as Record<string, unknown> };
+    return {
+      id: event.id,
+      type: event.type,
+      payload: event as unknown as Record<string, unknown>,
+      raw: UTF8.decode(rawBody),
+    };
   }
 }
 
