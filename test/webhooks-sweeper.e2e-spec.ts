@@ -1,5 +1,5 @@
 import { getQueueToken } from '@nestjs/bull';
-import type { Queue } from 'bull';
+import Bull, { type Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { WebhookInboxService } from '../src/webhooks/webhook-inbox.service';
 import { STRIPE_WEBHOOK_QUEUE } from '../src/webhooks/webhooks.constants';
@@ -60,6 +60,33 @@ describe('The webhook sweeper and a backlog (SPEC §6.7)', () => {
       await inbox.sweepPending();
       expect(await queuedOrder(all)).toEqual(order);
     }
+  });
+
+  it('does not re-add a job that completed while the sweeper looked: the row moved meanwhile', async () => {
+    const [event] = await receive(1);
+    await db.query(`UPDATE webhook_inbox SET status = 'processing', attempts = 1 WHERE event_id = $1`, [
+      event.id,
+    ]);
+    // The sweeper read the row `processing`; before Bull answers, the attempt ends: the row is
+    // processed and its job removed, so Bull has no job to show.
+    const prototype = Bull.prototype as Queue;
+    const getJob = prototype.getJob;
+    const spy = jest.spyOn(prototype, 'getJob').mockImplementation(async function (this: Queue, jobId) {
+      if (jobId !== event.id) return getJob.call(this, jobId);
+      await db.query(
+        `UPDATE webhook_inbox SET status = 'processed', updated_at = now() WHERE event_id = $1`,
+        [event.id],
+      );
+      await (await getJob.call(this, jobId))?.remove();
+      return null;
+    });
+    try {
+      await inbox.sweepPending();
+    } finally {
+      spy.mockRestore();
+    }
+    // Nothing re-added: a second run of a processed event is an attempt it never needed.
+    expect(await queue.getJob(event.id)).toBeNull();
   });
 
   it('re-adds a job that is truly lost, and only that one', async () => {
