@@ -32,6 +32,16 @@ export interface InboxPage {
   nextCursor: string | null;
 }
 
+/** The statuses of an event not yet settled: it is still to be applied. */
+export const UNSETTLED_STATUSES = ['pending', 'processing', 'failed'] as const;
+
+/** What operators watch of the inbox (see `WebhookInboxMetrics`). */
+export interface InboxBacklog {
+  byStatus: Record<(typeof UNSETTLED_STATUSES)[number] | 'dead', number>;
+  /** Seconds since the oldest unsettled event was received, by the database clock; 0 when none. */
+  oldestUnsettledAgeSeconds: number;
+}
+
 export interface InboxQuery {
   status?: WebhookStatus;
   type?: string;
@@ -148,6 +158,30 @@ export class WebhookInboxService implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Unsettled and dead rows by status, and the age of the oldest unsettled one: one query on
+   * the (status, received_at) index, for the gauges.
+   */
+  async backlog(): Promise<InboxBacklog> {
+    const rows = await this.dataSource.query<
+      Array<{ status: string; count: number; oldest_age: number | null }>
+    >(
+      `SELECT status, count(*)::int AS count, extract(epoch FROM now() - min(received_at))::float8 AS oldest_age
+       FROM webhook_inbox WHERE status IN ('pending', 'processing', 'failed', 'dead') GROUP BY status`,
+    );
+    const reading: InboxBacklog = {
+      byStatus: { pending: 0, processing: 0, failed: 0, dead: 0 },
+      oldestUnsettledAgeSeconds: 0,
+    };
+    for (const row of rows) {
+      reading.byStatus[row.status as keyof InboxBacklog['byStatus']] = row.count;
+      if (row.status !== 'dead') {
+        reading.oldestUnsettledAgeSeconds = Math.max(reading.oldestUnsettledAgeSeconds, row.oldest_age ?? 0);
+      }
+    }
+    return reading;
+  }
+
   /** Inbox rows, newest first, keyset-paginated on (received_at, event_id). */
   async list(query: InboxQuery): Promise<InboxPage> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
@@ -229,9 +263,9 @@ export class WebhookInboxService implements OnApplicationShutdown {
   private async sweep(): Promise<number> {
     const rows = await this.dataSource.query<SweptRow[]>(
       `SELECT event_id, status, ${MICROS('updated_at')}::text AS updated_micros
-       FROM webhook_inbox WHERE status IN ('pending', 'processing', 'failed')
+       FROM webhook_inbox WHERE status = ANY($2)
        ORDER BY received_at, event_id LIMIT $1`,
-      [SWEEP_BATCH],
+      [SWEEP_BATCH, UNSETTLED_STATUSES],
     );
     // Concurrent look-ups share the connection's pipeline: one round trip, not one per row.
     const jobs = await Promise.all(rows.map((row) => this.queue.getJob(row.event_id)));
