@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { describeError } from '../common/errors/error-like';
 
 /**
@@ -35,5 +35,22 @@ export class ScrapeTimeReadings<T> {
       this.logger.warn({ err: describeError(error) }, `Could not read ${this.what} for /metrics`);
       return undefined;
     }
+  }
+}
+
+/** Lends an application's reading to a gauge for as long as the application runs. */
+export abstract class ScrapeTimeSource<T> implements OnModuleInit, OnModuleDestroy {
+  private unregister: (() => void) | undefined;
+
+  protected constructor(private readonly readings: ScrapeTimeReadings<T>) {}
+
+  protected abstract read(): Promise<T>;
+
+  onModuleInit(): void {
+    this.unregister = this.readings.add(() => this.read());
+  }
+
+  onModuleDestroy(): void {
+    this.unregister?.();
   }
 }

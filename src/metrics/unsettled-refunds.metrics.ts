@@ -1,8 +1,8 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { makeGaugeProvider } from '@willsoto/nestjs-prometheus';
 import { DataSource } from 'typeorm';
-import { ScrapeTimeReadings } from './scrape-time-readings';
+import { ScrapeTimeReadings, ScrapeTimeSource } from './scrape-time-readings';
 
 export const OLDEST_UNSETTLED_REFUND_AGE = 'payment_service_oldest_unsettled_refund_age_seconds';
 
@@ -25,20 +25,12 @@ export const unsettledRefundMetricProviders = [
  * is one the reconciliation job has not managed to settle: what operators are alerted on.
  */
 @Injectable()
-export class UnsettledRefundsMetrics implements OnModuleInit, OnModuleDestroy {
-  private unregister: (() => void) | undefined;
-
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  onModuleInit(): void {
-    this.unregister = oldestAge.add(() => this.oldestAgeSeconds());
+export class UnsettledRefundsMetrics extends ScrapeTimeSource<number> {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    super(oldestAge);
   }
 
-  onModuleDestroy(): void {
-    this.unregister?.();
-  }
-
-  private async oldestAgeSeconds(): Promise<number> {
+  protected async read(): Promise<number> {
     const [row] = await this.dataSource.query<Array<{ age: number | null }>>(
       `SELECT extract(epoch FROM now() - min(created_at))::float8 AS age
        FROM refunds WHERE status IN ('pending', 'requires_action')`,

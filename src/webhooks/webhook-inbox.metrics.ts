@@ -1,6 +1,6 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { makeGaugeProvider } from '@willsoto/nestjs-prometheus';
-import { ScrapeTimeReadings } from '../metrics/scrape-time-readings';
+import { ScrapeTimeReadings, ScrapeTimeSource } from '../metrics/scrape-time-readings';
 import { InboxBacklog, UNSETTLED_STATUSES, WebhookInboxService } from './webhook-inbox.service';
 
 export const WEBHOOK_INBOX_EVENTS = 'payment_service_webhook_inbox_events';
@@ -46,16 +46,12 @@ export const webhookInboxMetricProviders = [
 
 /** Lends this application's inbox to the gauges while it runs. */
 @Injectable()
-export class WebhookInboxMetrics implements OnModuleInit, OnModuleDestroy {
-  private unregister: (() => void) | undefined;
-
-  constructor(private readonly inbox: WebhookInboxService) {}
-
-  onModuleInit(): void {
-    this.unregister = backlog.add(() => this.inbox.backlog());
+export class WebhookInboxMetrics extends ScrapeTimeSource<InboxBacklog> {
+  constructor(private readonly inbox: WebhookInboxService) {
+    super(backlog);
   }
 
-  onModuleDestroy(): void {
-    this.unregister?.();
+  protected read(): Promise<InboxBacklog> {
+    return this.inbox.backlog();
   }
 }
