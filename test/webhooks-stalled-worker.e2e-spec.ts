@@ -127,7 +127,7 @@ describe('A webhook worker killed mid-event, holding the payment’s row lock', 
 
     await startWorker();
     // Bull's stalled-job check gives the job back once the dead worker's Redis lock has lapsed
-    // (lockDuration 30 s, checked every 30 s); the sweeper leaves a job Bull still holds alone.
+    // (lockDuration 30 s, checked every 5 s); the sweeper leaves a job Bull still holds alone.
     await waitFor(
       'the event to be processed by the second worker',
       async () => (await inboxState(event.id))?.status === 'processed',
