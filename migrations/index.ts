@@ -6,6 +6,7 @@ import { SeparateFailureAndDeclineCodes1796030000000 } from './1796030000000-Sep
 import { CreateCustomers1796062712929 } from './1796062712929-CreateCustomers';
 import { CreateWebhookInboxAndEventSequence1796064735738 } from './1796064735738-CreateWebhookInboxAndEventSequence';
 import { RefundsFollowStripe1796090000000 } from './1796090000000-RefundsFollowStripe';
+import { KeepUnstorableWebhookEventsAndAttemptErrors1796200000000 } from './1796200000000-KeepUnstorableWebhookEventsAndAttemptErrors';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -21,4 +22,5 @@ export const MIGRATIONS: MigrationClass[] = [
   CreateCustomers1796062712929,
   CreateWebhookInboxAndEventSequence1796064735738,
   RefundsFollowStripe1796090000000,
+  KeepUnstorableWebhookEventsAndAttemptErrors1796200000000,
 ];

@@ -10,6 +10,7 @@ import { CommonErrorCode, CommonException } from './common/errors/common-error-c
 import { buildOpenApiDocument } from './common/openapi/openapi-document';
 import { normalisedSegments } from './auth/admin-path';
 import { AppConfig } from './config/app-config';
+import { countHttpResponse } from './metrics/http-responses.metrics';
 
 /** Largest accepted JSON body, in bytes; anything bigger is a 413. */
 export const BODY_LIMIT = 100 * 1024;
@@ -44,7 +45,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   const fastify = app.getHttpAdapter().getInstance();
   app.useLogger(app.get(Logger));
   // First of all, so every request has an id and an access line, even one refused below.
-  registerAccessLog(fastify, PinoLogger.root);
+  registerAccessLog(fastify, PinoLogger.root, countHttpResponse);
   // Next, so nothing registered below (docs, the queue board, the API) answers in a worker.
   if (!config.runsHttp) fastify.addHook('onRequest', serveOnlyOperationalRoutes);
   registerSecurityHeaders(fastify);

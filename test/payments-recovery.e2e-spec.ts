@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { createPaymentsHarness, PaymentsHarness } from './support/payments-app';
 import { ServiceProcess } from './support/service-process';
 import { TEST_JWT_SECRET } from './support/test-app';
+import { TcpProxy } from './support/tcp-proxy';
 import { TestClient } from './support/test-client';
 import { eventually } from './support/time';
 import { expireIdempotencyRecord, staleLock } from './support/time-travel';
@@ -101,6 +102,68 @@ describe('Recovery on money routes', () => {
       expect(other.body.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
       expect(harness.emulator.stats().paymentIntentsCreated).toBe(before);
     });
+  });
+
+  describe('payments whose Stripe call outlives PostgreSQL', () => {
+    let harness: PaymentsHarness;
+    let proxy: TcpProxy;
+    // Far longer than the test may take: a key freed here was freed by its own process.
+    const lockTtlSeconds = 600;
+
+    beforeAll(async () => {
+      // PostgreSQL through a proxy the test can cut: a real outage for this service only.
+      const url = new URL(process.env.TEST_DATABASE_URL ?? '');
+      proxy = await TcpProxy.start(Number(url.port || 5432));
+      url.port = String(proxy.port);
+      harness = await createPaymentsHarness({
+        DATABASE_URL: url.toString(),
+        IDEMPOTENCY_LOCK_TTL_SECONDS: String(lockTtlSeconds),
+        // The retries below poll; they are not what this test is about.
+        RATE_LIMIT_ENABLED: 'false',
+      });
+    });
+    afterAll(async () => {
+      await harness.close();
+      await proxy.stop();
+    });
+
+    it('answers 503, then frees each key as soon as PostgreSQL is back: the retries answer 201, one PaymentIntent per key', async () => {
+      const client = new TestClient({ app: harness.app });
+      const keys = Array.from({ length: 6 }, () => randomUUID());
+      const before = harness.emulator.stats().paymentIntentsCreated;
+      const createIntent = { method: 'POST', path: '/v1/payment_intents' } as const;
+      harness.emulator.addLatency(1500, createIntent);
+
+      const first = Promise.all(keys.map((key) => client.post('/payments/process', visa, key)));
+      await harness.emulator.whenRequestsInFlight(keys.length, 10000, createIntent);
+      await proxy.stop();
+      // Each execution ends while PostgreSQL is away: its writes and its key's release fail.
+      expect((await first).map((response) => response.status)).toEqual(keys.map(() => 503));
+      harness.emulator.clearFaults();
+
+      await proxy.start();
+      // Answered from the key's own record once its release is written: 409 until then. A key
+      // left to its lock TTL would keep answering 409 for ten minutes.
+      const retries = await Promise.all(
+        keys.map(async (key) => {
+          let retry: { status: number; body: { status: string; stripePaymentIntentId: string } } | undefined;
+          await eventually(async () => {
+            retry = await client.post('/payments/process', visa, key);
+            expect(retry.status).toBe(201);
+          }, 15000);
+          if (!retry) throw new Error('no retry was answered');
+          return retry.body;
+        }),
+      );
+      expect(retries.map((payment) => payment.status)).toEqual(keys.map(() => 'succeeded'));
+      // The PaymentIntent the cut-off execution made is the one completed: none made twice.
+      expect(harness.emulator.stats().paymentIntentsCreated - before).toBe(keys.length);
+      expect(new Set(retries.map((payment) => payment.stripePaymentIntentId)).size).toBe(keys.length);
+      const rows: Array<{ count: string }> = await harness.app.app
+        .get(DataSource)
+        .query('SELECT count(*) FROM payment_transactions WHERE tenant_id = $1', [client.tenantId]);
+      expect(Number(rows[0].count)).toBe(keys.length);
+    }, 60000);
   });
 
   describe('a process that dies in the middle of a payment', () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { getQueueToken } from '@nestjs/bull';
 import Bull, { type Queue } from 'bull';
 import Redis from 'ioredis';
@@ -142,35 +143,71 @@ describe('Stripe webhooks: concurrent receipts share a commit (SPEC §6.2)', () 
   });
 
   it('an event the database refuses fails alone: the others of its batch are stored and answered 200', async () => {
-    const statements = spyOnStatements();
+    // The database refuses one insert of this type, as a constraint would: a trigger of the test's
+    // own. (An event whose JSON PostgreSQL cannot hold is not refused: it is kept raw, dead.)
+    const refusedType = `test.refused_${randomUUID().slice(0, 8)}`;
+    await db.query(`CREATE FUNCTION refuse_test_event() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.type = '${refusedType}' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+        RETURN NEW;
+      END $$`);
+    await db.query(`CREATE TRIGGER refuse_test_event BEFORE INSERT ON webhook_inbox
+      FOR EACH ROW EXECUTE FUNCTION refuse_test_event()`);
+    try {
+      const statements = spyOnStatements();
+      const receipts = spyOnReceipts();
+      const held = await holdAStatement();
+      const good = Array.from({ length: 5 }, event);
+      const bad = stripeEvent(refusedType, { id: 'obj_refused' });
+      const responses = Promise.all([...good, bad].map((sent) => deliver(app, sent)));
+      await waitFor('the six receipts to reach the batch', () =>
+        Promise.resolve(receipts.mock.calls.length >= 7),
+      );
+      await held.release();
+
+      const [badResponse, ...goodResponses] = (await responses).reverse();
+      expect(goodResponses.map((response) => response.status)).toEqual(Array(5).fill(200));
+      expect(goodResponses.map((response) => response.body as unknown)).toEqual(
+        Array(5).fill({ received: true }),
+      );
+      expect(await rowsOf(good.map((sent) => sent.id))).toBe(5);
+      // What a refused insert answered before batching: an unexpected error, with nothing of the SQL.
+      expect(badResponse.status).toBe(500);
+      expect(badResponse.body).toEqual({
+        statusCode: 500,
+        code: 'INTERNAL_ERROR',
+        message: 'Internal server error',
+      });
+      expect(await rowsOf([bad.id])).toBe(0);
+      // The blocker's statement, the batch of six that failed, then each of the six alone.
+      expect(statements.mock.calls.map(([batch]) => batch.length)).toEqual([1, 6, 1, 1, 1, 1, 1, 1]);
+      expect((await held.response).status).toBe(200);
+    } finally {
+      await db.query('DROP TRIGGER refuse_test_event ON webhook_inbox');
+      await db.query('DROP FUNCTION refuse_test_event()');
+    }
+  });
+
+  it('an event whose JSON PostgreSQL cannot hold is kept raw and dead, and the others of its batch stored', async () => {
     const receipts = spyOnReceipts();
     const held = await holdAStatement();
-    const good = Array.from({ length: 5 }, event);
-    // The verifier takes it (JSON allows it); jsonb refuses a NUL character inside a string.
-    const bad = stripeEvent('customer.created', { id: 'cus_nul', object: 'customer', name: 'a\u0000b' });
-    const responses = Promise.all([...good, bad].map((sent) => deliver(app, sent)));
-    await waitFor('the six receipts to reach the batch', () =>
-      Promise.resolve(receipts.mock.calls.length >= 7),
+    const good = Array.from({ length: 3 }, event);
+    const nul = stripeEvent('customer.created', { id: 'cus_nul', object: 'customer', name: 'a\u0000b' });
+    const responses = Promise.all([...good, nul].map((sent) => deliver(app, sent)));
+    await waitFor('the four receipts to reach the batch', () =>
+      Promise.resolve(receipts.mock.calls.length >= 5),
     );
     await held.release();
 
-    const [badResponse, ...goodResponses] = (await responses).reverse();
-    expect(goodResponses.map((response) => response.status)).toEqual(Array(5).fill(200));
-    expect(goodResponses.map((response) => response.body as unknown)).toEqual(
-      Array(5).fill({ received: true }),
+    expect((await responses).map((response) => response.body as unknown)).toEqual(
+      Array(4).fill({ received: true }),
     );
-    expect(await rowsOf(good.map((sent) => sent.id))).toBe(5);
-    // What a refused insert answered before batching: an unexpected error, with nothing of the SQL.
-    expect(badResponse.status).toBe(500);
-    expect(badResponse.body).toEqual({
-      statusCode: 500,
-      code: 'INTERNAL_ERROR',
-      message: 'Internal server error',
-    });
-    expect(await rowsOf([bad.id])).toBe(0);
-    // The blocker's statement, the batch of six that failed, then each of the six alone.
-    expect(statements.mock.calls.map(([batch]) => batch.length)).toEqual([1, 6, 1, 1, 1, 1, 1, 1]);
-    expect((await held.response).status).toBe(200);
+    expect(await rowsOf([...good, nul].map((sent) => sent.id))).toBe(4);
+    const [kept] = await db.query<Array<{ status: string; payload: unknown }>>(
+      'SELECT status, payload FROM webhook_inbox WHERE event_id = $1',
+      [nul.id],
+    );
+    expect(kept).toEqual({ status: 'dead', payload: null });
   });
 
   describe('with PostgreSQL unreachable', () => {

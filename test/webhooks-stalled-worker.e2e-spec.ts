@@ -10,7 +10,7 @@ interface InboxState {
   attempts: number;
 }
 
-describe('A webhook worker killed mid-event', () => {
+describe('A webhook worker killed mid-event, holding the payment’s row lock', () => {
   const env = {
     DATABASE_URL: process.env.TEST_DATABASE_URL ?? '',
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -18,23 +18,24 @@ describe('A webhook worker killed mid-event', () => {
     STRIPE_SECRET_KEY: 'sk_test_stalled_worker',
     STRIPE_API_URL: 'http://127.0.0.1:9',
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    // Sweeps all through: a sweep must never run an event a second time.
     WEBHOOK_SWEEP_INTERVAL_SECONDS: '1',
   };
   let api: TestApp;
   let db: DataSource;
-  let locker: PgClient;
+  let blocker: PgClient;
   const workers: ServiceProcess[] = [];
 
   beforeAll(async () => {
     // Receives and enqueues only: every attempt at the event happens in a worker process.
     api = await createTestApp({ env: { ...env, WORKER_MODE: 'api' } });
     db = api.app.get(DataSource);
-    locker = new PgClient({ connectionString: env.DATABASE_URL });
-    await locker.connect();
+    blocker = new PgClient({ connectionString: env.DATABASE_URL });
+    await blocker.connect();
   });
   afterAll(async () => {
-    await locker?.query('ROLLBACK').catch(() => undefined);
-    await Promise.all([...workers.map((worker) => worker.stop()), locker?.end(), api?.close()]);
+    await blocker?.query('ROLLBACK').catch(() => undefined);
+    await Promise.all([...workers.map((worker) => worker.stop()), blocker?.end(), api?.close()]);
   });
 
   async function startWorker(): Promise<ServiceProcess> {
@@ -51,7 +52,24 @@ describe('A webhook worker killed mid-event', () => {
     return row;
   }
 
-  it('is processed by another worker, its effect applied once', async () => {
+  /** Whether someone holds the payment's row lock: a probe that cannot take it at once. */
+  async function rowLocked(paymentId: string): Promise<boolean> {
+    const probe = db.createQueryRunner();
+    await probe.connect();
+    try {
+      await probe.startTransaction();
+      await probe.query('SELECT id FROM payment_transactions WHERE id = $1 FOR UPDATE NOWAIT', [paymentId]);
+      return false;
+    } catch (error) {
+      if ((error as { driverError?: { code?: string } }).driverError?.code === '55P03') return true;
+      throw error;
+    } finally {
+      if (probe.isTransactionActive) await probe.rollbackTransaction();
+      await probe.release();
+    }
+  }
+
+  it('is applied exactly once after a restart; the dead worker’s lock goes with it', async () => {
     const paymentId = randomUUID();
     const intentId = `pi_stalled_${paymentId.slice(0, 8)}`;
     await db.query(
@@ -60,34 +78,56 @@ describe('A webhook worker killed mid-event', () => {
        VALUES ($1, $2, 'user-1', $3, $4, 'payment', 'requires_payment_method', 1000, 'usd', $5)`,
       [paymentId, randomUUID(), randomUUID(), 'a'.repeat(64), intentId],
     );
-    // Holding the payment's row lock stops the handler inside its transaction, before any effect.
-    await locker.query('BEGIN');
-    await locker.query('SELECT id FROM payment_transactions WHERE id = $1 FOR UPDATE', [paymentId]);
-    const [{ pid: lockerPid }] = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
+    // An uncommitted event row with the payment's first sequence number: the handler, which holds
+    // the payment's row lock and has moved its status, waits on it to record the event.
+    await blocker.query('BEGIN');
+    await blocker.query(
+      `INSERT INTO payment_event_sequence (payment_id, sequence_number, event_id, event_type, event_created)
+       VALUES ($1, 1, 'evt_blocker', 'test.blocker', now())`,
+      [paymentId],
+    );
+    const [{ pid: blockerPid }] = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))
+      .rows;
 
     const first = await startWorker();
     const event = intentEvent('payment_intent.succeeded', { id: intentId, paymentId });
     expect((await deliver(api, event)).body).toEqual({ received: true });
 
-    await waitFor('the first worker to begin the event', async () => {
-      const state = await inboxState(event.id);
-      return state?.status === 'processing';
-    });
-    await waitFor('the first worker to wait on the payment lock', async () => {
-      const [{ waiting }] = await db.query<Array<{ waiting: number }>>(
-        'SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
-        [lockerPid],
+    let workerBackend = 0;
+    await waitFor('the first worker to hold the payment and wait to record the event', async () => {
+      const waiting = await db.query<Array<{ pid: number }>>(
+        'SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+        [blockerPid],
       );
-      return waiting > 0;
+      workerBackend = waiting[0]?.pid ?? 0;
+      return workerBackend !== 0;
     });
+    // The test's blocker holds no lock on the payment: the worker does.
+    expect(await rowLocked(paymentId)).toBe(true);
+    await expect(inboxState(event.id)).resolves.toEqual({ status: 'processing', attempts: 1 });
+
     await first.crash();
-    await locker.query('COMMIT');
-    // The killed attempt applied nothing and its Bull job is left active under a lock nobody renews.
+    await blocker.query('ROLLBACK');
+    // PostgreSQL ends the dead worker's session and its transaction: the status it had moved is
+    // undone, nothing is recorded, and the row is free.
+    await waitFor('the dead worker’s backend to end', async () => {
+      const [{ alive }] = await db.query<Array<{ alive: number }>>(
+        'SELECT count(*)::int AS alive FROM pg_stat_activity WHERE pid = $1',
+        [workerBackend],
+      );
+      return alive === 0;
+    });
+    expect(await rowLocked(paymentId)).toBe(false);
+    const [untouched] = await db.query<Array<{ status: string }>>(
+      'SELECT status FROM payment_transactions WHERE id = $1',
+      [paymentId],
+    );
+    expect(untouched).toEqual({ status: 'requires_payment_method' });
     await expect(inboxState(event.id)).resolves.toEqual({ status: 'processing', attempts: 1 });
 
     await startWorker();
-    // Bull's stalled-job check moves the job back to waiting once its lock expires (lockDuration
-    // 30 s, checked every 30 s); the sweeper leaves a job Bull still lists as active alone.
+    // Bull's stalled-job check gives the job back once the dead worker's Redis lock has lapsed
+    // (lockDuration 30 s, checked every 5 s); the sweeper leaves a job Bull still holds alone.
     await waitFor(
       'the event to be processed by the second worker',
       async () => (await inboxState(event.id))?.status === 'processed',
@@ -100,10 +140,11 @@ describe('A webhook worker killed mid-event', () => {
       [paymentId],
     );
     expect(payment).toEqual({ status: 'succeeded' });
-    const applied = await db.query<Array<{ sequence_number: number }>>(
-      'SELECT sequence_number FROM payment_event_sequence WHERE payment_id = $1 AND event_id = $2',
-      [paymentId, event.id],
+    const applied = await db.query<Array<{ sequence_number: number; event_id: string }>>(
+      'SELECT sequence_number, event_id FROM payment_event_sequence WHERE payment_id = $1',
+      [paymentId],
     );
-    expect(applied).toEqual([{ sequence_number: 1 }]);
+    expect(applied).toEqual([{ sequence_number: 1, event_id: event.id }]);
+    expect(await rowLocked(paymentId)).toBe(false);
   }, 150000);
 });

@@ -34,7 +34,7 @@ export class WebhooksReplayCommand extends CommandRunner {
     printLines(`webhook_inbox: ${eventId} queued again`);
   }
 
-  @Option({ flags: '--dead', description: 'replay every dead-lettered event' })
+  @Option({ flags: '--dead', description: 'replay the events dead when it starts, each once' })
   parseDead(): boolean {
     return true;
   }

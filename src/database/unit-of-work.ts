@@ -212,6 +212,14 @@ export class UnitOfWork {
     return current.getStore();
   }
 
+  /**
+   * Runs `work`, and everything it starts, outside any unit: for what outlives the request
+   * that began it (a timer, a write kept for later), which must never join its closed unit.
+   */
+  static outside<T>(work: () => T): T {
+    return current.exit(work);
+  }
+
   /** Runs `work`, and everything it starts, with this unit as the request's unit. */
   run<T>(work: () => T): T {
     return current.run(this, work);

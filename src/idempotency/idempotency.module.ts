@@ -4,6 +4,7 @@ import { IdempotencyCache } from './idempotency.cache';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { idempotencyMetricProviders, IdempotencyMetrics } from './idempotency.metrics';
 import { IdempotencyService } from './idempotency.service';
+import { UnwrittenSettlements } from './unwritten-settlements';
 
 @Module({
   providers: [
@@ -11,6 +12,7 @@ import { IdempotencyService } from './idempotency.service';
     IdempotencyMetrics,
     IdempotencyRecordStore,
     IdempotencyCache,
+    UnwrittenSettlements,
     IdempotencyService,
     IdempotencyInterceptor,
   ],

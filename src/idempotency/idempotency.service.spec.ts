@@ -6,6 +6,7 @@ import { IdempotencyScope } from './idempotency-scope';
 import { CachedResponse, IdempotencyCache, LockMarker, LookupResult } from './idempotency.cache';
 import { IdempotencyMetrics, IdempotencyOutcome } from './idempotency.metrics';
 import { IdempotencyService } from './idempotency.service';
+import { UnwrittenSettlements } from './unwritten-settlements';
 
 /** PostgreSQL's part, in memory: enough to exercise the service's decisions. */
 class FakeRecords {
@@ -14,6 +15,8 @@ class FakeRecords {
   completed: Array<{ response: StoredResponse; ttlSeconds: number }> = [];
   completeSucceeds = true;
   released = 0;
+  /** Writes that fail as an unreachable PostgreSQL fails them, before any succeeds. */
+  unreachableFor = 0;
 
   claim(): Promise<ClaimResult> {
     return Promise.resolve(this.claimResults.shift() ?? { claimed: true, takeover: false });
@@ -28,14 +31,23 @@ class FakeRecords {
     return Promise.resolve(this.renewSucceeds);
   }
   complete(_scope: IdempotencyScope, _token: string, response: StoredResponse, ttlSeconds: number) {
+    if (this.unreachable()) return Promise.reject(connectionRefused());
     if (this.completeSucceeds) this.completed.push({ response, ttlSeconds });
     return Promise.resolve(this.completeSucceeds);
   }
   release(): Promise<void> {
+    if (this.unreachable()) return Promise.reject(connectionRefused());
     this.released++;
     return Promise.resolve();
   }
+  private unreachable(): boolean {
+    if (this.unreachableFor === 0) return false;
+    this.unreachableFor--;
+    return true;
+  }
 }
+
+const connectionRefused = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
 
 class FakeCache {
   cached: CachedResponse | undefined;
@@ -92,19 +104,23 @@ describe(IdempotencyService.name, () => {
   let cache: FakeCache;
   let metrics: FakeMetrics;
   let service: IdempotencyService;
+  let unwritten: UnwrittenSettlements;
   const config: AppConfig = loadAppConfig({ NODE_ENV: 'test', JWT_SECRET: 'unit-test-secret-0123456789' });
 
   beforeEach(() => {
     records = new FakeRecords();
     cache = new FakeCache();
     metrics = new FakeMetrics();
+    unwritten = new UnwrittenSettlements(config, records as unknown as IdempotencyRecordStore);
     service = new IdempotencyService(
       config,
       records as unknown as IdempotencyRecordStore,
       cache as unknown as IdempotencyCache,
       metrics as unknown as IdempotencyMetrics,
+      unwritten,
     );
   });
+  afterEach(() => unwritten.onApplicationShutdown());
 
   const executeLease = async () => {
     const outcome = await service.begin(scope, 'h1');
@@ -219,6 +235,29 @@ describe(IdempotencyService.name, () => {
     await service.settle(await executeLease(), response({ statusCode: 409 }));
     expect(records.completed).toHaveLength(0);
     expect(records.released).toBe(2);
+  });
+
+  it('keeps a release PostgreSQL could not take, and writes it once it answers', async () => {
+    const lease = await executeLease();
+    records.unreachableFor = 2;
+    await service.settle(lease, response({ statusCode: 503 }));
+    expect(records.released).toBe(0);
+    expect(unwritten.size).toBe(1);
+
+    await unwritten.flush(); // still unreachable: kept
+    expect(unwritten.size).toBe(1);
+    await unwritten.flush();
+    expect(records.released).toBe(1);
+    expect(unwritten.size).toBe(0);
+  });
+
+  it('keeps a completion written on its own, and stores the answer once PostgreSQL answers', async () => {
+    const lease = await executeLease();
+    records.unreachableFor = 1;
+    expect(await service.settle(lease, response())).toEqual({ kind: 'settled' });
+    expect(records.completed).toEqual([]);
+    await unwritten.flush();
+    expect(records.completed).toEqual([{ response: response(), ttlSeconds: config.idempotency.ttlSeconds }]);
   });
 
   it('keeps its result out of the cache when another execution took its key over', async () => {

@@ -9,6 +9,7 @@ import { ExistingRecord, IdempotencyRecordStore } from './idempotency-record.sto
 import { IdempotencyScope, scopeId } from './idempotency-scope';
 import { IdempotencyCache, LockMarker } from './idempotency.cache';
 import { IdempotencyMetrics } from './idempotency.metrics';
+import { UnwrittenSettlements } from './unwritten-settlements';
 
 /** The right to execute a scoped request, held while its handler runs. */
 export interface IdempotencyLease {
@@ -61,6 +62,7 @@ export class IdempotencyService {
     private readonly records: IdempotencyRecordStore,
     private readonly cache: IdempotencyCache,
     private readonly metrics: IdempotencyMetrics,
+    private readonly unwritten: UnwrittenSettlements,
   ) {}
 
   private get lockTtlMs(): number {
@@ -164,7 +166,8 @@ export class IdempotencyService {
   /**
    * Records how the execution ended: stored for replay when the policy says so, otherwise
    * forgotten so the key is free again. A failure to write is logged, never thrown: the
-   * client still gets its answer, and the record's lock lapses into a safe re-execution.
+   * client still gets its answer, and the write is kept and made once the database answers
+   * again (`UnwrittenSettlements`), so a retry after an outage does not wait for the lock TTL.
    *
    * `commit` makes the record durable when it was written in a transaction shared with the
    * handler's last writes (see `UnitOfWork`): it runs before Redis learns the response, and its
@@ -177,7 +180,10 @@ export class IdempotencyService {
     try {
       claimed = await this.confirmClaim(lease);
     } catch (error) {
-      // The claim itself failed (PostgreSQL unreachable, say): there is nothing to settle.
+      // The claim itself failed (PostgreSQL unreachable, say). It went with the handler's first
+      // statement and may have committed before the answer was lost: its release is kept, which
+      // deletes nothing unless the claim did land.
+      this.keepRelease(lease);
       await this.cache.release(lease.scopeId, lease.token);
       throw error;
     }
@@ -196,6 +202,12 @@ export class IdempotencyService {
       completed = await this.records.complete(lease.scope, lease.token, response, ttlSeconds);
     } catch (error) {
       this.logger.error({ scopeId: lease.scopeId, err: error }, 'Could not store result');
+      // Written on its own, the completion failed alone: the handler's writes stand, and so does
+      // the answer, which is stored once the database answers. Shared with the handler's last
+      // writes, it took them with it: `commit` throws, and the request fails and releases the key.
+      if (commit === noCommit) {
+        this.unwritten.keep({ kind: 'complete', ...this.settlementOf(lease), response, ttlSeconds });
+      }
       await commit();
       return SETTLED;
     }
@@ -252,9 +264,21 @@ export class IdempotencyService {
       await this.records.release(lease.scope, lease.token);
       await commit();
     } catch (error) {
-      this.logger.warn({ scopeId: lease.scopeId, err: error }, 'Could not release key');
+      this.logger.warn(
+        { scopeId: lease.scopeId, err: error },
+        'Could not release key; kept to release later',
+      );
+      this.keepRelease(lease);
     }
     await this.cache.release(lease.scopeId, lease.token);
+  }
+
+  private keepRelease(lease: IdempotencyLease): void {
+    this.unwritten.keep({ kind: 'release', ...this.settlementOf(lease) });
+  }
+
+  private settlementOf(lease: IdempotencyLease) {
+    return { scope: lease.scope, scopeId: lease.scopeId, token: lease.token };
   }
 
   /** Deletes up to `limit` expired records (for the cleanup job); never one a live request holds. */

@@ -13,6 +13,14 @@ import {
 import { WebhookErrorCode, WebhookException } from './webhook-error-code';
 import { decodeCursor, WebhookInboxService } from './webhook-inbox.service';
 
+const OPERATOR_ONLY =
+  'For the platform operator (a token with the `admin` role), not for tenants: the inbox holds every tenant’s Stripe events.';
+
+/**
+ * The Stripe inbox, for the platform's operator. `admin` is not a tenant's role: these routes
+ * span every tenant's events (one Stripe account serves them all). What a tenant may see of its
+ * own traffic it sees through its own routes, never under `/admin/*`.
+ */
 @ApiTags('admin')
 @ApiErrors(
   // AdminOnly() puts the bearer scheme on; the global guard answers 401 without a valid token.
@@ -30,7 +38,10 @@ export class AdminWebhooksController {
   constructor(private readonly inbox: WebhookInboxService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List received Stripe events, newest first (the dead-letter queue: status=dead)' })
+  @ApiOperation({
+    summary: 'List received Stripe events, newest first (the dead-letter queue: status=dead)',
+    description: `${OPERATOR_ONLY} Each event shows its status, its attempts and the error of each failed attempt.`,
+  })
   @ApiOkResponse({ type: WebhookEventPageDto })
   @ApiErrors(CommonErrorCode.VALIDATION_FAILED)
   async list(@Query() query: ListWebhooksQueryDto): Promise<WebhookEventPageDto> {
@@ -48,7 +59,10 @@ export class AdminWebhooksController {
 
   @Post(':eventId/replay')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Process one event again; effects already applied are not applied twice' })
+  @ApiOperation({
+    summary: 'Process one event again; effects already applied are not applied twice',
+    description: OPERATOR_ONLY,
+  })
   @ApiAcceptedResponse({ type: WebhookReplayResponseDto })
   @ApiErrors(WebhookErrorCode.WEBHOOK_EVENT_NOT_FOUND)
   async replay(@Param('eventId') eventId: string): Promise<WebhookReplayResponseDto> {

@@ -3,9 +3,15 @@ import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
 import type Stripe from 'stripe';
 import { describeError } from '../common/errors/error-like';
+import { AppConfig } from '../config/app-config';
 import { StripeEventDispatcher } from './stripe-event.dispatcher';
 import { WebhookInboxService } from './webhook-inbox.service';
 import { STRIPE_WEBHOOK_QUEUE, StripeWebhookJob } from './webhooks.constants';
+
+/** No attempt can succeed: the event is dead at once. */
+class UnprocessableEventError extends Error {
+  override readonly name = 'UnprocessableEventError';
+}
 
 /** Small: events of one payment queue on its row lock anyway, and Stripe calls are few. */
 const CONCURRENCY = 4;
@@ -13,8 +19,11 @@ const CONCURRENCY = 4;
 /**
  * Processes inbox events from Bull, in `worker` and `all` processes only. The row moves
  * `processing` → `processed` | `ignored`, or `failed` (rethrown, so Bull retries with backoff)
- * and `dead` on the last attempt. Effects are applied through `executeIdempotent`, so a job
- * run twice (stalled worker, replay, sweeper) changes nothing the second time.
+ * and `dead` once the row has had `WEBHOOK_MAX_ATTEMPTS` attempts. The row's own count decides,
+ * not Bull's: Bull counts per job, and a job re-added by the sweeper or a replay starts from 0,
+ * while a run Bull's stalled check restarted is not counted by Bull at all. Effects are applied
+ * through `executeIdempotent`, so a job run twice (stalled worker, replay, sweeper) changes
+ * nothing the second time.
  */
 @Processor(STRIPE_WEBHOOK_QUEUE)
 export class StripeWebhookProcessor {
@@ -23,6 +32,7 @@ export class StripeWebhookProcessor {
   constructor(
     private readonly inbox: WebhookInboxService,
     private readonly dispatcher: StripeEventDispatcher,
+    private readonly config: AppConfig,
   ) {}
 
   @Process({ concurrency: CONCURRENCY })
@@ -32,6 +42,7 @@ export class StripeWebhookProcessor {
     if (!row) return;
     const startedAt = Date.now();
     try {
+      if (!row.payload) throw new UnprocessableEventError('Kept raw: PostgreSQL could not store it as JSON');
       const { outcome, reason } = await this.dispatcher.dispatch(row.payload as unknown as Stripe.Event, {
         receivedAt: row.receivedAt,
       });
@@ -41,13 +52,16 @@ export class StripeWebhookProcessor {
         'Webhook event processed',
       );
     } catch (error) {
-      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const dead =
+        row.attempts >= this.config.webhooks.maxAttempts || error instanceof UnprocessableEventError;
       const { type, message } = describeError(error);
-      await this.inbox.failAttempt(eventId, last ? 'dead' : 'failed', `${type}: ${message}`);
+      await this.inbox.failAttempt(eventId, dead ? 'dead' : 'failed', `${type}: ${message}`);
       this.logger.warn(
-        { eventId, type: row.type, attempt: job.attemptsMade + 1, dead: last, err: describeError(error) },
-        last ? 'Webhook event dead-lettered' : 'Webhook event failed; retrying',
+        { eventId, type: row.type, attempt: row.attempts, dead, err: describeError(error) },
+        dead ? 'Webhook event dead-lettered' : 'Webhook event failed; retrying',
       );
+      // Dead is final whatever attempts Bull has left for this job.
+      if (dead) await job.discard();
       throw error;
     }
   }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailableError } from '../common/errors/database-unavailable';
@@ -7,6 +8,11 @@ import { VerifiedEvent } from './webhook-signature.verifier';
 /** The most events one statement stores: past it, a second statement takes the rest. */
 export const WEBHOOK_INBOX_BATCH_MAX = 200;
 
+/**
+ * The events go to PostgreSQL as the text received, parsed there as jsonb: the same value
+ * `JSON.stringify` of the parsed event would give, without serialising it again (nor overflowing
+ * the stack on a deeply nested one).
+ */
 const INSERT_EVENTS: PreparedStatement = {
   name: 'webhook_inbox_insert_events',
   text: `INSERT INTO webhook_inbox (event_id, type, payload)
@@ -14,6 +20,27 @@ const INSERT_EVENTS: PreparedStatement = {
          FROM unnest($1::varchar[], $2::varchar[], $3::jsonb[]) AS batch (event_id, type, payload)
          ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
 };
+
+/**
+ * An event PostgreSQL cannot store as jsonb, kept as the text received, dead with the reason:
+ * acknowledged rather than answered 500, which Stripe would retry for three days to no avail.
+ */
+const INSERT_UNSTORABLE: PreparedStatement = {
+  name: 'webhook_inbox_insert_unstorable',
+  text: `INSERT INTO webhook_inbox (event_id, type, payload, raw_body, status, error)
+         VALUES ($1, $2, NULL, $3, 'dead', $4)
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+};
+
+/**
+ * PostgreSQL refusing the event's JSON itself: a data exception (class 22: `\u0000` is 22P05, a
+ * lone surrogate 22P02, a number past numeric's range 22003) or nesting past its stack (54001).
+ * Anything else (a lost connection, a constraint) is not the event's content.
+ */
+function refusesContent(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code === '54001');
+}
 
 /** What became of one event: stored now, already stored before (a duplicate), or refused. */
 type Outcome = { stored: boolean } | { failed: unknown };
@@ -34,6 +61,7 @@ type Outcome = { stored: boolean } | { failed: unknown };
  * statement that holds its event has committed.
  */
 export class WebhookInboxBatcher {
+  private readonly logger = new Logger(WebhookInboxBatcher.name);
   private readonly loader: DataLoader<VerifiedEvent, Outcome>;
   /** The statement (or the retries alone of a failed one) being run; at most one is waited on. */
   private inFlight: Promise<unknown> | undefined;
@@ -90,29 +118,39 @@ export class WebhookInboxBatcher {
   private async insertOrRetryAlone(events: readonly VerifiedEvent[]): Promise<Outcome[]> {
     const distinct = [...new Map(events.map((event) => [event.id, event])).values()];
     const inserted = new Set<string>();
+    /** Stored, but dead: nothing to enqueue. */
+    const keptRaw = new Set<string>();
     const failures = new Map<string, unknown>();
+    // One event on its own: stored, kept raw when PostgreSQL refuses its content, or failed.
+    const storeAlone = async (event: VerifiedEvent, refusal?: unknown) => {
+      if (refusal === undefined) {
+        try {
+          for (const eventId of await this.insert([event])) inserted.add(eventId);
+          return;
+        } catch (error) {
+          refusal = error;
+        }
+      }
+      try {
+        if (!refusesContent(refusal)) throw refusal;
+        for (const eventId of await this.insertUnstorable(event, refusal)) keptRaw.add(eventId);
+      } catch (error) {
+        failures.set(event.id, error);
+      }
+    };
     try {
       for (const eventId of await this.insert(distinct)) inserted.add(eventId);
     } catch (error) {
       // Unreachable database: every event would fail alone just the same.
-      if (distinct.length === 1 || isDatabaseUnavailableError(error)) {
-        return events.map(() => ({ failed: error }));
-      }
-      await Promise.all(
-        distinct.map(async (event) => {
-          try {
-            for (const eventId of await this.insert([event])) inserted.add(eventId);
-          } catch (alone) {
-            failures.set(event.id, alone);
-          }
-        }),
-      );
+      if (isDatabaseUnavailableError(error)) return events.map(() => ({ failed: error }));
+      if (distinct.length === 1) await storeAlone(distinct[0], error);
+      else await Promise.all(distinct.map((event) => storeAlone(event)));
     }
     if (inserted.size > 0) this.onCommitted([...inserted]);
     // The first receipt of a new id is the one stored; any other receipt of it is a duplicate.
     return events.map((event) => {
       if (failures.has(event.id)) return { failed: failures.get(event.id) };
-      return { stored: inserted.delete(event.id) };
+      return { stored: inserted.delete(event.id) || keptRaw.delete(event.id) };
     });
   }
 
@@ -121,7 +159,19 @@ export class WebhookInboxBatcher {
     const result = await runPrepared<{ event_id: string }>(this.dataSource.manager, INSERT_EVENTS, [
       events.map((event) => event.id),
       events.map((event) => event.type),
-      events.map((event) => JSON.stringify(event.payload)),
+      events.map((event) => event.raw),
+    ]);
+    return result.rows.map((row) => row.event_id);
+  }
+
+  private async insertUnstorable(event: VerifiedEvent, refusal: unknown): Promise<string[]> {
+    const reason = `Not stored as JSON: PostgreSQL refused it (${(refusal as Error).message})`;
+    this.logger.warn({ eventId: event.id, type: event.type, reason }, 'Webhook event kept raw and dead');
+    const result = await runPrepared<{ event_id: string }>(this.dataSource.manager, INSERT_UNSTORABLE, [
+      event.id,
+      event.type,
+      event.raw,
+      reason,
     ]);
     return result.rows.map((row) => row.event_id);
   }

@@ -5,6 +5,15 @@ import { createRedisClient } from '../redis/redis-client.factory';
 
 type BullRedis = ReturnType<NonNullable<BullModuleOptions['createClient']>>;
 
+/**
+ * How often Bull looks for jobs whose worker died (their lock lapsed, `lockDuration` 30 s after
+ * the last renewal). Bull's default is 30 s, but each check also sets a marker that lives exactly
+ * one interval and skips the check while it is there: a timer that fires a moment early (under
+ * load, about every other one) skips a whole interval, so a killed worker's job waited 60–150 s.
+ * Checking every 5 s keeps that to the lock's 30 s and a few seconds; a check is one short script.
+ */
+export const WEBHOOK_STALLED_CHECK_INTERVAL_MS = 5000;
+
 /** Bull leaves connections it did not create open: the module closes them at shutdown. */
 const CONNECTIONS = new WeakMap<AppConfig, Redis[]>();
 
@@ -32,6 +41,7 @@ export function webhookQueueOptions(config: AppConfig): BullModuleOptions {
   };
   return {
     prefix: queuePrefix(config.databaseUrl),
+    settings: { stalledInterval: WEBHOOK_STALLED_CHECK_INTERVAL_MS },
     createClient: (type) => {
       // Bull's typings name its own bundled ioredis; the project's client speaks the same protocol.
       if (type === 'client') return track(createRedisClient(config.redisUrl, 'payment-service-webhooks'));

@@ -44,6 +44,18 @@ describe(WebhookSignatureVerifier.name, () => {
     );
   });
 
+  it('refuses a future signature behind a current t= (the SDK signs with the last t=)', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const future = sign('whsec_new', now + 3600);
+    expect(() => verifier.verify(body, `t=${now},${future}`)).toThrow(
+      expect.objectContaining({ code: WebhookErrorCode.WEBHOOK_SIGNATURE_INVALID }),
+    );
+    // Either order: a second t= is never read past.
+    expect(() => verifier.verify(body, `${sign('whsec_new', now)},t=${now}`)).toThrow(
+      expect.objectContaining({ message: 'Stripe-Signature carries more than one timestamp' }),
+    );
+  });
+
   it('accepts a timestamp exactly at the tolerance ahead, and refuses one second more', () => {
     const now = 2_000_000_000;
     expect(verifier.verify(body, sign('whsec_new', now + 300), now).id).toBe('evt_1');
@@ -57,6 +69,8 @@ describe(WebhookSignatureVerifier.name, () => {
     ['an id longer than the inbox holds', { id: `evt_${'x'.repeat(252)}`, type: 'payment_intent.succeeded' }],
     ['a type longer than the inbox holds', { id: 'evt_1', type: 'x'.repeat(256) }],
     ['a numeric id', { id: 1, type: 'payment_intent.succeeded' }],
+    ['a NUL in the id', { id: 'evt_\u0000', type: 'payment_intent.succeeded' }],
+    ['an unpaired surrogate in the type', { id: 'evt_1', type: 'payment_intent.\ud800' }],
   ])('refuses a signed body with %s as not a Stripe event (400, not a failed insert)', (_case, fields) => {
     const signed = JSON.stringify({ object: 'event', data: { object: {} }, ...fields });
     const header = Stripe.webhooks.generateTestHeaderString({ payload: signed, secret: 'whsec_new' });

@@ -10,13 +10,6 @@ export const WEBHOOK_RETRY_BASE_DELAY_MS = 1000;
 /** How long the request waits for Redis to take a job before answering anyway (the sweeper retries). */
 export const WEBHOOK_ENQUEUE_TIMEOUT_MS = 1000;
 
-/**
- * A row left `processing` or `failed` this long without a change is re-enqueued by the sweeper
- * even when Bull still lists a job for it: longer than any backoff of the default five attempts
- * plus Bull's stalled-job check, so a live job is never doubled (a doubled one is harmless anyway).
- */
-export const WEBHOOK_STUCK_AFTER_SECONDS = 300;
-
 export interface StripeWebhookJob {
   eventId: string;
 }

@@ -16,6 +16,7 @@ import { StripeWebhookProcessor } from './stripe-webhook.processor';
 import { StripeWebhooksController } from './stripe-webhooks.controller';
 import { closeWebhookQueueConnections, webhookQueueOptions } from './webhook-queue.options';
 import { WebhookInboxService } from './webhook-inbox.service';
+import { WebhookInboxMetrics, webhookInboxMetricProviders } from './webhook-inbox.metrics';
 import { WebhookSignatureVerifier } from './webhook-signature.verifier';
 import { WebhookSweeper } from './webhook.sweeper';
 import { STRIPE_WEBHOOK_QUEUE } from './webhooks.constants';
@@ -56,6 +57,8 @@ export class WebhooksModule implements OnApplicationShutdown {
       providers: [
         WebhookSignatureVerifier,
         WebhookInboxService,
+        ...webhookInboxMetricProviders,
+        WebhookInboxMetrics,
         PaymentEventSequenceService,
         StripeEventDispatcher,
         ...workers,

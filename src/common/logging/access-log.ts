@@ -36,12 +36,20 @@ export function requestIdFor(request: IncomingMessage): string {
  * logger, a serialized request and four listeners per request, whether or not a line is written.
  * Running first, before the body parser, it also gives an id and a line to bodies it refuses.
  */
-export function registerAccessLog(fastify: FastifyInstance, logger: Logger): void {
+export function registerAccessLog(
+  fastify: FastifyInstance,
+  logger: Logger,
+  /** Told each logged request's status as it closes (the response counter), on the same listener. */
+  onClosed: (statusCode: number) => void = () => undefined,
+): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
     if (!UNLOGGED_PATHS.has(request.url)) {
       const startedAt = Date.now();
-      reply.raw.once('close', () => writeLine(logger, request, reply, Date.now() - startedAt));
+      reply.raw.once('close', () => {
+        onClosed(reply.raw.statusCode);
+        writeLine(logger, request, reply, Date.now() - startedAt);
+      });
     }
     requestIds.run(request.id, done);
   });

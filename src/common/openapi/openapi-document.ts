@@ -16,6 +16,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       )
       .setVersion('1')
       .addBearerAuth()
+      .addTag(
+        'admin',
+        'The platform operator’s routes (a token with the `admin` role). They span every tenant: `admin` is not a tenant’s role, and no tenant-facing view lives under `/admin/*`.',
+      )
       .build(),
   );
 }

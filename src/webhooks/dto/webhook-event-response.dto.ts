@@ -1,5 +1,18 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { WEBHOOK_STATUSES, WebhookInbox, WebhookStatus } from '../entities/webhook-inbox.entity';
+import {
+  ATTEMPT_ERRORS_KEPT,
+  WEBHOOK_STATUSES,
+  WebhookInbox,
+  WebhookStatus,
+} from '../entities/webhook-inbox.entity';
+
+/** One failed processing attempt. */
+export class WebhookAttemptErrorDto {
+  @ApiProperty({ description: 'Which attempt (1 for the first)', example: 2 }) attempt!: number;
+  @ApiProperty({ description: 'When it failed', example: '2026-01-01T00:00:00.000Z' }) at!: string;
+  @ApiProperty({ description: 'Its error: type and message', example: 'TransientEventError: …' })
+  error!: string;
+}
 
 /** One inbox row as operators see it. Mapped field by field: never an entity. */
 export class WebhookEventResponseDto {
@@ -7,12 +20,33 @@ export class WebhookEventResponseDto {
   @ApiProperty({ example: 'payment_intent.succeeded' }) type!: string;
   @ApiProperty({ enum: WEBHOOK_STATUSES }) status!: WebhookStatus;
   @ApiProperty({ description: 'Processing attempts so far' }) attempts!: number;
-  @ApiProperty({ nullable: true, type: String, description: 'The last failed attempt’s error' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The last failed attempt’s error (cleared once processed), or why the event was kept raw',
+  })
   error!: string | null;
+  @ApiProperty({
+    type: [WebhookAttemptErrorDto],
+    description: `The last ${ATTEMPT_ERRORS_KEPT} failed attempts, oldest first; kept after a later success`,
+  })
+  attemptErrors!: WebhookAttemptErrorDto[];
   @ApiProperty() receivedAt!: string;
   @ApiProperty({ nullable: true, type: String }) processedAt!: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event as Stripe sent it' })
-  payload!: Record<string, unknown>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'The event as Stripe sent it; null when PostgreSQL could not store it as JSON (see rawBody)',
+  })
+  payload!: Record<string, unknown> | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'The body as received, kept only for an event PostgreSQL could not store as JSON (a \\u0000, a lone surrogate, nesting past its limit); such an event is dead',
+  })
+  rawBody!: string | null;
 
   static from(row: WebhookInbox): WebhookEventResponseDto {
     return {
@@ -21,9 +55,11 @@ export class WebhookEventResponseDto {
       status: row.status,
       attempts: row.attempts,
       error: row.error,
+      attemptErrors: row.attemptErrors.map(({ attempt, at, error }) => ({ attempt, at, error })),
       receivedAt: row.receivedAt.toISOString(),
       processedAt: row.processedAt?.toISOString() ?? null,
       payload: row.payload,
+      rawBody: row.rawBody,
     };
   }
 }
