@@ -158,7 +158,8 @@ describe('Webhook dead letters (SPEC §6.4, §6.7, §8)', () => {
     await untilRow(event.id, 'to be settled', (row) => row?.status === 'ignored');
 
     const row = await rowOf(event.id);
-    expect(row).toMatchObject({ attempts: 3, error: null });
+    // The last attempt's outcome replaces the error: here, why the event was ignored.
+    expect(row).toMatchObject({ attempts: 3, error: 'Events of type customer.created are not handled' });
     expect(row.attempt_errors).toEqual([
       { attempt: 1, at: expect.any(String), error: 'Error: handler failed (1 failures left)' },
       { attempt: 2, at: expect.any(String), error: 'Error: handler failed (0 failures left)' },

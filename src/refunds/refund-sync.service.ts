@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { TransactionRunner } from '../database/transaction-runner';
 import { LockedPayment, PaymentRef, PaymentsService, RefundNews } from '../payments/payments.service';
 import { StripeGateway } from '../stripe/stripe.gateway';
 import { RefundRepository } from './refund.repository';
@@ -53,7 +53,7 @@ export class RefundSync {
   private readonly logger = new Logger(RefundSync.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
     private readonly payments: PaymentsService,
     private readonly stripe: StripeGateway,
     private readonly refunds: RefundRepository,
@@ -71,7 +71,7 @@ export class RefundSync {
   ): Promise<RefundComparison | null> {
     for (let read = 1; ; read += 1) {
       try {
-        return await this.dataSource.transaction(async (manager) => {
+        return await this.transactions.run(async (manager) => {
           const began = await this.payments.beginRefundRead(manager, payment.id, options.since);
           if (!began) return null;
           const paymentIntentId = began.paymentIntentId ?? options.paymentIntentId;
@@ -120,7 +120,7 @@ export class RefundSync {
   async compare(ref: PaymentRef): Promise<RefundComparison> {
     const payment = await this.payments.getPayment(ref.tenantId, ref.id);
     const listed = payment.stripePaymentIntentId ? await this.listed(payment.stripePaymentIntentId) : [];
-    const plan = planRefundSync(await this.refunds.knownRefunds(this.dataSource.manager, payment.id), listed);
+    const plan = planRefundSync(await this.refunds.knownRefunds(payment.id), listed);
     return comparison(payment, listed, plan);
   }
 
@@ -136,7 +136,7 @@ export class RefundSync {
     reported: StripeRefundState[],
     news?: RefundNews,
   ): Promise<RefundSyncPlan> {
-    const plan = planRefundSync(await this.refunds.knownRefunds(manager, payment.id), reported);
+    const plan = planRefundSync(await this.refunds.knownRefunds(payment.id, manager), reported);
     if (plan.amountRefunded > payment.amount) {
       throw new StaleRefundView(
         `Refunds of payment ${payment.id} would count ${plan.amountRefunded} of ${payment.amount}`,

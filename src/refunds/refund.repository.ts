@@ -57,7 +57,7 @@ export class RefundRepository {
     });
   }
 
-  knownRefunds(manager: EntityManager, paymentId: string): Promise<KnownRefund[]> {
+  knownRefunds(paymentId: string, manager: EntityManager = this.refunds.manager): Promise<KnownRefund[]> {
     return manager.getRepository(Refund).find({
       select: {
         id: true,
