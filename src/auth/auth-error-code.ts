@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { moduleException } from '../common/errors/app.exception';
+import { WWW_AUTHENTICATE_HEADER } from '../common/openapi/response-headers';
 
 export enum AuthErrorCode {
   TOKEN_MISSING = 'AUTH_TOKEN_MISSING',
@@ -15,7 +16,11 @@ export const AUTH_ERROR_STATUS: Record<AuthErrorCode, HttpStatus> = {
   [AuthErrorCode.ADMIN_ROLE_REQUIRED]: HttpStatus.FORBIDDEN,
 };
 
-export class AuthException extends moduleException(AUTH_ERROR_STATUS) {
+export class AuthException extends moduleException(AUTH_ERROR_STATUS, {
+  [AuthErrorCode.TOKEN_MISSING]: WWW_AUTHENTICATE_HEADER,
+  [AuthErrorCode.TOKEN_INVALID]: WWW_AUTHENTICATE_HEADER,
+  [AuthErrorCode.TOKEN_EXPIRED]: WWW_AUTHENTICATE_HEADER,
+}) {
   constructor(code: AuthErrorCode, message: string) {
     // RFC 6750: a 401 names the scheme the client should use.
     super(

@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { moduleException } from '../common/errors/app.exception';
+import { RETRY_AFTER_HEADER } from '../common/openapi/response-headers';
 
 export enum IdempotencyErrorCode {
   KEY_REQUIRED = 'IDEMPOTENCY_KEY_REQUIRED',
@@ -15,4 +16,6 @@ export const IDEMPOTENCY_ERROR_STATUS: Record<IdempotencyErrorCode, HttpStatus> 
   [IdempotencyErrorCode.DUPLICATE_IN_PROGRESS]: HttpStatus.CONFLICT,
 };
 
-export class IdempotencyException extends moduleException(IDEMPOTENCY_ERROR_STATUS) {}
+export class IdempotencyException extends moduleException(IDEMPOTENCY_ERROR_STATUS, {
+  [IdempotencyErrorCode.DUPLICATE_IN_PROGRESS]: RETRY_AFTER_HEADER,
+}) {}

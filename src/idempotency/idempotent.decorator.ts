@@ -2,7 +2,6 @@ import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { ApiErrorHeaders, ApiErrors } from '../common/openapi/api-errors.decorator';
-import { ErrorCode } from '../common/openapi/error-catalog';
 import { ResponseHeaders } from '../common/openapi/response-headers';
 import { IdempotencyErrorCode } from './idempotency-error-code';
 import { storagePolicyFor } from './idempotency-policy';
@@ -13,7 +12,7 @@ import { IDEMPOTENT_OPTIONS, IdempotentOptions } from './idempotent-options';
  * What any idempotent route may answer before or around its handler (SPEC §4): the key's own
  * checks, the body's (every idempotent route takes one), and the guard's store being down.
  */
-export const IDEMPOTENT_ROUTE_ERRORS: readonly ErrorCode[] = [
+export const IDEMPOTENT_ROUTE_ERRORS: readonly string[] = [
   IdempotencyErrorCode.KEY_REQUIRED,
   IdempotencyErrorCode.KEY_INVALID,
   IdempotencyErrorCode.KEY_MISMATCH,

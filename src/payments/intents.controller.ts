@@ -2,7 +2,7 @@ import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommonErrorCode } from '../common/errors/common-error-code';
-import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
+import { ApiAuthenticated } from '../auth/api-authenticated.decorator';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
 import {

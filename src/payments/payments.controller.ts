@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
-import { ApiAuthenticated } from '../common/openapi/api-authenticated.decorator';
+import { ApiAuthenticated } from '../auth/api-authenticated.decorator';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
 import {

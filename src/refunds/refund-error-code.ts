@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { moduleException } from '../common/errors/app.exception';
+import { RETRY_AFTER_HEADER } from '../common/openapi/response-headers';
 
 export enum RefundErrorCode {
   REFUND_EXCEEDS_PAYMENT = 'REFUND_EXCEEDS_PAYMENT',
@@ -15,4 +16,6 @@ export const REFUND_ERROR_STATUS: Record<RefundErrorCode, HttpStatus> = {
   [RefundErrorCode.REFUND_NOT_FOUND]: HttpStatus.NOT_FOUND,
 };
 
-export class RefundException extends moduleException(REFUND_ERROR_STATUS) {}
+export class RefundException extends moduleException(REFUND_ERROR_STATUS, {
+  [RefundErrorCode.REFUND_IN_PROGRESS]: RETRY_AFTER_HEADER,
+}) {}

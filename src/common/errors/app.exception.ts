@@ -1,4 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
+import type { ResponseHeaders } from '../openapi/response-headers';
+import { registerErrorCodes } from './error-codes';
 
 export interface ErrorBody {
   statusCode: number;
@@ -36,9 +38,14 @@ export class AppException extends Error {
 
 /**
  * The exception class of one module, from its exhaustive code → status map: the code decides
- * the status, so a module can only throw statuses its map declares.
+ * the status, so a module can only throw statuses its map declares. The map (and the headers
+ * some codes are sent with, for the API document) joins the service's error codes.
  */
-export function moduleException<Code extends string>(statusByCode: Record<Code, HttpStatus>) {
+export function moduleException<Code extends string>(
+  statusByCode: Record<Code, HttpStatus>,
+  documentedHeaders: Partial<Record<Code, ResponseHeaders>> = {},
+) {
+  registerErrorCodes(statusByCode, documentedHeaders as Record<string, ResponseHeaders>);
   return class extends AppException {
     constructor(
       code: Code,

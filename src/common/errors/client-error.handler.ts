@@ -15,8 +15,7 @@ const logger = new Logger('HttpParser');
 
 export function answerClientErrorAsJson(error: NodeJS.ErrnoException, socket: Duplex): void {
   // A response already started on this connection cannot be replaced by another.
-  const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage
-    ?.headersSent;
+  const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
   if (error.code === 'ECONNRESET' || !socket.writable || started) {
     socket.destroy();
     return;

@@ -1,4 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
+import { RETRY_AFTER_HEADER } from '../openapi/response-headers';
 import { moduleException } from './app.exception';
 
 export enum CommonErrorCode {
@@ -40,7 +41,10 @@ export const COMMON_ERROR_STATUS: Record<CommonErrorCode, HttpStatus> = {
   [CommonErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
-export class CommonException extends moduleException(COMMON_ERROR_STATUS) {
+export class CommonException extends moduleException(COMMON_ERROR_STATUS, {
+  [CommonErrorCode.SERVICE_UNAVAILABLE]: RETRY_AFTER_HEADER,
+  [CommonErrorCode.RATE_LIMITED]: RETRY_AFTER_HEADER,
+}) {
   /** A dependency the request cannot run without is unreachable; the client should retry. */
   static serviceUnavailable(
     message = 'A required service is unavailable; retry shortly',

@@ -1,12 +1,32 @@
 import { HttpStatus } from '@nestjs/common';
 import { DECORATORS } from '@nestjs/swagger';
-import { AuthErrorCode } from '../../auth/auth-error-code';
-import { IdempotencyErrorCode } from '../../idempotency/idempotency-error-code';
-import { RefundErrorCode } from '../../refunds/refund-error-code';
-import { STRIPE_ERROR_STATUS, StripeErrorCode } from '../../stripe/stripe-error-code';
-import { CommonErrorCode } from '../errors/common-error-code';
+import { moduleException } from '../errors/app.exception';
+import { errorStatusOf, mergeStatusMap } from '../errors/error-codes';
 import { ApiErrorHeaders, ApiErrors, groupByStatus } from './api-errors.decorator';
-import { errorStatusOf, mergeStatusMaps } from './error-catalog';
+import { RETRY_AFTER_HEADER } from './response-headers';
+
+/** A module's codes, as a feature module declares them (registered when its exception is built). */
+enum ProbeErrorCode {
+  TOO_MUCH = 'PROBE_TOO_MUCH',
+  MISMATCH = 'PROBE_MISMATCH',
+  BUSY = 'PROBE_BUSY',
+  NOT_ALLOWED = 'PROBE_NOT_ALLOWED',
+  UPSTREAM_DOWN = 'PROBE_UPSTREAM_DOWN',
+  INVALID = 'PROBE_INVALID',
+}
+
+const PROBE_ERROR_STATUS: Record<ProbeErrorCode, HttpStatus> = {
+  [ProbeErrorCode.TOO_MUCH]: HttpStatus.UNPROCESSABLE_ENTITY,
+  [ProbeErrorCode.MISMATCH]: HttpStatus.UNPROCESSABLE_ENTITY,
+  [ProbeErrorCode.BUSY]: HttpStatus.CONFLICT,
+  [ProbeErrorCode.NOT_ALLOWED]: HttpStatus.CONFLICT,
+  [ProbeErrorCode.UPSTREAM_DOWN]: HttpStatus.BAD_GATEWAY,
+  [ProbeErrorCode.INVALID]: HttpStatus.BAD_REQUEST,
+};
+
+class ProbeException extends moduleException(PROBE_ERROR_STATUS, {
+  [ProbeErrorCode.BUSY]: RETRY_AFTER_HEADER,
+}) {}
 
 interface DocumentedResponse {
   description: string;
@@ -20,37 +40,46 @@ function responsesOf(method: object): Record<string, DocumentedResponse> {
 
 describe(ApiErrors.name, () => {
   it('takes each status from the map the module throws with', () => {
-    for (const [code, status] of Object.entries(STRIPE_ERROR_STATUS)) {
-      expect(errorStatusOf(code as StripeErrorCode)).toBe(status);
-    }
-    expect(errorStatusOf(AuthErrorCode.TOKEN_EXPIRED)).toBe(HttpStatus.UNAUTHORIZED);
+    for (const [code, status] of Object.entries(PROBE_ERROR_STATUS)) expect(errorStatusOf(code)).toBe(status);
+    expect(new ProbeException(ProbeErrorCode.BUSY, 'busy').status).toBe(errorStatusOf(ProbeErrorCode.BUSY));
+  });
+
+  it('refuses a code no module registered, when the route is declared', () => {
+    const declare = () => {
+      class Probe {
+        @ApiErrors('NOBODY_THROWS_THIS')
+        handle() {}
+      }
+      return Probe;
+    };
+    expect(declare).toThrow('Error code NOBODY_THROWS_THIS is in no module');
   });
 
   it('groups codes by status, one response each, with code restricted to the group', () => {
     class Probe {
-      @ApiErrors(RefundErrorCode.REFUND_EXCEEDS_PAYMENT, StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE)
-      @ApiErrors(IdempotencyErrorCode.KEY_MISMATCH)
+      @ApiErrors(ProbeErrorCode.TOO_MUCH, ProbeErrorCode.UPSTREAM_DOWN)
+      @ApiErrors(ProbeErrorCode.MISMATCH)
       handle() {}
     }
     const responses = responsesOf(Probe.prototype.handle);
     expect(Object.keys(responses).sort()).toEqual(['422', '502']);
-    expect(responses['422'].description).toBe('IDEMPOTENCY_KEY_MISMATCH | REFUND_EXCEEDS_PAYMENT');
+    expect(responses['422'].description).toBe('PROBE_MISMATCH | PROBE_TOO_MUCH');
     expect(responses['422'].schema.allOf[1].properties).toEqual({
       statusCode: { type: 'integer', enum: [422] },
-      code: { type: 'string', enum: ['IDEMPOTENCY_KEY_MISMATCH', 'REFUND_EXCEEDS_PAYMENT'] },
+      code: { type: 'string', enum: ['PROBE_MISMATCH', 'PROBE_TOO_MUCH'] },
     });
-    expect(responses['502'].description).toBe('PAYMENT_PROVIDER_UNAVAILABLE');
+    expect(responses['502'].description).toBe('PROBE_UPSTREAM_DOWN');
   });
 
   it('adds up the same way whichever decorator comes first', () => {
     class First {
-      @ApiErrors(IdempotencyErrorCode.DUPLICATE_IN_PROGRESS)
-      @ApiErrors(RefundErrorCode.PAYMENT_NOT_REFUNDABLE)
+      @ApiErrors(ProbeErrorCode.BUSY)
+      @ApiErrors(ProbeErrorCode.NOT_ALLOWED)
       handle() {}
     }
     class Second {
-      @ApiErrors(RefundErrorCode.PAYMENT_NOT_REFUNDABLE)
-      @ApiErrors(IdempotencyErrorCode.DUPLICATE_IN_PROGRESS)
+      @ApiErrors(ProbeErrorCode.NOT_ALLOWED)
+      @ApiErrors(ProbeErrorCode.BUSY)
       handle() {}
     }
     expect(responsesOf(First.prototype.handle)).toEqual(responsesOf(Second.prototype.handle));
@@ -58,20 +87,20 @@ describe(ApiErrors.name, () => {
 
   it('says which code of a shared status carries a header', () => {
     class Probe {
-      @ApiErrors(IdempotencyErrorCode.DUPLICATE_IN_PROGRESS, RefundErrorCode.PAYMENT_NOT_REFUNDABLE)
+      @ApiErrors(ProbeErrorCode.BUSY, ProbeErrorCode.NOT_ALLOWED)
       handle() {}
     }
     expect(responsesOf(Probe.prototype.handle)['409'].headers?.['Retry-After']?.description).toMatch(
-      /Sent with DUPLICATE_IN_PROGRESS\.$/,
+      /Sent with PROBE_BUSY\.$/,
     );
   });
 
   it('adds the headers a rule gives a status, before or after the codes', () => {
     const replayed = { 'Idempotent-Replayed': { schema: { type: 'string' as const } } };
     class Probe {
-      @ApiErrors(CommonErrorCode.VALIDATION_FAILED)
+      @ApiErrors(ProbeErrorCode.INVALID)
       @ApiErrorHeaders((status) => (status === HttpStatus.UNPROCESSABLE_ENTITY ? replayed : {}))
-      @ApiErrors(IdempotencyErrorCode.KEY_MISMATCH)
+      @ApiErrors(ProbeErrorCode.MISMATCH)
       handle() {}
     }
     const responses = responsesOf(Probe.prototype.handle);
@@ -79,17 +108,17 @@ describe(ApiErrors.name, () => {
     expect(responses['400'].headers).toBeUndefined();
   });
 
-  it('groups a code two modules declare alike once', () => {
-    expect([...groupByStatus([StripeErrorCode.CARD_DECLINED]).entries()]).toEqual([
-      [HttpStatus.PAYMENT_REQUIRED, ['CARD_DECLINED']],
+  it('groups a code listed twice once', () => {
+    expect([...groupByStatus([ProbeErrorCode.BUSY, ProbeErrorCode.BUSY]).entries()]).toEqual([
+      [HttpStatus.CONFLICT, ['PROBE_BUSY', 'PROBE_BUSY']],
     ]);
   });
 });
 
-describe(mergeStatusMaps.name, () => {
+describe(mergeStatusMap.name, () => {
   it('refuses a code two modules map to different statuses', () => {
     expect(() =>
-      mergeStatusMaps([{ TAKEN: HttpStatus.CONFLICT }, { TAKEN: HttpStatus.BAD_REQUEST }]),
+      mergeStatusMap(new Map([['TAKEN', HttpStatus.CONFLICT]]), { TAKEN: HttpStatus.BAD_REQUEST }),
     ).toThrow('Error code TAKEN maps to both 409 and 400');
   });
 });

@@ -1,12 +1,11 @@
 import { HttpStatus } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, DECORATORS, getSchemaPath, HeaderObject } from '@nestjs/swagger';
-import { AuthErrorCode } from '../../auth/auth-error-code';
-import { IdempotencyErrorCode } from '../../idempotency/idempotency-error-code';
-import { CommonErrorCode } from '../errors/common-error-code';
+import { errorHeadersOf, errorStatusOf } from '../errors/error-codes';
 import { ErrorBodyDto } from './error-body.dto';
-import { ErrorCode, errorStatusOf } from './error-catalog';
-import { RefundErrorCode } from '../../refunds/refund-error-code';
-import { ResponseHeaders, RETRY_AFTER_HEADER, WWW_AUTHENTICATE_HEADER } from './response-headers';
+import { ResponseHeaders } from './response-headers';
+
+/** A code of a module's error enum (`RefundErrorCode.REFUND_EXCEEDS_PAYMENT`); an unknown one fails at load. */
+type ErrorCode = string;
 
 /** Extra headers a response of a given status carries on one route, e.g. `Idempotent-Replayed`. */
 export type StatusHeaders = (status: HttpStatus) => ResponseHeaders;
@@ -17,17 +16,6 @@ interface DocumentedErrors {
 }
 
 const DOCUMENTED_ERRORS = 'payment-service:documented-errors';
-
-/** Headers the exceptions themselves set next to these codes. */
-const HEADERS_BY_CODE = new Map<string, ResponseHeaders>([
-  [AuthErrorCode.TOKEN_MISSING, WWW_AUTHENTICATE_HEADER],
-  [AuthErrorCode.TOKEN_INVALID, WWW_AUTHENTICATE_HEADER],
-  [AuthErrorCode.TOKEN_EXPIRED, WWW_AUTHENTICATE_HEADER],
-  [IdempotencyErrorCode.DUPLICATE_IN_PROGRESS, RETRY_AFTER_HEADER],
-  [CommonErrorCode.SERVICE_UNAVAILABLE, RETRY_AFTER_HEADER],
-  [CommonErrorCode.RATE_LIMITED, RETRY_AFTER_HEADER],
-  [RefundErrorCode.REFUND_IN_PROGRESS, RETRY_AFTER_HEADER],
-]);
 
 /**
  * Documents error codes a route (or every route of a controller) may answer with. Codes are
@@ -83,7 +71,7 @@ function documentErrors(added: DocumentedErrors): MethodDecorator & ClassDecorat
 function headersOfCodes(codes: readonly ErrorCode[]): ResponseHeaders {
   const carried = new Map<string, { header: HeaderObject; codes: ErrorCode[] }>();
   for (const code of codes) {
-    for (const [name, header] of Object.entries(HEADERS_BY_CODE.get(code) ?? {})) {
+    for (const [name, header] of Object.entries(errorHeadersOf(code))) {
       carried.set(name, { header, codes: [...(carried.get(name)?.codes ?? []), code] });
     }
   }

@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AppModule } from '../../app.module';
-import { createHttpAdapter } from '../../app.setup';
-import { loadAppConfig } from '../../config/app-config';
-import { buildOpenApiDocument, OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument } from './openapi-document';
+import { AppModule } from './app.module';
+import { createHttpAdapter } from './app.setup';
+import { loadAppConfig } from './config/app-config';
+import { buildOpenApiDocument, OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument } from './common/openapi/openapi-document';
 
 /**
  * `npm run openapi`: writes the OpenAPI document to docs/openapi.json. The application graph is
