@@ -1,36 +1,11 @@
 import { Logger } from '@nestjs/common';
 import DataLoader from 'dataloader';
-import { DataSource } from 'typeorm';
 import { isDatabaseUnavailableError } from '../common/errors/database-unavailable';
-import { PreparedStatement, runPrepared } from '../database/prepared-statement';
+import type { WebhookInboxRepository } from './webhook-inbox.repository';
 import { VerifiedEvent } from './webhook-signature.verifier';
 
 /** The most events one statement stores: past it, a second statement takes the rest. */
 export const WEBHOOK_INBOX_BATCH_MAX = 200;
-
-/**
- * The events go to PostgreSQL as the text received, parsed there as jsonb: the same value
- * `JSON.stringify` of the parsed event would give, without serialising it again (nor overflowing
- * the stack on a deeply nested one).
- */
-const INSERT_EVENTS: PreparedStatement = {
-  name: 'webhook_inbox_insert_events',
-  text: `INSERT INTO webhook_inbox (event_id, type, payload)
-         SELECT event_id, type, payload
-         FROM unnest($1::varchar[], $2::varchar[], $3::jsonb[]) AS batch (event_id, type, payload)
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-};
-
-/**
- * An event PostgreSQL cannot store as jsonb, kept as the text received, dead with the reason:
- * acknowledged rather than answered 500, which Stripe would retry for three days to no avail.
- */
-const INSERT_UNSTORABLE: PreparedStatement = {
-  name: 'webhook_inbox_insert_unstorable',
-  text: `INSERT INTO webhook_inbox (event_id, type, payload, raw_body, status, error)
-         VALUES ($1, $2, NULL, $3, 'dead', $4)
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-};
 
 /**
  * PostgreSQL refusing the event's JSON itself: a data exception (class 22: `\u0000` is 22P05, a
@@ -71,7 +46,7 @@ export class WebhookInboxBatcher {
    * duplicate), before the callers of `store` are answered; it must not throw.
    */
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly inbox: WebhookInboxRepository,
     private readonly onCommitted: (eventIds: string[]) => void,
     maxBatchSize = WEBHOOK_INBOX_BATCH_MAX,
   ) {
@@ -155,24 +130,13 @@ export class WebhookInboxBatcher {
   }
 
   /** One statement, one commit; answers the ids it inserted. */
-  private async insert(events: readonly VerifiedEvent[]): Promise<string[]> {
-    const result = await runPrepared<{ event_id: string }>(this.dataSource.manager, INSERT_EVENTS, [
-      events.map((event) => event.id),
-      events.map((event) => event.type),
-      events.map((event) => event.raw),
-    ]);
-    return result.rows.map((row) => row.event_id);
+  private insert(events: readonly VerifiedEvent[]): Promise<string[]> {
+    return this.inbox.insertEvents(events);
   }
 
-  private async insertUnstorable(event: VerifiedEvent, refusal: unknown): Promise<string[]> {
+  private insertUnstorable(event: VerifiedEvent, refusal: unknown): Promise<string[]> {
     const reason = `Not stored as JSON: PostgreSQL refused it (${(refusal as Error).message})`;
     this.logger.warn({ eventId: event.id, type: event.type, reason }, 'Webhook event kept raw and dead');
-    const result = await runPrepared<{ event_id: string }>(this.dataSource.manager, INSERT_UNSTORABLE, [
-      event.id,
-      event.type,
-      event.raw,
-      reason,
-    ]);
-    return result.rows.map((row) => row.event_id);
+    return this.inbox.insertUnstorable(event, reason);
   }
 }

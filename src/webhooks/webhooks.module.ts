@@ -15,7 +15,9 @@ import { StripeEventDispatcher } from './stripe-event.dispatcher';
 import { StripeWebhookProcessor } from './stripe-webhook.processor';
 import { StripeWebhooksController } from './stripe-webhooks.controller';
 import { closeWebhookQueueConnections, webhookQueueOptions } from './webhook-queue.options';
+import { WebhookInboxRepository } from './webhook-inbox.repository';
 import { WebhookInboxService } from './webhook-inbox.service';
+import { WebhookJobQueue } from './webhook-job-queue';
 import { WebhookInboxMetrics, webhookInboxMetricProviders } from './webhook-inbox.metrics';
 import { WebhookSignatureVerifier } from './webhook-signature.verifier';
 import { WebhookSweeper } from './webhook.sweeper';
@@ -56,6 +58,8 @@ export class WebhooksModule implements OnApplicationShutdown {
       controllers: [StripeWebhooksController, AdminWebhooksController],
       providers: [
         WebhookSignatureVerifier,
+        WebhookInboxRepository,
+        WebhookJobQueue,
         WebhookInboxService,
         ...webhookInboxMetricProviders,
         WebhookInboxMetrics,

@@ -1,0 +1,116 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { Job, JobOptions, Queue } from 'bull';
+import { describeError } from '../common/errors/error-like';
+import { AppConfig } from '../config/app-config';
+import {
+  STRIPE_WEBHOOK_QUEUE,
+  StripeWebhookJob,
+  WEBHOOK_ENQUEUE_TIMEOUT_MS,
+  WEBHOOK_RETRY_BASE_DELAY_MS,
+} from './webhooks.constants';
+
+/**
+ * The Bull side of the inbox: a job per event (job id = event id, so a job already waiting is
+ * not doubled). Every call is bounded in time and never throws: while Redis is down the client
+ * fails at once and a hung one does not hold the caller; the row stays unsettled in PostgreSQL
+ * and the sweeper hands it over again.
+ */
+@Injectable()
+export class WebhookJobQueue implements OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookJobQueue.name);
+  /** Enqueues started after a commit and not finished yet: shutdown waits for them. */
+  private readonly enqueuing = new Set<Promise<void>>();
+
+  constructor(
+    @InjectQueue(STRIPE_WEBHOOK_QUEUE) private readonly queue: Queue<StripeWebhookJob>,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Runs before the webhooks module closes the queue: no enqueue is left to fail on it. */
+  async onApplicationShutdown(): Promise<void> {
+    while (this.enqueuing.size > 0) await Promise.all([...this.enqueuing]);
+  }
+
+  /** Starts handing a committed batch's new events to Bull, in one Redis transaction, tracked until it ends. */
+  enqueueCommitted(eventIds: string[]): void {
+    const enqueue = this.enqueueAll(eventIds).finally(() => this.enqueuing.delete(enqueue));
+    this.enqueuing.add(enqueue);
+  }
+
+  /**
+   * Hands an event to Bull, first removing a job of it that is not running (a finished or
+   * waiting one). Answers whether Bull took it.
+   */
+  async enqueueAgain(eventId: string): Promise<boolean> {
+    try {
+      await withTimeout(async () => {
+        const existing = await this.queue.getJob(eventId);
+        if (existing && !(await existing.isActive())) await existing.remove();
+        await this.queue.add({ eventId }, this.jobOptions(eventId));
+      }, WEBHOOK_ENQUEUE_TIMEOUT_MS);
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { eventId, err: describeError(error) },
+        'Could not enqueue a webhook event; the sweeper will',
+      );
+      return false;
+    }
+  }
+
+  /**
+   * Which of these events Bull has lost: no job (Redis was down at receipt, flushed, or Bull gave
+   * up on a job that stalled too often), or one Bull has finished while the row has not.
+   */
+  async lost(eventIds: string[]): Promise<Set<string>> {
+    // Concurrent look-ups share the connection's pipeline: one round trip, not one per event.
+    const jobs = await Promise.all(eventIds.map((eventId) => this.queue.getJob(eventId)));
+    return new Set(eventIds.filter((_eventId, index) => isLost(jobs[index])));
+  }
+
+  private async enqueueAll(eventIds: string[]): Promise<void> {
+    try {
+      await withTimeout(
+        () =>
+          this.queue.addBulk(
+            eventIds.map((eventId) => ({ data: { eventId }, opts: this.jobOptions(eventId) })),
+          ),
+        WEBHOOK_ENQUEUE_TIMEOUT_MS,
+      );
+    } catch (error) {
+      this.logger.warn(
+        { eventIds, err: describeError(error) },
+        'Could not enqueue webhook events; the sweeper will',
+      );
+    }
+  }
+
+  private jobOptions(eventId: string): JobOptions {
+    return {
+      jobId: eventId,
+      attempts: this.config.webhooks.maxAttempts,
+      backoff: { type: 'exponential', delay: WEBHOOK_RETRY_BASE_DELAY_MS },
+      removeOnComplete: true,
+      removeOnFail: true,
+    };
+  }
+}
+
+function isLost(job: Job<StripeWebhookJob> | null): boolean {
+  return !job || job.finishedOn != null;
+}
+
+async function withTimeout(work: () => Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
