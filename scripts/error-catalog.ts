@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { resolve } from 'node:path';
-import { AUTH_ERROR_STATUS, AuthErrorCode } from '../src/auth/auth-error-code';
-import { COMMON_ERROR_STATUS, CommonErrorCode } from '../src/common/errors/common-error-code';
-import { CUSTOMER_ERROR_STATUS, CustomerErrorCode } from '../src/customers/customer-error-code';
-import { IDEMPOTENCY_ERROR_STATUS, IdempotencyErrorCode } from '../src/idempotency/idempotency-error-code';
-import { PAYMENT_ERROR_STATUS, PaymentErrorCode } from '../src/payments/payment-error-code';
-import { REFUND_ERROR_STATUS, RefundErrorCode } from '../src/refunds/refund-error-code';
-import { STRIPE_ERROR_STATUS, StripeErrorCode } from '../src/stripe/stripe-error-code';
-import { WEBHOOK_ERROR_STATUS, WebhookErrorCode } from '../src/webhooks/webhook-error-code';
+import { AUTH_ERROR_STATUS } from '../src/auth/auth-error-code';
+import { COMMON_ERROR_STATUS } from '../src/common/errors/common-error-code';
+import { CUSTOMER_ERROR_STATUS } from '../src/customers/customer-error-code';
+import { IDEMPOTENCY_ERROR_STATUS } from '../src/idempotency/idempotency-error-code';
+import { PAYMENT_ERROR_STATUS } from '../src/payments/payment-error-code';
+import { REFUND_ERROR_STATUS } from '../src/refunds/refund-error-code';
+import { STRIPE_ERROR_STATUS } from '../src/stripe/stripe-error-code';
+import { WEBHOOK_ERROR_STATUS } from '../src/webhooks/webhook-error-code';
 
 /**
  * `npm run docs:errors` writes docs/errors.md: every error code the service answers with, its
@@ -18,23 +18,13 @@ import { WEBHOOK_ERROR_STATUS, WebhookErrorCode } from '../src/webhooks/webhook-
  */
 export const ERROR_CATALOG_PATH = 'docs/errors.md';
 
-type ErrorCode =
-  | AuthErrorCode
-  | CommonErrorCode
-  | CustomerErrorCode
-  | IdempotencyErrorCode
-  | PaymentErrorCode
-  | RefundErrorCode
-  | StripeErrorCode
-  | WebhookErrorCode;
-
 /** One module's code → status map and the file that declares it (the catalog links it). */
 export interface ErrorCodeSource {
   readonly file: string;
   readonly statuses: Readonly<Record<string, number>>;
 }
 
-export const ERROR_CODE_SOURCES: readonly ErrorCodeSource[] = [
+const SOURCES = [
   { file: 'src/common/errors/common-error-code.ts', statuses: COMMON_ERROR_STATUS },
   { file: 'src/auth/auth-error-code.ts', statuses: AUTH_ERROR_STATUS },
   { file: 'src/customers/customer-error-code.ts', statuses: CUSTOMER_ERROR_STATUS },
@@ -43,7 +33,13 @@ export const ERROR_CODE_SOURCES: readonly ErrorCodeSource[] = [
   { file: 'src/refunds/refund-error-code.ts', statuses: REFUND_ERROR_STATUS },
   { file: 'src/stripe/stripe-error-code.ts', statuses: STRIPE_ERROR_STATUS },
   { file: 'src/webhooks/webhook-error-code.ts', statuses: WEBHOOK_ERROR_STATUS },
-];
+] as const satisfies readonly ErrorCodeSource[];
+
+export const ERROR_CODE_SOURCES: readonly ErrorCodeSource[] = SOURCES;
+
+/** The codes of every module's map: each map's keys, not only those they share. */
+type KeysOfEach<T> = T extends unknown ? keyof T : never;
+type ErrorCode = KeysOfEach<(typeof SOURCES)[number]['statuses']>;
 
 /**
  * What each code tells a client, in one line. Typed by the codes, so `tsc` refuses a missing or
