@@ -32,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    // IsOptional() lets an explicit null through; DTOs use IsOptionalNotNull() (SPEC §5).
+    // IsOptional() lets an explicit null through; DTOs use IsOptionalNotNull() (docs/design/requests.md).
     files: ['src/**/dto/*.ts', 'src/common/validation/*.ts'],
     rules: {
       'no-restricted-imports': [

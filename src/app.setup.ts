@@ -20,9 +20,9 @@ export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const WEBHOOK_PATH = '/webhooks/stripe';
 
 /**
- * The HTTP server: Fastify, for its per-request cost (docs/benchmarks.md). Routing matches paths
+ * The HTTP server: Fastify, for its per-request cost (docs/decisions/fastify-over-express.md). Routing matches paths
  * as Express did, which clients were written against (any letter case, a trailing slash
- * ignored), and errors Node raises before a request exists are answered as JSON (SPEC §3).
+ * ignored), and errors Node raises before a request exists are answered as JSON (docs/errors.md).
  */
 export function createHttpAdapter(): FastifyAdapter {
   return new FastifyAdapter({
@@ -109,7 +109,7 @@ function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
   });
 }
 
-/** What a `worker` process serves (SPEC §1): health for the orchestrator, metrics for scraping. */
+/** What a `worker` process serves (docs/configuration.md): health for the orchestrator, metrics for scraping. */
 const OPERATIONAL_ROUTES = new Set(['health', 'metrics']);
 
 function serveOnlyOperationalRoutes(

@@ -5,7 +5,7 @@ import { createTestApp, TEST_JWT_SECRET, TestApp } from './support/test-app';
 import { sleep } from './support/time';
 import { bearer, signToken } from './support/tokens';
 
-describe('Authentication and tenancy (SPEC §2)', () => {
+describe('Authentication and tenancy', () => {
   let testApp: TestApp;
   const tenantId = '6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d';
 

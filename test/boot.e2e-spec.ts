@@ -14,7 +14,7 @@ async function exitOf(child: ChildProcess): Promise<{ code: number | null; stder
   return { code, stderr };
 }
 
-describe('Process boot (SPEC §1, §9)', () => {
+describe('Process boot', () => {
   it('exits non-zero with one line naming PORT when PORT=abc', async () => {
     const { code, stderr } = await exitOf(startMain({ PORT: 'abc' }));
     expect(code).not.toBe(0);

@@ -6,7 +6,7 @@ import { TestClient } from './support/test-client';
 
 const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
 
-describe('Customers belong to tenants (SPEC §5)', () => {
+describe('Customers belong to tenants', () => {
   const current = usePaymentsHarness();
   let harness: PaymentsHarness;
   let client: TestClient;

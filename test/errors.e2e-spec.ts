@@ -3,7 +3,7 @@ import { ProbeController } from './support/probe.controller';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, signToken } from './support/tokens';
 
-describe('Error contract (SPEC §3)', () => {
+describe('Error contract', () => {
   let testApp: TestApp;
   const auth = bearer(signToken());
 

@@ -100,7 +100,7 @@ describe('HTTP hardening', () => {
     });
   });
 
-  describe('errors raised before any route runs (SPEC §3)', () => {
+  describe('errors raised before any route runs', () => {
     it('answers headers over the limit with a JSON 431', async () => {
       const answer = await rawExchange(
         port,

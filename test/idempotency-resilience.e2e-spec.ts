@@ -32,7 +32,7 @@ async function race(
 
 const totalExecutions = (apps: ProbeApp[]) => apps.reduce((sum, app) => sum + app.executions.count, 0);
 
-describe('Idempotency across instances and outages (SPEC §4)', () => {
+describe('Idempotency across instances and outages', () => {
   describe('two instances sharing PostgreSQL and Redis', () => {
     let apps: ProbeApp[];
 

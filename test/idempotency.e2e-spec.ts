@@ -10,7 +10,7 @@ import { readCounters } from './support/metrics';
 import { TestClient } from './support/test-client';
 import { eventually } from './support/time';
 
-describe('Idempotency (SPEC §4)', () => {
+describe('Idempotency', () => {
   let probe: ProbeApp;
 
   beforeAll(async () => {

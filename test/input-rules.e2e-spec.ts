@@ -4,10 +4,10 @@ import { fieldsOf, PaymentsHarness, usePaymentsHarness } from './support/payment
 import { TestClient } from './support/test-client';
 
 /**
- * SPEC §5 input rules on every money route: an explicit null, text PostgreSQL cannot store,
+ * The input rules on every money route: an explicit null, text PostgreSQL cannot store,
  * and prototype keys are 400 VALIDATION_FAILED, and nothing reaches Stripe.
  */
-describe('Input rules (SPEC §5)', () => {
+describe('Input rules', () => {
   const current = usePaymentsHarness();
   let harness: PaymentsHarness;
   let client: TestClient;

@@ -21,12 +21,12 @@ function unsignedToken(tenantId: string): string {
 }
 
 /**
- * SPEC §3: no stack trace, SQL or secret in any log line. The service runs as its own process,
+ * No stack trace, SQL or secret in any log line. The service runs as its own process,
  * logging at debug level, through a run full of failures (PostgreSQL cut and hanging, Stripe
  * 5xx, bad tokens and bodies, a declined card, an intent's client secret, a webhook
  * signature); then everything it wrote is searched.
  */
-describe('Logs (SPEC §3)', () => {
+describe('Logs', () => {
   let stripe: PaymentsHarness;
   let proxy: TcpProxy;
   let service: ServiceProcess;

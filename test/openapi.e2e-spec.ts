@@ -9,7 +9,7 @@ import { bearer, signToken } from './support/tokens';
 
 type Route = `${'get' | 'post'} ${string}`;
 
-/** What SPEC §4–§5 says each route can answer; the document may list more, never less. */
+/** What each route can answer (docs/design/idempotency.md, docs/errors.md); the document may list more, never less. */
 const REQUIRED_STATUSES: Record<Route, number[]> = {
   'post /payments/process': [201, 400, 401, 402, 409, 413, 422, 502, 503],
   'post /payments/fees': [201, 400, 401, 402, 404, 409, 413, 422, 502, 503],
@@ -90,7 +90,7 @@ describe('OpenAPI document', () => {
     expect(documented.sort()).toEqual(Object.keys(REQUIRED_STATUSES).sort());
   });
 
-  it.each(Object.entries(REQUIRED_STATUSES))('%s lists every status SPEC gives it', (route, statuses) => {
+  it.each(Object.entries(REQUIRED_STATUSES))('%s lists every status it can answer', (route, statuses) => {
     const listed = Object.keys(operation(route as Route).responses).map(Number);
     expect(listed).toEqual(expect.arrayContaining([...statuses, 500]));
   });
@@ -123,7 +123,7 @@ describe('OpenAPI document', () => {
     }
   });
 
-  it('names the codes SPEC pins on the money routes', () => {
+  it('names the codes of the money routes', () => {
     for (const route of IDEMPOTENT_ROUTES) {
       expect(documentedCodes(route, 400)).toEqual(
         expect.arrayContaining([

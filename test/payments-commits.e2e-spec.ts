@@ -56,7 +56,7 @@ class CommitLog {
   }
 }
 
-describe('Commits of a new payment (SPEC §4, §5)', () => {
+describe('Commits of a new payment', () => {
   const current = usePaymentsHarness();
   let harness: PaymentsHarness;
   let client: TestClient;

@@ -5,7 +5,7 @@ import { TestClient } from './support/test-client';
 
 const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
 
-describe('Payments, intents and fees (SPEC §5)', () => {
+describe('Payments, intents and fees', () => {
   const current = usePaymentsHarness();
   let harness: PaymentsHarness;
   let client: TestClient;

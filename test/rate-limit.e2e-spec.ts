@@ -26,7 +26,7 @@ async function fallbacksCounted(harness: PaymentsHarness): Promise<number> {
   return match ? Number(match[1]) : 0;
 }
 
-describe('Per-tenant rate limits on money routes (SPEC §1, §5)', () => {
+describe('Per-tenant rate limits on money routes', () => {
   describe('with Redis up', () => {
     const windowSeconds = 3;
     let harness: PaymentsHarness;

@@ -6,7 +6,7 @@ import { TestClient } from './support/test-client';
 import { createTestApp } from './support/test-app';
 import { eventually } from './support/time';
 
-describe('Reconciliation job (SPEC §8)', () => {
+describe('Reconciliation job', () => {
   const current = usePaymentsHarness();
   let harness: PaymentsHarness;
   let client: TestClient;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fieldsOf, PaymentsHarness, usePaymentsHarness } from './support/payments-app';
 import { TestClient } from './support/test-client';
 
-describe('Refunds (SPEC §5)', () => {
+describe('Refunds', () => {
   const current = usePaymentsHarness();
   let harness: PaymentsHarness;
   let client: TestClient;

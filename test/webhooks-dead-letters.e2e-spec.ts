@@ -43,7 +43,7 @@ function failingDispatcher() {
   };
 }
 
-describe('Webhook dead letters (SPEC §6.4, §6.7, §8)', () => {
+describe('Webhook dead letters', () => {
   let app: TestApp;
   let db: DataSource;
   let queue: Queue;
@@ -220,7 +220,7 @@ describe('Webhook dead letters (SPEC §6.4, §6.7, §8)', () => {
   }, 60000);
 });
 
-describe('webhooks:replay --dead (SPEC §8)', () => {
+describe('webhooks:replay --dead', () => {
   let app: TestApp;
   let db: DataSource;
 

@@ -15,7 +15,7 @@ import { sleep } from './support/time';
 /** The batcher's one statement (and commit), spied on to count and inspect the batches. */
 type Batches = { insert(events: readonly VerifiedEvent[]): Promise<string[]> };
 
-describe('Stripe webhooks: concurrent receipts share a commit (SPEC §6.2)', () => {
+describe('Stripe webhooks: concurrent receipts share a commit', () => {
   let app: TestApp;
   let db: DataSource;
   let queue: Queue;

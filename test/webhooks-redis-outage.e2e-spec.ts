@@ -4,7 +4,7 @@ import { DisposableRedis } from './support/redis-server';
 import { deliver, waitFor } from './support/stripe-events';
 import { TestClient } from './support/test-client';
 
-describe('Stripe webhooks while Redis is down (SPEC §6.3)', () => {
+describe('Stripe webhooks while Redis is down', () => {
   let redis: DisposableRedis;
   let harness: PaymentsHarness;
   let db: DataSource;

@@ -6,7 +6,7 @@ import { STRIPE_WEBHOOK_QUEUE } from '../src/webhooks/webhooks.constants';
 import { deliver, stripeEvent, TestEvent, waitFor } from './support/stripe-events';
 import { createTestApp, TestApp } from './support/test-app';
 
-describe('The webhook sweeper and a backlog (SPEC §6.7)', () => {
+describe('The webhook sweeper and a backlog', () => {
   let app: TestApp;
   let db: DataSource;
   let queue: Queue;

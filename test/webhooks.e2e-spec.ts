@@ -17,7 +17,7 @@ import { bearer, signToken } from './support/tokens';
 
 const ROTATED_OUT_SECRET = 'whsec_previous_one';
 
-describe('Stripe webhooks (SPEC §6)', () => {
+describe('Stripe webhooks', () => {
   let harness: PaymentsHarness;
   let db: DataSource;
   let client: TestClient;

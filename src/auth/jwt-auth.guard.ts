@@ -30,7 +30,7 @@ export class JwtAuthGuard implements CanActivate {
     const principal = principalFromClaims(this.jwt.verify(token));
     if (!principal)
       throw new AuthException(AuthErrorCode.TOKEN_INVALID, 'The bearer token lacks required claims');
-    // /admin/* needs the admin role whatever its controller declares (SPEC §2).
+    // /admin/* needs the admin role whatever its controller declares (docs/design/requests.md).
     if (isAdminPath(request.originalUrl ?? request.url) && !principal.roles.includes(ADMIN_ROLE)) {
       throw new AuthException(AuthErrorCode.ADMIN_ROLE_REQUIRED, 'This route requires the admin role');
     }

@@ -2,7 +2,7 @@ import { isUUID } from 'class-validator';
 import { Principal } from './principal';
 
 /**
- * The claims SPEC §2 requires, checked after the signature: `sub` (1–128 chars), `tenant_id`
+ * The claims a token must carry (docs/design/requests.md), checked after the signature: `sub` (1–128 chars), `tenant_id`
  * (UUID), `exp` (a number; a token that never expires is refused), optional `roles: string[]`.
  */
 export function principalFromClaims(claims: unknown): Principal | undefined {

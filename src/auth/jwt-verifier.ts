@@ -16,7 +16,7 @@ export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 const VERIFIED_TOKEN_TTL_MS = 10 * 60_000;
 
 /**
- * Verifies HS256 bearer tokens (SPEC §2). Only HS256 is accepted, so `alg: none` and
+ * Verifies HS256 bearer tokens (docs/design/requests.md). Only HS256 is accepted, so `alg: none` and
  * algorithm-confusion tokens fail verification. fast-jwt keeps the claims of the last
  * verified tokens, keyed by a SHA-256 of the whole token (signature included), so a token
  * presented again costs a hash instead of decoding, an HMAC and the claim checks.

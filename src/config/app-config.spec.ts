@@ -3,7 +3,7 @@ import { ConfigError, DEVELOPMENT_JWT_SECRET, loadAppConfig, loadDatabaseConfig 
 describe(loadAppConfig.name, () => {
   const valid = { NODE_ENV: 'test', JWT_SECRET: 'a-test-secret-of-enough-length' };
 
-  it('applies the SPEC defaults', () => {
+  it('applies the documented defaults', () => {
     const config = loadAppConfig(valid);
     expect(config).toMatchObject({
       port: 3000,

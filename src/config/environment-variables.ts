@@ -3,7 +3,7 @@ import { applyDecorators } from '@nestjs/common';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 /**
- * The process environment as the service accepts it (SPEC §1). Defaults live here and only
+ * The process environment as the service accepts it (docs/configuration.md). Defaults live here and only
  * here; `loadAppConfig` turns a validated instance into the typed `AppConfig`.
  */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;

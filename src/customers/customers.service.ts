@@ -66,7 +66,7 @@ export class CustomersService {
 
   /**
    * Refuses a Stripe customer id the tenant does not own, before anything is sent to Stripe:
-   * another tenant's customer is the same 404 as an unknown one (SPEC §2). Read in the request's
+   * another tenant's customer is the same 404 as an unknown one (docs/design/requests.md). Read in the request's
    * pending transaction, if any, so a request never holds two connections at once.
    */
   async ensureOwned(tenantId: string, stripeCustomerId: string): Promise<void> {

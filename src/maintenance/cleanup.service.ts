@@ -22,7 +22,7 @@ const JOB = 'cleanup';
 export const DEFAULT_CLEANUP_BATCH_SIZE = 1000;
 
 /**
- * Removes what the service no longer needs (SPEC §8): idempotency records past their expiry and
+ * Removes what the service no longer needs (docs/operations.md): idempotency records past their expiry and
  * webhook inbox rows `processed`/`ignored` past the retention. Scheduled every
  * `CLEANUP_INTERVAL_SECONDS` in processes that run workers, one process at a time; the CLI runs
  * the same method. Each batch is its own statement, so two runs at once only split the work.

@@ -6,7 +6,7 @@ import { Public } from '../auth/public.decorator';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 
-/** `/metrics` in Prometheus text format; public like health (SPEC §2). */
+/** `/metrics` in Prometheus text format; public like health (docs/design/requests.md). */
 @ApiTags('metrics')
 @ApiErrors(CommonErrorCode.INTERNAL_ERROR)
 @Public()

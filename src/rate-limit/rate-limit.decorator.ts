@@ -5,7 +5,7 @@ import { RATE_LIMIT_FAMILY, RateLimitFamily } from './rate-limit-family';
 import { TenantRateLimitGuard } from './tenant-rate-limit.guard';
 
 /**
- * Counts the request against its tenant's budget for `family` (README "Rate limits"); over it,
+ * Counts the request against its tenant's budget for `family` (docs/design/requests.md, "Rate limits"); over it,
  * `429 RATE_LIMITED` with `Retry-After`.
  */
 export const RateLimit = (family: RateLimitFamily) =>

@@ -19,7 +19,7 @@ const SANDBOX_BANK_TICK_MS = 1000;
 const logger = new Logger('StripeModule');
 
 /**
- * Sandbox mode (SPEC §1): no secret key outside production and no STRIPE_API_URL to talk to,
+ * Sandbox mode (docs/configuration.md): no secret key outside production and no STRIPE_API_URL to talk to,
  * so the project's emulator is started in-process and the SDK is pointed at it. The emulator is a
  * test double, so it is loaded here and only here, lazily: a service with a Stripe key never loads it.
  * Its signed events are delivered to this service's own webhook route, as Stripe would.

@@ -24,7 +24,7 @@ import { WebhookSweeper } from './webhook.sweeper';
 import { STRIPE_WEBHOOK_QUEUE } from './webhooks.constants';
 
 /**
- * Stripe webhooks (SPEC §6): receiving and the inbox in every process; the Bull processor and
+ * Stripe webhooks (docs/design/webhooks.md): receiving and the inbox in every process; the Bull processor and
  * the sweeper only where `WORKER_MODE` is `worker` or `all`, so an `api` process never processes.
  */
 @Module({})

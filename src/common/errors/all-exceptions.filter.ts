@@ -4,7 +4,7 @@ import { describeError } from './error-like';
 import { normalizeError } from './normalize-error';
 
 /**
- * Renders every error as `{statusCode, code, message, details?}` (SPEC §3). Unexpected errors
+ * Renders every error as `{statusCode, code, message, details?}` (docs/errors.md). Unexpected errors
  * are logged by type, code and message only (no stack, no SQL text or parameters) and reach the
  * client as a bare 500.
  */

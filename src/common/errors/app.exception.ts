@@ -10,7 +10,7 @@ export interface ErrorBody {
 }
 
 /**
- * The one error shape the service answers with (SPEC §3). Each module defines its own code enum
+ * The one error shape the service answers with (docs/errors.md). Each module defines its own code enum
  * and an exhaustive code → status map, and throws a subclass of this.
  */
 export class AppException extends Error {

@@ -7,8 +7,8 @@ import { CommonErrorCode, CommonException } from './common-error-code';
 
 /**
  * Node rejects some requests before Fastify sees them (headers over the limit, a malformed
- * request line or header, a bad chunk), and Fastify's own answer is a body of its own. SPEC §3
- * wants the JSON error body there too, so this is Fastify's `clientErrorHandler`: the answer is
+ * request line or header, a bad chunk), and Fastify's own answer is a body of its own. Clients get
+ * the JSON error body there too (docs/errors.md), so this is Fastify's `clientErrorHandler`: the answer is
  * written on the socket, since no request or response object exists yet.
  */
 const logger = new Logger('HttpParser');

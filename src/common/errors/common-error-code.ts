@@ -55,7 +55,7 @@ export class CommonException extends moduleException(COMMON_ERROR_STATUS, {
     });
   }
 
-  /** The caller's tenant spent its request budget for this window (README "Rate limits"). */
+  /** The caller's tenant spent its request budget for this window (docs/design/requests.md, "Rate limits"). */
   static rateLimited(retryAfterSeconds: number) {
     return new CommonException(
       CommonErrorCode.RATE_LIMITED,

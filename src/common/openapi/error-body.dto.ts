@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { ErrorBody } from '../errors/app.exception';
 
-/** The one error shape of every route (SPEC §3), as the OpenAPI document shows it. */
+/** The one error shape of every route (docs/errors.md), as the OpenAPI document shows it. */
 export class ErrorBodyDto implements ErrorBody {
   @ApiProperty({ description: 'The HTTP status, repeated in the body', example: 422 })
   statusCode!: number;

@@ -17,7 +17,7 @@ import { MAX_AMOUNT } from './money';
 import { IsOptionalNotNull } from './optional.decorator';
 import { IsSafeText, unsafeTextProblem } from './safe-text.decorator';
 
-/** An integer amount in the currency's minor unit, 1–MAX_AMOUNT (SPEC §5). */
+/** An integer amount in the currency's minor unit, 1–MAX_AMOUNT (docs/design/requests.md). */
 export const IsAmount = (options: { optional?: boolean } = {}) =>
   applyDecorators(
     ...(options.optional ? [IsOptionalNotNull()] : []),

@@ -1,5 +1,5 @@
 /**
- * The largest amount the service takes, in the currency's minor unit (SPEC §5): Stripe's own
+ * The largest amount the service takes, in the currency's minor unit (docs/design/requests.md): Stripe's own
  * limit (eight digits), so a valid request is never refused by Stripe for its size. Request
  * validation and the database CHECK both read it from here.
  */

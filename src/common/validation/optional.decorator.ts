@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 
 /**
- * The one way to mark a DTO field optional (SPEC §5): an ABSENT field skips validation and takes
+ * The one way to mark a DTO field optional (docs/design/requests.md): an ABSENT field skips validation and takes
  * its default, an explicit `null` fails. class-validator's `IsOptional()` skips `null` too, so a
  * service reading `dto.amount ?? remaining` would turn `"amount": null` into "refund everything".
  */

@@ -5,7 +5,7 @@ import { getMetadataStorage, ValidationError } from 'class-validator';
 export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * The ValidationPipe, judging the raw parsed value first (SPEC §5). Nest's pipe strips `__proto__`
+ * The ValidationPipe, judging the raw parsed value first (docs/design/requests.md). Nest's pipe strips `__proto__`
  * and `constructor` from the body in place before class-transformer runs, so
  * `forbidNonWhitelisted` never sees them, while the idempotency fingerprint (taken earlier) did,
  * and what is stored would differ from what was fingerprinted. Here the raw body's own keys are

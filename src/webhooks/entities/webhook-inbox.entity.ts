@@ -15,7 +15,7 @@ export interface AttemptError {
 export const ATTEMPT_ERRORS_KEPT = 10;
 
 /**
- * Every Stripe event received, stored before it is acknowledged (SPEC §6): the record of
+ * Every Stripe event received, stored before it is acknowledged (docs/design/webhooks.md): the record of
  * truth for processing, retries and the dead-letter queue. The event id is the key, so a
  * redelivery is a conflict, not a second row.
  */
