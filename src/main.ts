@@ -10,13 +10,17 @@ import { ConfigError, DEVELOPMENT_JWT_SECRET, loadAppConfig } from './config/app
 async function bootstrap(): Promise<void> {
   const config = loadAppConfig(process.env);
   // rawBody keeps the exact bytes Stripe signed, for webhook signature checks.
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(), {
-    logger: new BootLogger(),
-    bufferLogs: true,
-    rawBody: true,
-    // Fail by throwing, so the one-line handler below reports it.
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    createHttpAdapter(),
+    {
+      logger: new BootLogger(),
+      bufferLogs: true,
+      rawBody: true,
+      // Fail by throwing, so the one-line handler below reports it.
+      abortOnError: false,
+    },
+  );
   configureApp(app);
   if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) {
     new Logger('Bootstrap').warn(

@@ -5,7 +5,11 @@ import { resolve } from 'node:path';
 import { AppModule } from './app.module';
 import { createHttpAdapter } from './app.setup';
 import { loadAppConfig } from './config/app-config';
-import { buildOpenApiDocument, OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument } from './common/openapi/openapi-document';
+import {
+  buildOpenApiDocument,
+  OPENAPI_DOCUMENT_PATH,
+  serializeOpenApiDocument,
+} from './common/openapi/openapi-document';
 
 /**
  * `npm run openapi`: writes the OpenAPI document to docs/openapi.json. The application graph is
