@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Not, Repository } from 'typeorm';
-import { readInUnitOfWork } from '../database/unit-of-work';
+import { runInUnitOfWork } from '../database/unit-of-work';
 import {
   insertFields,
   recordForRequest,
@@ -70,7 +70,7 @@ export class CustomersService {
    * pending transaction, if any, so a request never holds two connections at once.
    */
   async ensureOwned(tenantId: string, stripeCustomerId: string): Promise<void> {
-    const owned = await readInUnitOfWork(this.customers.manager, (manager) =>
+    const owned = await runInUnitOfWork('read', this.customers.manager, (manager) =>
       manager.existsBy(Customer, { tenantId, stripeCustomerId }),
     );
     if (!owned) {

@@ -3,7 +3,7 @@ import { EntityManager, FindOptionsWhere, ObjectLiteral, Repository } from 'type
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ensureSameRequest, IdempotentExecution } from '../idempotency';
 import { RequestRecord, StripeObjectRecord } from './record-columns';
-import { writeLastInUnitOfWork } from './unit-of-work';
+import { runInUnitOfWork } from './unit-of-work';
 
 /** The row of a request, and whether this execution wrote it. */
 export interface RecordedRow<T> {
@@ -51,7 +51,7 @@ export async function recordForRequest<T extends RequestRecord>(
   noun: string,
 ): Promise<RecordedRow<T>> {
   // The insert is the claim's transaction's last statement: it commits with it.
-  const raw = await writeLastInUnitOfWork(repository.manager, (manager) =>
+  const raw = await runInUnitOfWork('commit', repository.manager, (manager) =>
     insert(manager, {
       id: randomUUID(),
       tenantId: execution.tenantId,

@@ -3,12 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { QueryResult, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import { PreparedStatement, runPrepared } from '../database/prepared-statement';
-import {
-  readInUnitOfWork,
-  UnitOfWork,
-  writeInUnitOfWork,
-  writeLastInUnitOfWork,
-} from '../database/unit-of-work';
+import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
 import { IdempotencyStatus, StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyScope } from './idempotency-scope';
 
@@ -116,7 +111,7 @@ export class IdempotencyRecordStore {
 
   /**
    * The claim, sent with the request's next statement instead of on its own (see
-   * `UnitOfWork.joinHeld`); it must be in one. `claimed` settles once it has been answered: true,
+   * `UnitOfWork.defer`); it must be in one. `claimed` settles once it has been answered: true,
    * or false when the key was not claimed, in which case the transaction was aborted with it and
    * nothing sent after it in the transaction commits.
    */
@@ -129,7 +124,7 @@ export class IdempotencyRecordStore {
   ): Promise<{ claimed: Promise<{ claimed: true; takeover: boolean } | { claimed: false }> }> {
     const unit = UnitOfWork.current();
     if (!unit) throw new Error('A claim sent with the next statement needs a unit of work');
-    const { answer } = await unit.joinHeld((manager) =>
+    const { answer } = await unit.defer((manager) =>
       runPrepared<ClaimRow>(
         manager,
         CLAIM_OR_FAIL,
@@ -149,7 +144,7 @@ export class IdempotencyRecordStore {
 
   /** The live record of a scope, if any: unexpired, or still in progress. */
   async find(scope: IdempotencyScope): Promise<ExistingRecord | null> {
-    const rows: RecordRow[] = await readInUnitOfWork(this.dataSource.manager, (manager) =>
+    const rows: RecordRow[] = await runInUnitOfWork('read', this.dataSource.manager, (manager) =>
       manager.query(
         `SELECT request_hash, status, response,
               floor(extract(epoch FROM expires_at - now()) * 1000)::bigint AS ttl_ms
@@ -188,7 +183,7 @@ export class IdempotencyRecordStore {
     const { rowCount } = await this.writePrepared(
       COMPLETE,
       [scope.tenantId, scope.userId, scope.key, lockToken, JSON.stringify(response), ttlSeconds],
-      writeLastInUnitOfWork,
+      'commit',
     );
     return rowCount === 1;
   }
@@ -196,7 +191,7 @@ export class IdempotencyRecordStore {
   /** Forgets an in-progress record so the same key may be retried at once (5xx, validation). */
   async release(scope: IdempotencyScope, lockToken: string): Promise<void> {
     // The last write of the request: a shared unit of work commits with it.
-    await writeLastInUnitOfWork(this.dataSource.manager, (manager) =>
+    await runInUnitOfWork('commit', this.dataSource.manager, (manager) =>
       manager.query(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [
         scope.tenantId,
         scope.userId,
@@ -231,9 +226,11 @@ export class IdempotencyRecordStore {
   private writePrepared<R extends QueryResultRow>(
     statement: PreparedStatement,
     values: unknown[],
-    write = writeInUnitOfWork,
+    role: 'write' | 'commit' = 'write',
   ): Promise<QueryResult<R>> {
-    return write(this.dataSource.manager, (manager) => runPrepared<R>(manager, statement, values));
+    return runInUnitOfWork(role, this.dataSource.manager, (manager) =>
+      runPrepared<R>(manager, statement, values),
+    );
   }
 }
 

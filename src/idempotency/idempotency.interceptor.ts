@@ -1,12 +1,11 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { catchError, finalize, from, mergeMap, Observable, of, throwError } from 'rxjs';
-import { DataSource } from 'typeorm';
 import { principalOf } from '../auth/principal';
 import { normalizeError } from '../common/errors/normalize-error';
+import { TransactionRunner } from '../database/transaction-runner';
 import { UnitOfWork } from '../database/unit-of-work';
 import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
@@ -36,7 +35,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly idempotency: IdempotencyService,
     private readonly reflector: Reflector,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -50,7 +49,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     };
     const requestHash = fingerprintRequest(request.method, routeOf(request), request.body);
 
-    const unit = this.sharesUnitOfWork(context) ? new UnitOfWork(this.dataSource) : undefined;
+    const unit = this.sharesUnitOfWork(context) ? this.transactions.unitOfWork() : undefined;
     const outcome = await this.begin(unit, scope, requestHash);
     if (outcome.kind === 'replay') return of(replay(outcome.response, response));
 

@@ -231,7 +231,7 @@ export class IdempotencyService {
 
   /** Sends the claim if it is still held back for the handler's first statement, and answers it. */
   private async confirmClaim(lease: IdempotencyLease): Promise<boolean> {
-    await UnitOfWork.current()?.sendHeld();
+    await UnitOfWork.current()?.flush();
     return lease.claimed;
   }
 

@@ -10,7 +10,7 @@ import {
   RecordedRow,
   stripeAttemptAge,
 } from '../database/record-for-request';
-import { readInUnitOfWork, UnitOfWork, writeInUnitOfWork } from '../database/unit-of-work';
+import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
 import { IdempotentExecution } from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe/stripe-error-code';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
@@ -84,7 +84,7 @@ export class PaymentLedger {
    * PaymentIntent yet; after that, status changes come from webhooks with their ordering rules.
    *
    * In a request that shares its unit of work, the write costs no round trip of its own: it is
-   * sent with the key's completion and commits with it (see `UnitOfWork.joinWithoutAnswer`), and
+   * sent with the key's completion and commits with it (see `UnitOfWork.defer`), and
    * the row answered is the one it writes, its time stamped here. Should a webhook have linked
    * the PaymentIntent first (the update then changes nothing), the request still answers what
    * Stripe answered it, for the same PaymentIntent, as a replay of the key later does.
@@ -111,9 +111,7 @@ export class PaymentLedger {
     ];
     const unit = UnitOfWork.current();
     if (unit) {
-      await unit.joinWithoutAnswer((manager) =>
-        runPrepared(manager, APPLY_INTENT_AT, [...values, applied.updatedAt]),
-      );
+      await unit.defer((manager) => runPrepared(manager, APPLY_INTENT_AT, [...values, applied.updatedAt]));
       return this.payments.merge(this.payments.create(), payment, applied);
     }
     const updated = await runPrepared(this.payments.manager, APPLY_INTENT, values);
@@ -158,7 +156,7 @@ export class PaymentLedger {
 
   /** A definite refusal that left no PaymentIntent at Stripe. */
   async markFailed(payment: PaymentTransaction, failure: PaymentFailure): Promise<PaymentTransaction> {
-    return writeInUnitOfWork(this.payments.manager, async (manager) => {
+    return runInUnitOfWork('write', this.payments.manager, async (manager) => {
       const payments = manager.getRepository(PaymentTransaction);
       await payments.update(
         { id: payment.id },
@@ -177,7 +175,7 @@ export class PaymentLedger {
 
   /** Read in the request's pending transaction, if any, so a request never holds two connections. */
   exists(tenantId: string, id: string): Promise<boolean> {
-    return readInUnitOfWork(this.payments.manager, (manager) =>
+    return runInUnitOfWork('read', this.payments.manager, (manager) =>
       manager.existsBy(PaymentTransaction, { id, tenantId }),
     );
   }

@@ -242,7 +242,7 @@ describe(IdempotencyService.name, () => {
         return await unit.run(async () => {
           const lease = await execute(scope, hash);
           seen.recordBeforeWrite = await recordOf(scope);
-          const writeFailed = await unit.joinAndCommit(probe(write)).then(
+          const writeFailed = await unit.commit(probe(write)).then(
             () => false,
             () => true,
           );
