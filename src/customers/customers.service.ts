@@ -3,12 +3,13 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Not, Repository } from 'typeorm';
 import { runInUnitOfWork } from '../database/unit-of-work';
 import {
+  IdempotentExecution,
   insertFields,
   recordForRequest,
   RecordedRow,
   stripeAttemptAge,
-} from '../database/record-for-request';
-import { IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
+  stripeIdempotencyKey,
+} from '../idempotency';
 import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeGateway } from '../stripe/stripe.gateway';
 import { CreateCustomerDto } from './dto/create-customer.dto';

@@ -3,15 +3,15 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { PreparedStatement, runPrepared } from '../database/prepared-statement';
+import { hydrate } from '../database/hydrate';
+import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
 import {
-  hydrate,
+  IdempotentExecution,
   InsertRow,
   recordForRequest,
   RecordedRow,
   stripeAttemptAge,
-} from '../database/record-for-request';
-import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
-import { IdempotentExecution } from '../idempotency';
+} from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe/stripe-error-code';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
 import { PaymentErrorCode, PaymentException } from './payment-error-code';
