@@ -10,13 +10,8 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
 import { fingerprintRequest, IdempotencyScope, readIdempotencyKey } from './idempotency-scope';
-import {
-  BeginOutcome,
-  IdempotencyLease,
-  IdempotencyService,
-  SETTLED,
-  SettleResult,
-} from './idempotency.service';
+import { IdempotencyLease } from './idempotency-leases';
+import { BeginOutcome, IdempotencyService, SETTLED, SettleResult } from './idempotency.service';
 import { IDEMPOTENT_OPTIONS, IdempotentOptions } from './idempotent-options';
 import { IdempotentRequest } from './idempotent-request';
 

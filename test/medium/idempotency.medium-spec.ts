@@ -6,12 +6,8 @@ import { StoredResponse } from '../../src/idempotency/entities/payment-idempoten
 import { IdempotencyErrorCode } from '../../src/idempotency/idempotency-error-code';
 import { IdempotencyScope, scopeId } from '../../src/idempotency/idempotency-scope';
 import { idempotencyCacheKeys, LockMarker } from '../../src/idempotency/idempotency.cache';
-import {
-  BeginOutcome,
-  IdempotencyLease,
-  IdempotencyService,
-  SettleResult,
-} from '../../src/idempotency/idempotency.service';
+import { IdempotencyLease } from '../../src/idempotency/idempotency-leases';
+import { BeginOutcome, IdempotencyService, SettleResult } from '../../src/idempotency/idempotency.service';
 import { eventually } from '../support/time';
 import { backdateRecord, requestHash } from './support/fixture.builders';
 import { createMediumModule, MediumModule } from './support/medium-module';
