@@ -1,21 +1,17 @@
 /*
- * The one file that touches library internals. Checked against pg 8.23.1, pg-pool 3.14.0 and
- * typeorm 1.1.1 (`CHECKED_AGAINST`); test/medium/pipelined-transaction.medium-spec.ts fails,
- * naming the internal, when an upgrade removes or changes one of them:
- *
- * - pg `Client#connection.stream`, the client's socket (not in pg's typings): corked so that
- *   BEGIN, deferred statements, a statement and COMMIT leave in one write. pg corks it for each
- *   query as well; Node counts corks, so ours holds across pg's.
- * - pg `Client#query` on a pipelined client (`pipeline: true`, see `dataSourceOptions`): writes
- *   the query before it returns, without waiting for the answers before it. An own property
- *   shadows it on the pooled client while the transaction holds it, so that every statement on
- *   the connection passes through the transaction; TypeORM's `PostgresQueryRunner#query` looks
- *   `query` up on the client at each call. Deleting the property restores pg's.
+ * The one file that touches library internals, checked against pg 8.23.1, pg-pool 3.14.0 and
+ * typeorm 1.1.1 (`CHECKED_AGAINST`). test/medium/pipelined-transaction.medium-spec.ts fails,
+ * naming the internal, when an upgrade removes or changes one:
+ * - pg `Client#connection.stream` (untyped), the socket: corked so that BEGIN, deferred
+ *   statements, a statement and COMMIT leave in one write (Node counts corks; pg's nest in ours).
+ * - pg `Client#query` on a pipelined client (`pipeline: true`): writes the query before it
+ *   returns, whatever is unanswered. Shadowed by an own property of the pooled client while the
+ *   transaction holds it, so every statement passes through the transaction: TypeORM's
+ *   `PostgresQueryRunner#query` looks it up at each call, and pg-pool's clients have no own one.
  * - TypeORM `PostgresQueryRunner#isTransactionActive` and `#transactionDepth` (protected): set
- *   so that a `manager.transaction()` inside nests as a SAVEPOINT instead of beginning again.
- * - TypeORM `PostgresQueryRunner#releasePostgresConnection(error)` (private): hands the error to
- *   pg-pool's `release(error)`, which destroys the connection instead of pooling it; the public
- *   `release()` passes none.
+ *   so that `manager.transaction()` inside nests as a SAVEPOINT.
+ * - TypeORM `PostgresQueryRunner#releasePostgresConnection(error)` (private): passes the error
+ *   to pg-pool's `release(error)`, which destroys the connection; `release()` passes none.
  */
 import type { PoolClient, QueryResult } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
@@ -37,10 +33,7 @@ interface DeferredStatement {
   drop(): void;
 }
 
-/**
- * A transaction on a pooled connection in pipeline mode: BEGIN goes with its first statement and
- * COMMIT, once the last statement is known, with that one, so neither costs a round trip.
- */
+/** Sends BEGIN with its first statement and COMMIT with its last: neither costs a round trip. */
 export class PipelinedTransaction {
   private begun: Promise<QueryResult> | undefined;
   /** Nothing may follow COMMIT on this connection. */
@@ -84,15 +77,11 @@ export class PipelinedTransaction {
     });
   }
 
-  /**
-   * Rejects when BEGIN failed. A statement written with a failed BEGIN ran alone (autocommit),
-   * so no answer of the transaction is trusted before BEGIN's.
-   */
+  /** A statement written with a failed BEGIN ran alone (autocommit): no answer is trusted before BEGIN's. */
   async ensureBegun(): Promise<void> {
     await this.begun;
   }
 
-  /** Writes the deferred statements now, after BEGIN if it is not sent yet. */
   flush(): void {
     if (this.deferred.length === 0) return;
     this.corked(() => {
@@ -114,10 +103,7 @@ export class PipelinedTransaction {
     if (command !== 'COMMIT') throw new Error('The transaction failed; it was rolled back');
   }
 
-  /**
-   * Ends the transaction without making its work durable. Answers the failure that makes the
-   * connection unfit for reuse, if any, for `release`.
-   */
+  /** Ends the transaction undone; returns the failure that makes the connection unfit for reuse, if any. */
   async abort(): Promise<unknown> {
     for (const statement of this.deferred.splice(0)) statement.drop();
     try {
@@ -131,7 +117,7 @@ export class PipelinedTransaction {
     }
   }
 
-  /** Gives the connection back; destroys it when `failure` may have left it in any state. */
+  /** Destroys the connection when `failure` may have left it in any state. */
   async release(failure?: unknown): Promise<void> {
     delete (this.client as Partial<PoolClient>).query;
     setTransactionActive(this.runner, false);
@@ -139,7 +125,7 @@ export class PipelinedTransaction {
     return (this.runner as unknown as QueryRunnerInternals).releasePostgresConnection(failure);
   }
 
-  /** Its answer is awaited only after the statement's, so its failure must not count as unhandled meanwhile. */
+  /** Awaited only after the statement's answer: its failure must not count as unhandled meanwhile. */
   private sendAlone(sql: string): Promise<QueryResult> {
     const answer = this.send(sql);
     answer.catch(() => undefined);

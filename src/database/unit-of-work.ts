@@ -8,45 +8,36 @@ export type Statements<T> = (manager: EntityManager) => Promise<T>;
 const current = new AsyncLocalStorage<UnitOfWork>();
 
 /**
- * The transactions of one request, shared by code that does not know about each other: what
- * joins goes into the pending transaction (begun by the first statement) and becomes durable
- * when the unit commits. An idempotent route uses it so that a new payment costs two commits —
- * the key's claim with recovery point 1, then recovery point 3 with the key's completion — and
- * holds no connection while Stripe is called, because each transaction is committed before the
- * next step that acts on the world.
- *
- * Hand-written rather than `@nestjs-cls/transactional`, which scopes a transaction to one
- * callback: here a transaction is begun by the interceptor and committed by the payment's
- * repository (recovery point 1), or begun by the repository and committed by the interceptor
- * once the response is known (the key's completion).
+ * The transactions of one request, shared by code that does not know about each other, so that
+ * a new payment costs two commits (the key's claim with recovery point 1, then recovery point 3
+ * with the key's completion) and holds no connection while Stripe is called. Not
+ * `@nestjs-cls/transactional`, which scopes a transaction to one callback: here the interceptor
+ * begins a transaction the payment's repository commits, and the other way round.
  */
 export class UnitOfWork {
   private pending: Promise<PipelinedTransaction> | undefined;
-  /** A statement failed and its transaction was rolled back: the next `commit()` must say so. */
+  /** A statement failed and its transaction was rolled back: `commit()` must say so. */
   private rolledBack = false;
   private closed = false;
 
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The unit the running request shares, if it has one. */
   static current(): UnitOfWork | undefined {
     return current.getStore();
   }
 
-  /** Runs `work` outside any unit: for what outlives the request (a timer, a write kept for later). */
+  /** For what outlives the request (a timer, a write kept for later), which must not join its unit. */
   static outside<T>(work: () => T): T {
     return current.exit(work);
   }
 
-  /** Runs `work`, and everything it starts, with this unit as the request's unit. */
   run<T>(work: () => T): T {
     return current.run(this, work);
   }
 
   /**
-   * Runs `work` in the pending transaction, beginning one when none is pending. When `work`
-   * fails, the transaction is rolled back at once (PostgreSQL would refuse anything more in it),
-   * so what joins next — releasing the key, say — begins afresh.
+   * Runs `work` in the pending transaction, beginning one if needed. A failure rolls it back at
+   * once (PostgreSQL would refuse anything more), so what joins next, releasing the key, begins afresh.
    */
   async join<T>(work: Statements<T>): Promise<T> {
     const transaction = await this.pendingTransaction();
@@ -62,11 +53,8 @@ export class UnitOfWork {
   }
 
   /**
-   * Runs `work`, which sends one statement, without sending it yet: it is written with the
-   * transaction's next statement, its COMMIT or `flush`, so it costs no round trip of its own.
-   * Resolves once the statement is held. If it fails, PostgreSQL refuses everything after it
-   * and answers COMMIT with ROLLBACK: nothing commits without it. `answer` is for a caller that
-   * needs the statement's result once it is sent.
+   * Holds back the one statement `work` sends, to be written with the next statement, COMMIT or
+   * `flush`: no round trip of its own. Should it fail, nothing after it commits.
    */
   async defer<T>(work: Statements<T>): Promise<{ answer: Promise<T> }> {
     const transaction = await this.pendingTransaction();
@@ -78,7 +66,6 @@ export class UnitOfWork {
     return { answer };
   }
 
-  /** Sends the deferred statements of the pending transaction now. */
   async flush(): Promise<void> {
     const transaction = await this.pending?.catch(() => undefined);
     transaction?.flush();
@@ -89,10 +76,8 @@ export class UnitOfWork {
   }
 
   /**
-   * Makes the pending transaction durable and gives its connection back. With `last`, a single
-   * statement, runs it as the transaction's last (beginning one when none is pending) and sends
-   * COMMIT with it; a statement `last` sends after that one is refused, never run outside the
-   * transaction. Rejects when the work could not be made durable.
+   * Commits the pending transaction, rejecting when its work was lost. `last`, one statement, is
+   * sent with COMMIT; a second one it sends is refused rather than run outside the transaction.
    */
   commit(): Promise<void>;
   commit<T>(last: Statements<T>): Promise<T>;
@@ -100,7 +85,6 @@ export class UnitOfWork {
     return last ? this.commitWith(last) : this.commitPending();
   }
 
-  /** Forgets what the pending transaction holds and gives its connection back. */
   async rollback(): Promise<void> {
     const pending = this.pending;
     if (!pending) return;
@@ -112,7 +96,7 @@ export class UnitOfWork {
     if (failure !== undefined) throw new Error('Could not roll back', { cause: failure });
   }
 
-  /** Rolls back anything pending and lets nothing join any more. Never rejects: a failed rollback has nothing left to undo. */
+  /** Never rejects: a rollback that fails has nothing left to undo. */
   async close(): Promise<void> {
     this.closed = true;
     await this.rollback().catch(() => undefined);
@@ -171,10 +155,9 @@ export class UnitOfWork {
 }
 
 /**
- * Runs `work` in the request's unit of work when it has one, and on `manager` as it is outside
- * one (jobs, the CLI, webhooks): a `read` joins only a transaction already pending (it sees what
- * the unit wrote and takes no second connection), a `write` joins or begins one, and a `commit`
- * is the transaction's last statement and commits it (see `UnitOfWork.commit`).
+ * Lets a repository serve requests with a unit of work and without (jobs, the CLI, webhooks):
+ * `read` joins only a pending transaction (no second connection), `write` joins or begins one,
+ * `commit` is its last statement; outside a unit, `work` runs on `manager` as it is.
  */
 export function runInUnitOfWork<T>(
   role: 'read' | 'write' | 'commit',

@@ -16,22 +16,14 @@ export interface IdempotencyLease {
   readonly heartbeat: NodeJS.Timeout;
   /** Local time a claim or renewal that succeeded was sent: the lock was ours from then on for a lock TTL. */
   confirmedAt: number;
-  /** Another execution holds the key now: this one must stop. */
   lost: boolean;
-  /**
-   * Whether the claim claimed the key. False only for a claim deferred to the handler's first
-   * statement (see `IdempotencyService.begin`), and then nothing of the handler's committed.
-   */
+  /** False only for a claim deferred to the handler's first statement: nothing of the handler committed. */
   readonly claimed: Promise<boolean>;
 }
 
 const CLAIMED = Promise.resolve(true);
 
-/**
- * Leases of running executions: a heartbeat renews each one's lock so that a slow but live
- * execution is never taken over, and a check before each step that acts on the world stops an
- * execution whose key was taken over anyway.
- */
+/** Renews the lock of a running execution, so that a slow but live one is never taken over. */
 @Injectable()
 export class IdempotencyLeases {
   private readonly logger = new Logger(IdempotencyLeases.name);
@@ -47,7 +39,6 @@ export class IdempotencyLeases {
     return this.config.idempotency.lockTtlSeconds * 1000;
   }
 
-  /** A lease on a key claimed at `confirmedAt`, or whose claim `claimed` will answer; its heartbeat starts now. */
   grant(
     scope: IdempotencyScope,
     scopeId: string,
@@ -71,14 +62,11 @@ export class IdempotencyLeases {
   }
 
   /**
-   * Rejects with 409 once another execution has taken the key over, so two executions never act
-   * at once. A lock confirmed less than half a lock TTL ago cannot have been taken over (that
-   * needs a whole TTL without renewal, by the database clock) and costs nothing; an older one is
-   * renewed, which is also the check.
+   * Rejects with 409 once another execution took the key over. A lock confirmed less than half a
+   * TTL ago cannot have been (that needs a whole TTL without renewal) and costs nothing.
    */
   async ensureHeld(lease: IdempotencyLease): Promise<void> {
-    // Nothing of this execution committed: `settle` answers from the key's record instead, and
-    // no client sees this error.
+    // No client sees this error: `settle` answers from the key's record instead.
     if (!(await this.confirmClaim(lease))) throw new Error('The claim claimed nothing');
     if (!lease.lost && Date.now() - lease.confirmedAt < this.lockTtlMs / 2) return;
     if (!lease.lost) await this.renew(lease);
@@ -90,7 +78,7 @@ export class IdempotencyLeases {
     }
   }
 
-  /** Sends the claim if it is still deferred to the handler's first statement, and answers it. */
+  /** Sends the claim if it is still deferred, and resolves to whether it claimed the key. */
   async confirmClaim(lease: IdempotencyLease): Promise<boolean> {
     await UnitOfWork.current()?.flush();
     return lease.claimed;
@@ -100,10 +88,7 @@ export class IdempotencyLeases {
     clearInterval(lease.heartbeat);
   }
 
-  /**
-   * Renews the lock in PostgreSQL, then the Redis marker. Finding the lock gone marks the lease
-   * lost and stops the heartbeat: the new holder's record and marker are never touched again.
-   */
+  /** A lease found lost is never renewed again: the new holder's record and marker stay untouched. */
   private async renew(lease: IdempotencyLease): Promise<void> {
     if (lease.lost) return;
     const sentAt = Date.now();

@@ -18,12 +18,9 @@ import { IdempotentRequest } from './idempotent-request';
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /**
- * Applied by `@Idempotent()`. Runs after authentication (the key is scoped to the caller) and
- * before validation, so it sees the body as sent. Executes the handler at most once per scoped
- * key, replays what it answered, and hands the scope to the handler for Stripe's own keys.
- *
- * On a route marked `sharesUnitOfWork`, the claim is written in the request's unit of work and
- * commits with the handler's first writes, and the key's completion with its last ones.
+ * Applied by `@Idempotent()`: after authentication, since the key is scoped to the caller, and
+ * before validation, to fingerprint the body as sent. On a `sharesUnitOfWork` route the claim
+ * commits with the handler's first writes and the key's completion with its last ones.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -159,10 +156,8 @@ function locationOf(response: FastifyReply): string | undefined {
 }
 
 /**
- * Puts the stored status and headers on the response and hands back the stored JSON text, which
- * Nest sends as it is: a string body goes to `res.send` unchanged, and Nest sets the route's
- * status before the interceptors run, never after, so the stored one (a 402, a 422) stands.
- * Cheaper than a web `Response`, which Nest streams through web streams into Express.
+ * Hands back the stored JSON text, which Nest sends unchanged; Nest sets the route's status
+ * before interceptors run, so the stored one (a 402, a 422) stands.
  */
 function replay(stored: StoredResponse, response: FastifyReply): string {
   response.status(stored.statusCode);

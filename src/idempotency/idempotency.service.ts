@@ -16,9 +16,8 @@ export type BeginOutcome =
   { kind: 'execute'; lease: IdempotencyLease } | { kind: 'replay'; response: StoredResponse };
 
 /**
- * How an execution ended for the key: settled, or found not to have held it at all (its claim,
- * deferred to its first statement, claimed nothing), in which case the request is answered as
- * if it had found the key taken: a replay, or the exception to answer with.
+ * Settled, or found never to have held the key (its deferred claim claimed nothing): the request
+ * is then answered as if it had found the key taken.
  */
 export type SettleResult =
   | { kind: 'settled' }
@@ -32,9 +31,8 @@ export const SETTLED: SettleResult = { kind: 'settled' };
 const MAX_CLAIM_ATTEMPTS = 3;
 
 /**
- * Exactly-once execution of a scoped request (SPEC §4): whether a request executes, replays or
- * is refused, and how its execution is settled. PostgreSQL decides; Redis answers replays and
- * contention early when it can, and its absence changes nothing but speed.
+ * Exactly-once execution of a scoped request (SPEC §4). PostgreSQL decides; Redis answers
+ * replays and contention early when it can, and its absence changes nothing but speed.
  */
 @Injectable()
 export class IdempotencyService {
@@ -56,11 +54,11 @@ export class IdempotencyService {
     const lockTtlMs = this.config.idempotency.lockTtlSeconds * 1000;
     const lookup = await this.cache.lookupOrLock(id, marker, lockTtlMs);
     if ('cached' in lookup) return this.replay(lookup.cached.requestHash, requestHash, lookup.cached);
-    // A marker held by another execution is only a hint (left by a release that failed during a
-    // Redis blip, or by a process that died before claiming): the claim below runs regardless.
+    // A marker held elsewhere is only a hint (a release lost in a Redis blip, a dead process):
+    // PostgreSQL decides, so the claim runs anyway.
     const markerHeldElsewhere = 'acquired' in lookup && !lookup.acquired;
-    // Nobody else holds the marker, so the key is almost surely free: the claim is deferred to
-    // the handler's first statement, in one write, and fails the transaction if it claims nothing.
+    // The key is almost surely free: the claim goes with the handler's first statement and, if
+    // it claims nothing, fails the transaction.
     if (UnitOfWork.current() && 'acquired' in lookup && lookup.acquired) {
       return this.beginWithNextStatement(scope, id, requestHash, token);
     }
@@ -100,14 +98,9 @@ export class IdempotencyService {
   }
 
   /**
-   * Records how the execution ended: stored for replay when the policy says so, otherwise
-   * forgotten so the key is free again. A failure to write is logged, not thrown: the client
-   * still gets its answer, and the write is kept and made once the database answers again
-   * (`UnwrittenSettlements`), so a retry after an outage does not wait for the lock TTL.
-   *
-   * `commit` makes the record durable when it shares a transaction with the handler's last
-   * writes (see `UnitOfWork`): it runs before Redis learns the response, and its failure is
-   * thrown, because the handler's writes were lost with it and the answer must not claim otherwise.
+   * Stores the response for replay, or frees the key, as the policy says. A write that fails is
+   * kept for later (`UnwrittenSettlements`) and the client still gets its answer, unless the
+   * write shared `commit` with the handler's last writes: their loss is then thrown.
    */
   async settle(lease: IdempotencyLease, response: StoredResponse, commit = noCommit): Promise<SettleResult> {
     this.leases.end(lease);
@@ -136,9 +129,7 @@ export class IdempotencyService {
       completed = await this.records.complete(lease.scope, lease.token, response, ttlSeconds);
     } catch (error) {
       this.logger.error({ scopeId: lease.scopeId, err: error }, 'Could not store result');
-      // Written on its own, the completion failed alone: the handler's writes and the answer
-      // stand, and it is stored later. Shared with the handler's last writes, it took them with
-      // it: `commit` throws, and the request fails and releases the key.
+      // Alone, it failed alone and is kept; shared, it took the handler's writes: `commit` throws.
       if (commit === noCommit)
         this.unwritten.keep({ kind: 'complete', ...settlementOf(lease), response, ttlSeconds });
       await commit();
@@ -151,8 +142,7 @@ export class IdempotencyService {
       await this.cache.release(lease.scopeId, lease.token);
       return SETTLED;
     }
-    // Not awaited: PostgreSQL has the result, and a retry that comes before the cache is written
-    // finds the lock marker, asks PostgreSQL and replays from there.
+    // Not awaited: a retry that comes first finds the lock marker and replays from PostgreSQL.
     void this.cache.storeResponse(
       lease.scopeId,
       lease.token,
@@ -194,11 +184,7 @@ export class IdempotencyService {
     }
   }
 
-  /**
-   * The answer for a request whose claim claimed nothing: the key's record decides, as for a
-   * claim answered before the handler ran. The transaction was aborted with the claim; it is
-   * rolled back first, so that the record is read outside it.
-   */
+  /** The key's record decides, read after the transaction the claim aborted is rolled back. */
   private async answerUnclaimed(
     lease: IdempotencyLease,
   ): Promise<{ kind: 'replay'; response: StoredResponse } | IdempotencyException> {

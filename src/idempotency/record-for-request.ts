@@ -23,10 +23,9 @@ export interface RequestIdentity {
 }
 
 /**
- * Inserts the row with its first Stripe attempt stamped, unless the scoped key already has one
- * (`ON CONFLICT DO NOTHING`), and answers the row PostgreSQL returned, or nothing. The owner of
- * the table writes it: with `insertFields`, or with its own prepared statement where the insert
- * shows in a profile (`PaymentRepository`).
+ * Inserts the row, its first Stripe attempt stamped, unless the scoped key has one (`ON CONFLICT
+ * DO NOTHING`); returns the row inserted. Written by the table's owner (`insertFields`, or a
+ * prepared statement where the insert shows in a profile).
  */
 export type InsertRow = (
   manager: EntityManager,
@@ -34,12 +33,9 @@ export type InsertRow = (
 ) => Promise<ObjectLiteral | undefined>;
 
 /**
- * Recovery point 1 of every request that creates a Stripe object: the row exists, keyed by the
- * scoped key, before Stripe is called. A re-execution finds the row its first attempt wrote;
- * the same key with another request is refused (422) rather than answered with the old row.
- *
- * In a request that shares its unit of work, the insert is the last statement of the claim's
- * transaction and commits with it, so the row is durable before Stripe is ever called.
+ * Recovery point 1 of a request that creates a Stripe object: the row, durable before Stripe is
+ * called (in a unit of work, committed with the key's claim). A re-execution finds the row its
+ * first attempt wrote; the same key with another request is refused (422).
  */
 export async function recordForRequest<T extends RequestRecord>(
   repository: Repository<T>,
@@ -63,7 +59,7 @@ export async function recordForRequest<T extends RequestRecord>(
   return recorded;
 }
 
-/** Read after the claim's commit: `ON CONFLICT DO NOTHING` waited for the row's transaction, so it is committed. */
+/** `ON CONFLICT DO NOTHING` waited for the row's transaction: the row read now is committed. */
 function findRecorded<T extends RequestRecord>(
   repository: Repository<T>,
   execution: IdempotentExecution,
@@ -93,11 +89,7 @@ export function insertFields<T extends RequestRecord>(
   };
 }
 
-/**
- * How long ago Stripe was first asked for the row's object, in seconds by the database clock,
- * for `StripeAttempts` to compare with Stripe's idempotency window. An older row is stamped now
- * if it never was.
- */
+/** Seconds since Stripe was first asked for the row's object (database clock); stamps an unstamped row. */
 export async function stripeAttemptAge(
   repository: Repository<StripeObjectRecord>,
   recorded: RecordedRow<StripeObjectRecord>,

@@ -20,11 +20,10 @@ export interface CreatedIntent {
 }
 
 /**
- * Payments, intents and fees, charged exactly once. Each execution follows the same recovery
- * points: (1) the row is written, keyed by the scoped idempotency key, before Stripe is called;
- * (2) Stripe is called with a key derived from the same scoped key; (3) the row is completed
- * with the PaymentIntent. A crash or lost answer anywhere leaves either nothing or a row the
- * retry completes, and Stripe replays the call instead of charging again.
+ * Payments, intents and fees, charged exactly once through three recovery points: (1) the row,
+ * keyed by the scoped idempotency key, before Stripe is called; (2) Stripe, with a key derived
+ * from it; (3) the row completed with the PaymentIntent. A crash anywhere leaves nothing or a
+ * row the retry completes, and Stripe replays its answer instead of charging again.
  */
 @Injectable()
 export class PaymentCreationService {
@@ -80,10 +79,7 @@ export class PaymentCreationService {
     });
   }
 
-  /**
-   * All tenants share one Stripe account: a customer, and the payment methods saved on it, is
-   * only usable by the tenant that created it here. Checked before anything is recorded or sent.
-   */
+  /** All tenants share one Stripe account: a customer is only usable by the tenant that created it. */
   private async ensureCustomerOwned(
     execution: IdempotentExecution,
     customerId: string | undefined,
@@ -110,11 +106,8 @@ export class PaymentCreationService {
   }
 
   /**
-   * Recovery point 2: asks Stripe for the row's PaymentIntent with the key derived from the
-   * scoped key, so a re-execution gets Stripe's replay; an attempt begun longer ago than Stripe
-   * keeps keys looks for the PaymentIntent first. A definite refusal is recorded on the row (with
-   * the PaymentIntent a declined card left, if any) and answered with the payment's id. Anything
-   * else (Stripe unreachable) leaves the row for the retry to complete.
+   * Recovery point 2. A definite refusal is recorded on the row (with the PaymentIntent a
+   * declined card left, if any); anything else (Stripe unreachable) leaves the row for the retry.
    */
   private async obtainIntent(
     recorded: RecordedPayment,
@@ -141,17 +134,13 @@ export class PaymentCreationService {
         : await this.payments.markFailed(payment, failure);
       throw failureOfRow(failed);
     }
-    // Settling is left to whoever holds the key now: a retry that took it over gets the same
-    // PaymentIntent from Stripe's replay.
+    // A retry that took the key over meanwhile settles instead, with this PaymentIntent replayed.
     await execution.ensureHeld();
     return intent;
   }
 }
 
-/**
- * The error a failed payment answers with, the first time and on every re-execution. A row
- * failed by Stripe's own answer (a PaymentIntent returned with its payment error) was declined.
- */
+/** The same error on every execution; a row that failed along with a PaymentIntent was declined. */
 function failureOfRow(payment: PaymentTransaction): StripeException {
   return failureException(
     { code: payment.failureCode ?? StripeErrorCode.CARD_DECLINED, declineCode: payment.declineCode },

@@ -59,13 +59,10 @@ export class PaymentRepository {
   }
 
   /**
-   * Recovery point 3: Stripe's first answer is written once, only while the row has no
-   * PaymentIntent; later changes come from webhooks, with their ordering rules.
-   *
-   * In a request's unit of work the write is deferred to the key's completion and commits with
-   * it, so it costs no round trip; the row answered is the one it writes. Should a webhook have
-   * linked the PaymentIntent first (the update then changes nothing), the request still answers
-   * what Stripe answered it, for the same PaymentIntent, as a replay of the key later does.
+   * Recovery point 3: Stripe's first answer, written only while the row has no PaymentIntent
+   * (later ones come from webhooks). In a unit of work the write is deferred to the key's
+   * completion and the row answered is the one it writes: should a webhook have linked the
+   * PaymentIntent first, the request still answers what Stripe answered it, as a replay would.
    */
   async applyIntent(
     payment: PaymentTransaction,
@@ -133,7 +130,7 @@ export class PaymentRepository {
     );
   }
 
-  /** Payments Stripe has not finished whose row has not moved for `afterSeconds`, in id order after `cursor`. */
+  /** Unfinished at Stripe and unmoved for `afterSeconds`, so no webhook settled them; in id order. */
   findUnsettled(afterSeconds: number, limit: number, cursor?: PaymentRef): Promise<UnsettledPayment[]> {
     return this.payments.query(
       `SELECT id, tenant_id AS "tenantId", stripe_payment_intent_id AS "stripePaymentIntentId"
@@ -160,9 +157,8 @@ export class PaymentRepository {
   }
 
   /**
-   * Sets a locked payment's refunded amount to what Stripe counts, moving its status both ways
-   * (a failed refund gives its amount back). A payment Stripe holds refunds for was paid, even
-   * when its own success has not reached us yet. Answers the status it has now.
+   * Sets a locked payment's refunded amount to what Stripe counts, moving its status both ways (a
+   * failed refund gives its amount back). A payment Stripe holds refunds for was paid, whatever we heard.
    */
   async applyRefunded(
     manager: EntityManager,
@@ -187,10 +183,9 @@ export class PaymentRepository {
   }
 
   /**
-   * Begins a read of a payment's refunds from Stripe in the caller's transaction. Reads of one
-   * payment take turns on an advisory lock, not the row's, so refunds and events go on
-   * meanwhile. Answers the read's start by the database clock, or null when a read that began
-   * at or after `since` has been applied already.
+   * Begins a read of a payment's refunds from Stripe: reads of one payment take turns on an
+   * advisory lock, not the row's, so refunds and events go on meanwhile. Null when a read that
+   * began at or after `since` has been applied already.
    */
   async beginRefundRead(
     manager: EntityManager,
@@ -227,10 +222,7 @@ export class PaymentRepository {
     }));
   }
 
-  /**
-   * The payment a Stripe event names: by its PaymentIntent or, while the request that created
-   * the row has not linked it yet, by the id the request put in the PaymentIntent's metadata.
-   */
+  /** By PaymentIntent, or, before the request that created the row links it, by our id in its metadata. */
   async findForEvent(paymentIntentId: string, paymentId: string | undefined): Promise<PaymentRef | null> {
     const byIntent = await this.payments.findOne({
       select: { id: true, tenantId: true },
@@ -246,10 +238,7 @@ export class PaymentRepository {
     return byId ? { id: byId.id, tenantId: byId.tenantId } : null;
   }
 
-  /**
-   * Moves a locked payment to `status` (the caller checked the transition), linking its
-   * PaymentIntent if it has none; a payment that failed was declined.
-   */
+  /** The caller checked the transition; a payment that failed here was declined. */
   async moveStatus(
     manager: EntityManager,
     payment: PaymentTransaction,

@@ -30,22 +30,16 @@ export interface PaymentUnderLock {
 
 /** A payment locked for its refunds: what they may read, and the one write they may ask for. */
 export interface LockedPayment extends PaymentUnderLock {
-  /** Sets what Stripe counts as refunded of the payment, moving its status along. */
   applyRefunded(amountRefunded: number, news?: RefundNews): Promise<void>;
 }
 
 /** A payment locked while a Stripe event is applied to it. */
 export interface EventLockedPayment extends PaymentUnderLock {
-  /** How the payment may move to `status` (the state machine), or undefined when it may not. */
   transitionTo(status: PaymentStatus): Transition | undefined;
-  /** Moves the payment to `status` along an allowed transition; false when it may not. */
   moveTo(status: PaymentStatus, paymentIntentId: string, declineCode?: string | null): Promise<boolean>;
 }
 
-/**
- * Payments as other modules see them: read, reconciled with Stripe, and locked while refunds or
- * events change them. Each lock hands out a narrow handle, so a payment's row is written here only.
- */
+/** Payments as other modules use them. A lock hands out a narrow handle: the row is written here only. */
 @Injectable()
 export class PaymentsService {
   constructor(
@@ -58,12 +52,12 @@ export class PaymentsService {
     return this.payments.find(tenantId, id);
   }
 
-  /** Payments Stripe has not finished (`processing`, `requires_action`) that no webhook settled for `afterSeconds`. */
+  /** Payments Stripe has not finished that no webhook settled for `afterSeconds`. */
   findUnsettled(afterSeconds: number, limit: number, cursor?: PaymentRef): Promise<UnsettledPayment[]> {
     return this.payments.findUnsettled(afterSeconds, limit, cursor);
   }
 
-  /** Moves an unsettled payment to where Stripe says it stands; null when it stays. A dry run changes nothing. */
+  /** Moves an unsettled payment to where Stripe says it stands; null when it stays. */
   async reconcile(payment: UnsettledPayment, dryRun = false): Promise<StatusMove | null> {
     const intent = await this.stripe.retrievePaymentIntent(payment.stripePaymentIntentId);
     const status = paymentStatusOf(intent);
@@ -80,9 +74,8 @@ export class PaymentsService {
   }
 
   /**
-   * Runs `work` while the tenant's payment is locked (`SELECT … FOR UPDATE`), so refunds of one
-   * payment are decided one at a time: in a transaction of its own, or in the caller's
-   * (`manager`). `work` writes its own tables through `manager`, the payment only through the handle.
+   * Runs `work` while the tenant's payment is locked (`FOR UPDATE`), in a transaction of its own
+   * or the caller's (`manager`), so that refunds of one payment are decided one at a time.
    */
   withRefundLock<T>(
     tenantId: string,
@@ -110,10 +103,7 @@ export class PaymentsService {
     return manager ? locked(manager) : this.transactions.run(locked);
   }
 
-  /**
-   * Begins a read of the payment's refunds from Stripe in the caller's transaction; null when a
-   * read begun after `since` was applied already (see `PaymentRepository.beginRefundRead`).
-   */
+  /** See `PaymentRepository.beginRefundRead`. */
   beginRefundRead(manager: EntityManager, paymentId: string, since?: Date) {
     return this.payments.beginRefundRead(manager, paymentId, since);
   }
@@ -127,11 +117,7 @@ export class PaymentsService {
     return this.payments.findForEvent(paymentIntentId, paymentId);
   }
 
-  /**
-   * Runs `work` in one transaction while the payment is locked, so the events of one payment are
-   * applied one at a time. The tenant is the row's own. `work` writes its own tables through
-   * `manager`, the payment only through the handle.
-   */
+  /** Runs `work` while the payment is locked, so that the events of one payment apply one at a time. */
   withEventLock<T>(
     ref: PaymentRef,
     work: (payment: EventLockedPayment, manager: EntityManager) => Promise<T>,
