@@ -16,6 +16,7 @@
 import type { PoolClient, QueryResult } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
+/** The versions the internals above were checked against, which the test names when one fails. */
 export const CHECKED_AGAINST = { pg: '8.23.1', 'pg-pool': '3.14.0', typeorm: '1.1.1' } as const;
 
 interface ClientInternals {

@@ -22,6 +22,7 @@ export class UnitOfWork {
 
   constructor(private readonly dataSource: DataSource) {}
 
+  /** The running request's unit, if any: repositories join it without being handed it. */
   static current(): UnitOfWork | undefined {
     return current.getStore();
   }
@@ -31,6 +32,7 @@ export class UnitOfWork {
     return current.exit(work);
   }
 
+  /** Makes this the unit of `work` and of everything it starts. */
   run<T>(work: () => T): T {
     return current.run(this, work);
   }
@@ -66,11 +68,13 @@ export class UnitOfWork {
     return { answer };
   }
 
+  /** For a caller that needs a deferred statement's answer before anything follows it (the key's claim). */
   async flush(): Promise<void> {
     const transaction = await this.pending?.catch(() => undefined);
     transaction?.flush();
   }
 
+  /** A read joins a pending transaction rather than take a second connection, but never begins one. */
   get hasPending(): boolean {
     return this.pending !== undefined;
   }
@@ -85,6 +89,7 @@ export class UnitOfWork {
     return last ? this.commitWith(last) : this.commitPending();
   }
 
+  /** Forgets the pending transaction; what joins next begins a new one. */
   async rollback(): Promise<void> {
     const pending = this.pending;
     if (!pending) return;
