@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Not, Repository } from 'typeorm';
-import { readInUnitOfWork } from '../database/unit-of-work';
+import { runInUnitOfWork } from '../database/unit-of-work';
 import {
+  IdempotentExecution,
   insertFields,
   recordForRequest,
   RecordedRow,
   stripeAttemptAge,
-} from '../database/record-for-request';
-import { IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
+  stripeIdempotencyKey,
+} from '../idempotency';
 import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeGateway } from '../stripe/stripe.gateway';
 import { CreateCustomerDto } from './dto/create-customer.dto';
@@ -70,7 +71,7 @@ export class CustomersService {
    * pending transaction, if any, so a request never holds two connections at once.
    */
   async ensureOwned(tenantId: string, stripeCustomerId: string): Promise<void> {
-    const owned = await readInUnitOfWork(this.customers.manager, (manager) =>
+    const owned = await runInUnitOfWork('read', this.customers.manager, (manager) =>
       manager.existsBy(Customer, { tenantId, stripeCustomerId }),
     );
     if (!owned) {

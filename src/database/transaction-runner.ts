@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { UnitOfWork } from './unit-of-work';
 
 /**
  * Runs work in one database transaction and hands it the transaction's manager, which the
@@ -14,5 +15,10 @@ export class TransactionRunner {
 
   run<T>(work: (transaction: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
+  }
+
+  /** A unit of work for one request, whose transactions span code that does not know about each other. */
+  unitOfWork(): UnitOfWork {
+    return new UnitOfWork(this.dataSource);
   }
 }

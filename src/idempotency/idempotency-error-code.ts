@@ -19,3 +19,12 @@ export const IDEMPOTENCY_ERROR_STATUS: Record<IdempotencyErrorCode, HttpStatus> 
 export class IdempotencyException extends moduleException(IDEMPOTENCY_ERROR_STATUS, {
   [IdempotencyErrorCode.DUPLICATE_IN_PROGRESS]: RETRY_AFTER_HEADER,
 }) {}
+
+/** 409: another execution holds the key; the client may retry in a second. */
+export function duplicateInProgress(
+  message = 'A request with this Idempotency-Key is still in progress; retry later',
+): IdempotencyException {
+  return new IdempotencyException(IdempotencyErrorCode.DUPLICATE_IN_PROGRESS, message, undefined, {
+    'Retry-After': '1',
+  });
+}

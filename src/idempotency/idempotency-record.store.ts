@@ -3,12 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { QueryResult, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import { PreparedStatement, runPrepared } from '../database/prepared-statement';
-import {
-  readInUnitOfWork,
-  UnitOfWork,
-  writeInUnitOfWork,
-  writeLastInUnitOfWork,
-} from '../database/unit-of-work';
+import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
 import { IdempotencyStatus, StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyScope } from './idempotency-scope';
 
@@ -58,9 +53,8 @@ const CLAIM: PreparedStatement = {
 };
 
 /**
- * The claim, failing when it claims nothing: the division by the number of rows claimed raises
- * `division_by_zero` (22012) then, which aborts the transaction, so nothing sent after it in the
- * same transaction can commit. Its own answer tells that error from any other.
+ * The claim, failing when it claims nothing: dividing by the rows claimed raises
+ * `division_by_zero` (22012), which aborts the transaction, so nothing sent after it commits.
  */
 const CLAIM_OR_FAIL: PreparedStatement = {
   name: 'payment_idempotency_claim_or_fail',
@@ -79,25 +73,19 @@ const COMPLETE: PreparedStatement = {
 };
 
 /**
- * `payment_idempotency`, the record of truth (SPEC §4). Every transition is one statement
- * settled by PostgreSQL itself: the primary key decides who claims a key, and the lock token
- * makes sure only the execution holding it may renew, complete or release it. Times come from
- * the database clock, so every instance agrees on when a lock or a record has expired.
- *
- * The claim, its completion and its release join the request's unit of work when the route
- * shares one, so they commit with the handler's own writes; renewals never do: a heartbeat must
- * not wait for, nor be undone with, the request's transaction.
+ * `payment_idempotency`, the record of truth (SPEC §4). Each transition is one statement: the
+ * primary key decides who claims a key, the lock token lets only its holder renew, complete or
+ * release it, and the database clock lets every instance agree on expiry. Renewals never join
+ * the request's unit of work: a heartbeat must not wait for, nor be undone with, its transaction.
  */
 @Injectable()
 export class IdempotencyRecordStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Inserts an in-progress record, or takes over one that is gone in effect: a completed
-   * record past its TTL (treated as absent), or an in-progress one whose lock was not renewed
-   * for `lockTtlSeconds` (its process died) — for the same request, or for any request once
-   * the record has also expired. A live lock is never taken, whatever the TTL. Anything else
-   * is left untouched and returned for the caller to replay, reject or report as in progress.
+   * Claims the key, taking over a record gone in effect: completed and expired, or in progress
+   * with a lock not renewed for `lockTtlSeconds` (for another request only once also expired).
+   * A live lock is never taken. Anything else is returned for the caller to decide.
    */
   async claim(
     scope: IdempotencyScope,
@@ -115,10 +103,8 @@ export class IdempotencyRecordStore {
   }
 
   /**
-   * The claim, sent with the request's next statement instead of on its own (see
-   * `UnitOfWork.joinHeld`); it must be in one. `claimed` settles once it has been answered: true,
-   * or false when the key was not claimed, in which case the transaction was aborted with it and
-   * nothing sent after it in the transaction commits.
+   * The claim, deferred to the request's next statement (`UnitOfWork.defer`). When `claimed`
+   * answers false, the transaction was aborted with it and nothing sent after it commits.
    */
   async claimWithNextStatement(
     scope: IdempotencyScope,
@@ -129,7 +115,7 @@ export class IdempotencyRecordStore {
   ): Promise<{ claimed: Promise<{ claimed: true; takeover: boolean } | { claimed: false }> }> {
     const unit = UnitOfWork.current();
     if (!unit) throw new Error('A claim sent with the next statement needs a unit of work');
-    const { answer } = await unit.joinHeld((manager) =>
+    const { answer } = await unit.defer((manager) =>
       runPrepared<ClaimRow>(
         manager,
         CLAIM_OR_FAIL,
@@ -149,7 +135,7 @@ export class IdempotencyRecordStore {
 
   /** The live record of a scope, if any: unexpired, or still in progress. */
   async find(scope: IdempotencyScope): Promise<ExistingRecord | null> {
-    const rows: RecordRow[] = await readInUnitOfWork(this.dataSource.manager, (manager) =>
+    const rows: RecordRow[] = await runInUnitOfWork('read', this.dataSource.manager, (manager) =>
       manager.query(
         `SELECT request_hash, status, response,
               floor(extract(epoch FROM expires_at - now()) * 1000)::bigint AS ttl_ms
@@ -184,19 +170,17 @@ export class IdempotencyRecordStore {
     response: StoredResponse,
     ttlSeconds: number,
   ): Promise<boolean> {
-    // The last write of the request: a shared unit of work commits with it.
     const { rowCount } = await this.writePrepared(
       COMPLETE,
       [scope.tenantId, scope.userId, scope.key, lockToken, JSON.stringify(response), ttlSeconds],
-      writeLastInUnitOfWork,
+      'commit',
     );
     return rowCount === 1;
   }
 
   /** Forgets an in-progress record so the same key may be retried at once (5xx, validation). */
   async release(scope: IdempotencyScope, lockToken: string): Promise<void> {
-    // The last write of the request: a shared unit of work commits with it.
-    await writeLastInUnitOfWork(this.dataSource.manager, (manager) =>
+    await runInUnitOfWork('commit', this.dataSource.manager, (manager) =>
       manager.query(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [
         scope.tenantId,
         scope.userId,
@@ -206,7 +190,7 @@ export class IdempotencyRecordStore {
     );
   }
 
-  /** The cleanup job's query: removes up to `limit` expired records (never a live lock), returns how many. */
+  /** Removes up to `limit` expired records, never a live lock; returns how many. */
   async deleteExpired(lockTtlSeconds: number, limit = 1000): Promise<number> {
     const result: [unknown[], number] = await this.dataSource.query(
       `DELETE FROM payment_idempotency WHERE ctid IN (
@@ -231,9 +215,11 @@ export class IdempotencyRecordStore {
   private writePrepared<R extends QueryResultRow>(
     statement: PreparedStatement,
     values: unknown[],
-    write = writeInUnitOfWork,
+    role: 'write' | 'commit' = 'write',
   ): Promise<QueryResult<R>> {
-    return write(this.dataSource.manager, (manager) => runPrepared<R>(manager, statement, values));
+    return runInUnitOfWork(role, this.dataSource.manager, (manager) =>
+      runPrepared<R>(manager, statement, values),
+    );
   }
 }
 

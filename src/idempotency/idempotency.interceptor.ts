@@ -1,42 +1,33 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { catchError, finalize, from, mergeMap, Observable, of, throwError } from 'rxjs';
-import { DataSource } from 'typeorm';
 import { principalOf } from '../auth/principal';
 import { normalizeError } from '../common/errors/normalize-error';
+import { TransactionRunner } from '../database/transaction-runner';
 import { UnitOfWork } from '../database/unit-of-work';
 import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
 import { fingerprintRequest, IdempotencyScope, readIdempotencyKey } from './idempotency-scope';
-import {
-  BeginOutcome,
-  IdempotencyLease,
-  IdempotencyService,
-  SETTLED,
-  SettleResult,
-} from './idempotency.service';
+import { IdempotencyLease } from './idempotency-leases';
+import { BeginOutcome, IdempotencyService, SETTLED, SettleResult } from './idempotency.service';
 import { IDEMPOTENT_OPTIONS, IdempotentOptions } from './idempotent-options';
 import { IdempotentRequest } from './idempotent-request';
 
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /**
- * Applied by `@Idempotent()`. Runs after authentication (the key is scoped to the caller) and
- * before validation, so it sees the body as sent. Executes the handler at most once per scoped
- * key, replays what it answered, and hands the scope to the handler for Stripe's own keys.
- *
- * On a route marked `sharesUnitOfWork`, the claim is written in the request's unit of work and
- * commits with the handler's first writes, and the key's completion with its last ones.
+ * Applied by `@Idempotent()`: after authentication, since the key is scoped to the caller, and
+ * before validation, to fingerprint the body as sent. On a `sharesUnitOfWork` route the claim
+ * commits with the handler's first writes and the key's completion with its last ones.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly idempotency: IdempotencyService,
     private readonly reflector: Reflector,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -50,7 +41,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     };
     const requestHash = fingerprintRequest(request.method, routeOf(request), request.body);
 
-    const unit = this.sharesUnitOfWork(context) ? new UnitOfWork(this.dataSource) : undefined;
+    const unit = this.sharesUnitOfWork(context) ? this.transactions.unitOfWork() : undefined;
     const outcome = await this.begin(unit, scope, requestHash);
     if (outcome.kind === 'replay') return of(replay(outcome.response, response));
 
@@ -165,10 +156,8 @@ function locationOf(response: FastifyReply): string | undefined {
 }
 
 /**
- * Puts the stored status and headers on the response and hands back the stored JSON text, which
- * Nest sends as it is: a string body goes to `res.send` unchanged, and Nest sets the route's
- * status before the interceptors run, never after, so the stored one (a 402, a 422) stands.
- * Cheaper than a web `Response`, which Nest streams through web streams into Express.
+ * Hands back the stored JSON text, which Nest sends unchanged; Nest sets the route's status
+ * before interceptors run, so the stored one (a 402, a 422) stands.
  */
 function replay(stored: StoredResponse, response: FastifyReply): string {
   response.status(stored.statusCode);

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { IdempotencyLeases } from './idempotency-leases';
 import { IdempotencyRecordStore } from './idempotency-record.store';
 import { IdempotencyCache } from './idempotency.cache';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
@@ -13,6 +14,7 @@ import { UnwrittenSettlements } from './unwritten-settlements';
     IdempotencyRecordStore,
     IdempotencyCache,
     UnwrittenSettlements,
+    IdempotencyLeases,
     IdempotencyService,
     IdempotencyInterceptor,
   ],

@@ -1,6 +1,7 @@
 import { AppConfig, loadAppConfig } from '../config/app-config';
 import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyException } from './idempotency-error-code';
+import { IdempotencyLeases } from './idempotency-leases';
 import { ClaimResult, ExistingRecord, IdempotencyRecordStore } from './idempotency-record.store';
 import { IdempotencyScope } from './idempotency-scope';
 import { CachedResponse, IdempotencyCache, LockMarker, LookupResult } from './idempotency.cache';
@@ -104,6 +105,7 @@ describe(IdempotencyService.name, () => {
   let cache: FakeCache;
   let metrics: FakeMetrics;
   let service: IdempotencyService;
+  let leases: IdempotencyLeases;
   let unwritten: UnwrittenSettlements;
   const config: AppConfig = loadAppConfig({ NODE_ENV: 'test', JWT_SECRET: 'unit-test-secret-0123456789' });
 
@@ -112,12 +114,19 @@ describe(IdempotencyService.name, () => {
     cache = new FakeCache();
     metrics = new FakeMetrics();
     unwritten = new UnwrittenSettlements(config, records as unknown as IdempotencyRecordStore);
+    leases = new IdempotencyLeases(
+      config,
+      records as unknown as IdempotencyRecordStore,
+      cache as unknown as IdempotencyCache,
+      metrics as unknown as IdempotencyMetrics,
+    );
     service = new IdempotencyService(
       config,
       records as unknown as IdempotencyRecordStore,
       cache as unknown as IdempotencyCache,
       metrics as unknown as IdempotencyMetrics,
       unwritten,
+      leases,
     );
   });
   afterEach(() => unwritten.onApplicationShutdown());

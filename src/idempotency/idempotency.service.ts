@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { UnitOfWork } from '../database/unit-of-work';
 import { StoredResponse } from './entities/payment-idempotency.entity';
-import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
+import { duplicateInProgress, IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
+import { IdempotencyLease, IdempotencyLeases } from './idempotency-leases';
 import { storagePolicyFor } from './idempotency-policy';
 import { ExistingRecord, IdempotencyRecordStore } from './idempotency-record.store';
 import { IdempotencyScope, scopeId } from './idempotency-scope';
@@ -11,38 +12,18 @@ import { IdempotencyCache, LockMarker } from './idempotency.cache';
 import { IdempotencyMetrics } from './idempotency.metrics';
 import { UnwrittenSettlements } from './unwritten-settlements';
 
-/** The right to execute a scoped request, held while its handler runs. */
-export interface IdempotencyLease {
-  readonly scope: IdempotencyScope;
-  readonly scopeId: string;
-  readonly requestHash: string;
-  readonly token: string;
-  readonly heartbeat: NodeJS.Timeout;
-  /** Local time at which a claim or renewal that succeeded was sent: the lock was ours from then on for a lock TTL. */
-  confirmedAt: number;
-  /** Set once a renewal found another execution holding the key: this one must stop. */
-  lost: boolean;
-  /**
-   * Whether the claim claimed the key. Already true unless the claim went with the handler's
-   * first statement (see `begin`); false then means that nothing of the handler's committed.
-   */
-  readonly claimed: Promise<boolean>;
-}
-
 export type BeginOutcome =
   { kind: 'execute'; lease: IdempotencyLease } | { kind: 'replay'; response: StoredResponse };
 
 /**
- * How an execution ended for the key: settled, or found not to have held it at all (its claim,
- * sent with its first statement, claimed nothing), in which case the request is answered as if
- * it had found the key taken: a replay, or the exception to answer with.
+ * Settled, or found never to have held the key (its deferred claim claimed nothing): the request
+ * is then answered as if it had found the key taken.
  */
 export type SettleResult =
   | { kind: 'settled' }
   | { kind: 'not-claimed'; answer: { kind: 'replay'; response: StoredResponse } | IdempotencyException };
 
 const noCommit = (): Promise<void> => Promise.resolve();
-const CLAIMED = Promise.resolve(true);
 export const SETTLED: SettleResult = { kind: 'settled' };
 
 // A claim can find the record gone (released by a failed first attempt) between its INSERT and
@@ -63,27 +44,22 @@ export class IdempotencyService {
     private readonly cache: IdempotencyCache,
     private readonly metrics: IdempotencyMetrics,
     private readonly unwritten: UnwrittenSettlements,
+    private readonly leases: IdempotencyLeases,
   ) {}
-
-  private get lockTtlMs(): number {
-    return this.config.idempotency.lockTtlSeconds * 1000;
-  }
 
   async begin(scope: IdempotencyScope, requestHash: string): Promise<BeginOutcome> {
     const id = scopeId(scope);
     const token = randomUUID();
     const marker: LockMarker = { statusCode: 102, requestHash, token };
-    const lookup = await this.cache.lookupOrLock(id, marker, this.lockTtlMs);
+    const lockTtlMs = this.config.idempotency.lockTtlSeconds * 1000;
+    const lookup = await this.cache.lookupOrLock(id, marker, lockTtlMs);
     if ('cached' in lookup) return this.replay(lookup.cached.requestHash, requestHash, lookup.cached);
-    // A marker held by another execution is only a hint: it may be left over from a release that
-    // failed during a Redis blip, or from a process that died before claiming. PostgreSQL
-    // decides, so the claim below runs whoever holds the marker.
+    // A marker held elsewhere is only a hint (a release lost in a Redis blip, a dead process):
+    // PostgreSQL decides, so the claim runs anyway.
     const markerHeldElsewhere = 'acquired' in lookup && !lookup.acquired;
-    const unit = UnitOfWork.current();
-    // Nobody else holds the marker, so the key is almost surely free: the claim need not be
-    // answered before the handler runs. It goes with the handler's first statement instead, in
-    // one write, and fails the transaction if it claims nothing (see `settle` for that case).
-    if (unit && 'acquired' in lookup && lookup.acquired) {
+    // The key is almost surely free: the claim goes with the handler's first statement and, if
+    // it claims nothing, fails the transaction.
+    if (UnitOfWork.current() && 'acquired' in lookup && lookup.acquired) {
       return this.beginWithNextStatement(scope, id, requestHash, token);
     }
 
@@ -99,9 +75,9 @@ export class IdempotencyService {
         );
         if (claim.claimed) {
           this.metrics.record(claim.takeover ? 'takeover' : 'new');
-          // The key is ours in PostgreSQL, so a marker someone else left is stale: replace it.
-          if (markerHeldElsewhere) await this.cache.replaceLock(id, marker, this.lockTtlMs);
-          return { kind: 'execute', lease: this.lease(scope, id, requestHash, token, sentAt) };
+          // The key is ours in PostgreSQL, so a marker someone else left is stale.
+          if (markerHeldElsewhere) await this.cache.replaceLock(id, marker, lockTtlMs);
+          return { kind: 'execute', lease: this.leases.grant(scope, id, requestHash, token, sentAt) };
         }
         const outcome = this.fromExisting(claim.existing, requestHash, id);
         if (outcome) {
@@ -114,6 +90,71 @@ export class IdempotencyService {
       await this.cache.release(id, token);
       throw error;
     }
+  }
+
+  /** Rejects with 409 once another execution has taken the key over (see `IdempotencyLeases.ensureHeld`). */
+  ensureHeld(lease: IdempotencyLease): Promise<void> {
+    return this.leases.ensureHeld(lease);
+  }
+
+  /**
+   * Stores the response for replay, or frees the key, as the policy says. A write that fails is
+   * kept for later (`UnwrittenSettlements`) and the client still gets its answer, unless the
+   * write shared `commit` with the handler's last writes: their loss is then thrown.
+   */
+  async settle(lease: IdempotencyLease, response: StoredResponse, commit = noCommit): Promise<SettleResult> {
+    this.leases.end(lease);
+    let claimed: boolean;
+    try {
+      claimed = await this.leases.confirmClaim(lease);
+    } catch (error) {
+      // The claim itself failed (PostgreSQL unreachable, say) and may have committed before its
+      // answer was lost: its release is kept, which deletes nothing unless the claim did land.
+      this.unwritten.keep({ kind: 'release', ...settlementOf(lease) });
+      await this.cache.release(lease.scopeId, lease.token);
+      throw error;
+    }
+    if (!claimed) return { kind: 'not-claimed', answer: await this.answerUnclaimed(lease) };
+    const policy = storagePolicyFor(response.statusCode);
+    if (policy === 'none') {
+      await this.release(lease, commit);
+      return SETTLED;
+    }
+    const ttlSeconds =
+      policy === 'success'
+        ? this.config.idempotency.ttlSeconds
+        : this.config.idempotency.clientErrorTtlSeconds;
+    let completed: boolean;
+    try {
+      completed = await this.records.complete(lease.scope, lease.token, response, ttlSeconds);
+    } catch (error) {
+      this.logger.error({ scopeId: lease.scopeId, err: error }, 'Could not store result');
+      // Alone, it failed alone and is kept; shared, it took the handler's writes: `commit` throws.
+      if (commit === noCommit)
+        this.unwritten.keep({ kind: 'complete', ...settlementOf(lease), response, ttlSeconds });
+      await commit();
+      return SETTLED;
+    }
+    await commit();
+    if (!completed) {
+      // Another execution took the key over: its result is the one to keep.
+      this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock was taken over before completion');
+      await this.cache.release(lease.scopeId, lease.token);
+      return SETTLED;
+    }
+    // Not awaited: a retry that comes first finds the lock marker and replays from PostgreSQL.
+    void this.cache.storeResponse(
+      lease.scopeId,
+      lease.token,
+      { ...response, requestHash: lease.requestHash },
+      ttlSeconds * 1000,
+    );
+    return SETTLED;
+  }
+
+  /** Deletes up to `limit` expired records (for the cleanup job); never one a live request holds. */
+  deleteExpired(limit?: number): Promise<number> {
+    return this.records.deleteExpired(this.config.idempotency.lockTtlSeconds, limit);
   }
 
   private async beginWithNextStatement(
@@ -136,110 +177,14 @@ export class IdempotencyService {
         return claim.claimed;
       });
       confirmed.catch(() => undefined);
-      return { kind: 'execute', lease: this.lease(scope, id, requestHash, token, sentAt, confirmed) };
+      return { kind: 'execute', lease: this.leases.grant(scope, id, requestHash, token, sentAt, confirmed) };
     } catch (error) {
       await this.cache.release(id, token);
       throw error;
     }
   }
 
-  /**
-   * Called by a handler before each step that acts on the world (the Stripe call, settling its
-   * rows): stops the execution with 409 if another one has taken the key over, so two executions
-   * never act at once. A lock confirmed less than half a lock TTL ago cannot have been taken over
-   * (a takeover needs a lock not renewed for a whole TTL by the database clock) and costs nothing;
-   * an older one is renewed, which is also the check.
-   */
-  async ensureHeld(lease: IdempotencyLease): Promise<void> {
-    // Not claimed: nothing of this execution committed. The handler stops here, and `settle`
-    // answers from the key's record instead of this error, which no client sees.
-    if (!(await this.confirmClaim(lease))) throw new Error('The claim claimed nothing');
-    if (!lease.lost && Date.now() - lease.confirmedAt < this.lockTtlMs / 2) return;
-    if (!lease.lost) await this.renew(lease);
-    if (lease.lost) {
-      throw this.conflict(
-        'This request was taken over by a retry with the same Idempotency-Key; retry later',
-      );
-    }
-  }
-
-  /**
-   * Records how the execution ended: stored for replay when the policy says so, otherwise
-   * forgotten so the key is free again. A failure to write is logged, never thrown: the
-   * client still gets its answer, and the write is kept and made once the database answers
-   * again (`UnwrittenSettlements`), so a retry after an outage does not wait for the lock TTL.
-   *
-   * `commit` makes the record durable when it was written in a transaction shared with the
-   * handler's last writes (see `UnitOfWork`): it runs before Redis learns the response, and its
-   * failure is thrown, because the handler's writes were lost with it and the answer must not
-   * claim otherwise.
-   */
-  async settle(lease: IdempotencyLease, response: StoredResponse, commit = noCommit): Promise<SettleResult> {
-    clearInterval(lease.heartbeat);
-    let claimed: boolean;
-    try {
-      claimed = await this.confirmClaim(lease);
-    } catch (error) {
-      // The claim itself failed (PostgreSQL unreachable, say). It went with the handler's first
-      // statement and may have committed before the answer was lost: its release is kept, which
-      // deletes nothing unless the claim did land.
-      this.keepRelease(lease);
-      await this.cache.release(lease.scopeId, lease.token);
-      throw error;
-    }
-    if (!claimed) return { kind: 'not-claimed', answer: await this.answerUnclaimed(lease) };
-    const policy = storagePolicyFor(response.statusCode);
-    if (policy === 'none') {
-      await this.release(lease, commit);
-      return SETTLED;
-    }
-    const ttlSeconds =
-      policy === 'success'
-        ? this.config.idempotency.ttlSeconds
-        : this.config.idempotency.clientErrorTtlSeconds;
-    let completed: boolean;
-    try {
-      completed = await this.records.complete(lease.scope, lease.token, response, ttlSeconds);
-    } catch (error) {
-      this.logger.error({ scopeId: lease.scopeId, err: error }, 'Could not store result');
-      // Written on its own, the completion failed alone: the handler's writes stand, and so does
-      // the answer, which is stored once the database answers. Shared with the handler's last
-      // writes, it took them with it: `commit` throws, and the request fails and releases the key.
-      if (commit === noCommit) {
-        this.unwritten.keep({ kind: 'complete', ...this.settlementOf(lease), response, ttlSeconds });
-      }
-      await commit();
-      return SETTLED;
-    }
-    await commit();
-    if (!completed) {
-      // Another execution took the key over: its result is the one to keep, not ours.
-      this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock was taken over before completion');
-      await this.cache.release(lease.scopeId, lease.token);
-      return SETTLED;
-    }
-    // Not awaited: PostgreSQL has the result, and a retry that comes before the cache is
-    // written finds the lock marker, asks PostgreSQL and replays from there.
-    void this.cache.storeResponse(
-      lease.scopeId,
-      lease.token,
-      { ...response, requestHash: lease.requestHash },
-      ttlSeconds * 1000,
-    );
-    return SETTLED;
-  }
-
-  /** Sends the claim if it is still held back for the handler's first statement, and answers it. */
-  private async confirmClaim(lease: IdempotencyLease): Promise<boolean> {
-    await UnitOfWork.current()?.sendHeld();
-    return lease.claimed;
-  }
-
-  /**
-   * The answer for a request whose claim claimed nothing: the key's record decides, as it does
-   * for a claim answered before the handler runs. Its transaction was aborted with the claim;
-   * it is rolled back first, so the record is read outside it.
-   */
+  /** The key's record decides, read after the transaction the claim aborted is rolled back. */
   private async answerUnclaimed(
     lease: IdempotencyLease,
   ): Promise<{ kind: 'replay'; response: StoredResponse } | IdempotencyException> {
@@ -268,69 +213,9 @@ export class IdempotencyService {
         { scopeId: lease.scopeId, err: error },
         'Could not release key; kept to release later',
       );
-      this.keepRelease(lease);
+      this.unwritten.keep({ kind: 'release', ...settlementOf(lease) });
     }
     await this.cache.release(lease.scopeId, lease.token);
-  }
-
-  private keepRelease(lease: IdempotencyLease): void {
-    this.unwritten.keep({ kind: 'release', ...this.settlementOf(lease) });
-  }
-
-  private settlementOf(lease: IdempotencyLease) {
-    return { scope: lease.scope, scopeId: lease.scopeId, token: lease.token };
-  }
-
-  /** Deletes up to `limit` expired records (for the cleanup job); never one a live request holds. */
-  deleteExpired(limit?: number): Promise<number> {
-    return this.records.deleteExpired(this.config.idempotency.lockTtlSeconds, limit);
-  }
-
-  /** Starts renewing the lock so a slow but live execution is never taken over. */
-  private lease(
-    scope: IdempotencyScope,
-    id: string,
-    requestHash: string,
-    token: string,
-    confirmedAt: number,
-    claimed: Promise<boolean> = CLAIMED,
-  ): IdempotencyLease {
-    const lease: IdempotencyLease = {
-      scope,
-      scopeId: id,
-      requestHash,
-      token,
-      confirmedAt,
-      lost: false,
-      claimed,
-      heartbeat: setInterval(() => void this.renew(lease), Math.max(this.lockTtlMs / 3, 100)),
-    };
-    lease.heartbeat.unref();
-    return lease;
-  }
-
-  /**
-   * Renews the lock in PostgreSQL, then the Redis marker. A renewal that finds the lock gone
-   * (taken over after this process stalled past the lock TTL) marks the lease lost and stops the
-   * heartbeat: the new holder's record and marker are never touched again.
-   */
-  private async renew(lease: IdempotencyLease): Promise<void> {
-    if (lease.lost) return;
-    const sentAt = Date.now();
-    try {
-      if (await this.records.renew(lease.scope, lease.token)) {
-        lease.confirmedAt = Math.max(lease.confirmedAt, sentAt);
-      } else {
-        lease.lost = true;
-        clearInterval(lease.heartbeat);
-        this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock taken over; this execution stops');
-        return;
-      }
-    } catch (error) {
-      // PostgreSQL unreachable: the lock cannot be confirmed, and cannot be taken either.
-      this.logger.warn({ scopeId: lease.scopeId, err: error }, 'Lock renewal failed');
-    }
-    await this.cache.renew(lease.scopeId, lease.token, this.lockTtlMs);
   }
 
   private fromExisting(
@@ -362,12 +247,12 @@ export class IdempotencyService {
     );
   }
 
-  private conflict(
-    message = 'A request with this Idempotency-Key is still in progress; retry later',
-  ): IdempotencyException {
+  private conflict(): IdempotencyException {
     this.metrics.record('conflict');
-    return new IdempotencyException(IdempotencyErrorCode.DUPLICATE_IN_PROGRESS, message, undefined, {
-      'Retry-After': '1',
-    });
+    return duplicateInProgress();
   }
+}
+
+function settlementOf(lease: IdempotencyLease) {
+  return { scope: lease.scope, scopeId: lease.scopeId, token: lease.token };
 }

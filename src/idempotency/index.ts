@@ -1,7 +1,7 @@
 /**
  * The idempotency module's public face. Other modules import from here only: the decorator that
  * makes a route exactly-once, the running execution a handler receives, the Stripe key derived
- * from it, and the check a handler makes when a row its key created already exists.
+ * from it, and the row a request records before it calls Stripe.
  */
 export { IdempotencyModule } from './idempotency.module';
 export { IdempotencyService } from './idempotency.service';
@@ -9,3 +9,5 @@ export { IDEMPOTENT_REPLAYED_RESPONSE_HEADER, Idempotent } from './idempotent.de
 export { CurrentIdempotentExecution, ensureSameRequest } from './idempotent-request';
 export type { IdempotentExecution } from './idempotent-request';
 export { stripeIdempotencyKey } from './idempotency-scope';
+export { insertFields, recordForRequest, stripeAttemptAge } from './record-for-request';
+export type { InsertRow, RecordedRow } from './record-for-request';

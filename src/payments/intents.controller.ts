@@ -16,14 +16,14 @@ import { StripeErrorCode } from '../stripe/stripe-error-code';
 import { RateLimit } from '../rate-limit';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { IntentResponseDto, PaymentResponseDto } from './dto/payment-response.dto';
-import { PaymentsService } from './payments.service';
+import { PaymentCreationService } from './payment-creation.service';
 
 @ApiTags('payments')
 @ApiAuthenticated()
 @ApiErrors(CommonErrorCode.INTERNAL_ERROR)
 @Controller('intents')
 export class IntentsController {
-  constructor(private readonly payments: PaymentsService) {}
+  constructor(private readonly creation: PaymentCreationService) {}
 
   @Post()
   @RateLimit('payments')
@@ -44,7 +44,7 @@ export class IntentsController {
     @CurrentIdempotentExecution() execution: IdempotentExecution,
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<IntentResponseDto> {
-    const { payment, clientSecret } = await this.payments.createIntent(execution, dto);
+    const { payment, clientSecret } = await this.creation.createIntent(execution, dto);
     response.header('Location', `/payments/${payment.id}`);
     return { ...PaymentResponseDto.from(payment), clientSecret };
   }

@@ -20,6 +20,7 @@ import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { PaymentResponseDto } from './dto/payment-response.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
 import { PaymentErrorCode } from './payment-error-code';
+import { PaymentCreationService } from './payment-creation.service';
 import { PaymentsService } from './payments.service';
 
 @ApiTags('payments')
@@ -27,7 +28,10 @@ import { PaymentsService } from './payments.service';
 @ApiErrors(CommonErrorCode.INTERNAL_ERROR)
 @Controller('payments')
 export class PaymentsController {
-  constructor(private readonly payments: PaymentsService) {}
+  constructor(
+    private readonly creation: PaymentCreationService,
+    private readonly payments: PaymentsService,
+  ) {}
 
   @Post('process')
   @RateLimit('payments')
@@ -50,7 +54,7 @@ export class PaymentsController {
     @CurrentIdempotentExecution() execution: IdempotentExecution,
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<PaymentResponseDto> {
-    const payment = await this.payments.processPayment(execution, dto);
+    const payment = await this.creation.processPayment(execution, dto);
     response.header('Location', `/payments/${payment.id}`);
     return PaymentResponseDto.from(payment);
   }
@@ -76,7 +80,7 @@ export class PaymentsController {
     @CurrentIdempotentExecution() execution: IdempotentExecution,
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<PaymentResponseDto> {
-    const payment = await this.payments.chargeFee(execution, dto);
+    const payment = await this.creation.chargeFee(execution, dto);
     response.header('Location', `/payments/${payment.id}`);
     return PaymentResponseDto.from(payment);
   }

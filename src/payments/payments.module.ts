@@ -6,13 +6,14 @@ import { StripeModule } from '../stripe/stripe.module';
 import { PaymentTransaction } from './entities/payment-transaction.entity';
 import { IntentsController } from './intents.controller';
 import { PaymentsController } from './payments.controller';
-import { PaymentLedger } from './payment-ledger';
+import { PaymentCreationService } from './payment-creation.service';
+import { PaymentRepository } from './payment.repository';
 import { PaymentsService } from './payments.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PaymentTransaction]), IdempotencyModule, StripeModule, CustomersModule],
   controllers: [PaymentsController, IntentsController],
-  providers: [PaymentsService, PaymentLedger],
+  providers: [PaymentsService, PaymentCreationService, PaymentRepository],
   exports: [PaymentsService],
 })
 export class PaymentsModule {}

@@ -6,12 +6,8 @@ import { StoredResponse } from '../../src/idempotency/entities/payment-idempoten
 import { IdempotencyErrorCode } from '../../src/idempotency/idempotency-error-code';
 import { IdempotencyScope, scopeId } from '../../src/idempotency/idempotency-scope';
 import { idempotencyCacheKeys, LockMarker } from '../../src/idempotency/idempotency.cache';
-import {
-  BeginOutcome,
-  IdempotencyLease,
-  IdempotencyService,
-  SettleResult,
-} from '../../src/idempotency/idempotency.service';
+import { IdempotencyLease } from '../../src/idempotency/idempotency-leases';
+import { BeginOutcome, IdempotencyService, SettleResult } from '../../src/idempotency/idempotency.service';
 import { eventually } from '../support/time';
 import { backdateRecord, requestHash } from './support/fixture.builders';
 import { createMediumModule, MediumModule } from './support/medium-module';
@@ -242,7 +238,7 @@ describe(IdempotencyService.name, () => {
         return await unit.run(async () => {
           const lease = await execute(scope, hash);
           seen.recordBeforeWrite = await recordOf(scope);
-          const writeFailed = await unit.joinAndCommit(probe(write)).then(
+          const writeFailed = await unit.commit(probe(write)).then(
             () => false,
             () => true,
           );

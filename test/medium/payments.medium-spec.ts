@@ -3,20 +3,20 @@ import { AppException } from '../../src/common/errors/app.exception';
 import type { IdempotentExecution } from '../../src/idempotency';
 import { PaymentTransaction } from '../../src/payments/entities/payment-transaction.entity';
 import { PaymentsModule } from '../../src/payments/payments.module';
-import { PaymentsService } from '../../src/payments/payments.service';
+import { PaymentCreationService } from '../../src/payments/payment-creation.service';
 import { StripeErrorCode, StripeException } from '../../src/stripe/stripe-error-code';
 import { backdateRow, buildExecution, lostLease, reExecution } from './support/fixture.builders';
 import { createMediumModule, MediumModule } from './support/medium-module';
 import { rejectionOf } from './support/rejection';
 import { stripeFailures } from './support/stripe-failures';
 
-describe(PaymentsService.name, () => {
+describe(PaymentCreationService.name, () => {
   let medium: MediumModule;
-  let payments: PaymentsService;
+  let payments: PaymentCreationService;
 
   beforeAll(async () => {
     medium = await createMediumModule([PaymentsModule]);
-    payments = medium.moduleRef.get(PaymentsService);
+    payments = medium.moduleRef.get(PaymentCreationService);
   });
   beforeEach(() => medium.stripe.reset());
   afterAll(() => medium.close());

@@ -49,7 +49,7 @@ describe(UnitOfWork.name, () => {
     await unit.join((manager) => insert(manager, first));
     expect(await stored(first)).toEqual([]);
 
-    await unit.joinAndCommit((manager) => insert(manager, last));
+    await unit.commit((manager) => insert(manager, last));
 
     expect(await stored(first, last)).toEqual([first, last].sort());
     expect(unit.hasPending).toBe(false);
@@ -60,7 +60,7 @@ describe(UnitOfWork.name, () => {
     // The probe only takes the unit's connection; the two statements are all that is written.
     const writes = await writesOf(unit, async () => {
       await unit.join((manager) => insert(manager, randomUUID()));
-      await unit.joinAndCommit((manager) => insert(manager, randomUUID()));
+      await unit.commit((manager) => insert(manager, randomUUID()));
     });
     expect(writes).toBe(2);
   });
@@ -71,9 +71,7 @@ describe(UnitOfWork.name, () => {
     const unit = new UnitOfWork(dataSource);
     await unit.join((manager) => insert(manager, first));
 
-    await expect(unit.joinAndCommit((manager) => insert(manager, duplicate))).rejects.toThrow(
-      /duplicate key/,
-    );
+    await expect(unit.commit((manager) => insert(manager, duplicate))).rejects.toThrow(/duplicate key/);
 
     expect(await stored(first)).toEqual([]);
     await expect(unit.commit()).rejects.toThrow(/rolled back/);
@@ -83,7 +81,7 @@ describe(UnitOfWork.name, () => {
     const [last, after] = [randomUUID(), randomUUID()];
     const unit = new UnitOfWork(dataSource);
 
-    const twoStatements = unit.joinAndCommit(async (manager) => {
+    const twoStatements = unit.commit(async (manager) => {
       await insert(manager, last);
       await insert(manager, after);
     });
@@ -114,93 +112,93 @@ describe(UnitOfWork.name, () => {
     await expect(unit.join((manager) => insert(manager, randomUUID()))).rejects.toThrow(/closed/);
   });
 
-  describe('a statement joined without waiting for its answer', () => {
+  describe('a deferred statement', () => {
     it('is written with the next statement, BEGIN and COMMIT, all in one write, and commits with them', async () => {
-      const [held, last] = [randomUUID(), randomUUID()];
+      const [deferred, last] = [randomUUID(), randomUUID()];
       const unit = new UnitOfWork(dataSource);
       const writes = await writesOf(unit, async () => {
-        await unit.joinWithoutAnswer((manager) => insert(manager, held));
-        expect(await stored(held)).toEqual([]);
-        await unit.joinAndCommit((manager) => insert(manager, last));
+        await unit.defer((manager) => insert(manager, deferred));
+        expect(await stored(deferred)).toEqual([]);
+        await unit.commit((manager) => insert(manager, last));
       });
       expect(writes).toBe(1);
-      expect(await stored(held, last)).toEqual([held, last].sort());
+      expect(await stored(deferred, last)).toEqual([deferred, last].sort());
     });
 
     it('is written with COMMIT when nothing follows it', async () => {
-      const held = randomUUID();
+      const deferred = randomUUID();
       const unit = new UnitOfWork(dataSource);
       const writes = await writesOf(unit, async () => {
-        await unit.joinWithoutAnswer((manager) => insert(manager, held));
+        await unit.defer((manager) => insert(manager, deferred));
         await unit.commit();
       });
       expect(writes).toBe(1);
-      expect(await stored(held)).toEqual([held]);
+      expect(await stored(deferred)).toEqual([deferred]);
     });
 
     it('lets nothing after it commit when it fails', async () => {
       const [duplicate, last] = [randomUUID(), randomUUID()];
       await dataSource.query('INSERT INTO unit_of_work_probe (id) VALUES ($1)', [duplicate]);
       const unit = new UnitOfWork(dataSource);
-      await unit.joinWithoutAnswer((manager) => insert(manager, duplicate));
+      await unit.defer((manager) => insert(manager, duplicate));
 
-      await expect(unit.joinAndCommit((manager) => insert(manager, last))).rejects.toThrow(/aborted/);
+      await expect(unit.commit((manager) => insert(manager, last))).rejects.toThrow(/aborted/);
 
       expect(await stored(last)).toEqual([]);
     });
 
     it('is never sent when the unit closes first', async () => {
-      const held = randomUUID();
+      const deferred = randomUUID();
       const unit = new UnitOfWork(dataSource);
       const writes = await writesOf(unit, async () => {
-        await unit.joinWithoutAnswer((manager) => insert(manager, held));
+        await unit.defer((manager) => insert(manager, deferred));
         await unit.close();
       });
       expect(writes).toBe(0);
-      expect(await stored(held)).toEqual([]);
+      expect(await stored(deferred)).toEqual([]);
     });
   });
 
-  describe('a statement held for its answer', () => {
+  describe('a deferred statement whose answer is wanted', () => {
     const insertReturning = (manager: EntityManager, id: string) =>
       manager.query<Array<{ id: string }>>('INSERT INTO unit_of_work_probe (id) VALUES ($1) RETURNING id', [
         id,
       ]);
 
     it('is answered once written with the next statement, in one write with it, BEGIN and COMMIT', async () => {
-      const [held, last] = [randomUUID(), randomUUID()];
+      const [deferred, last] = [randomUUID(), randomUUID()];
       const unit = new UnitOfWork(dataSource);
       let answer: Promise<Array<{ id: string }>> | undefined;
       const writes = await writesOf(unit, async () => {
-        ({ answer } = await unit.joinHeld((manager) => insertReturning(manager, held)));
-        await unit.joinAndCommit((manager) => insert(manager, last));
+        ({ answer } = await unit.defer((manager) => insertReturning(manager, deferred)));
+        await unit.commit((manager) => insert(manager, last));
       });
       expect(writes).toBe(1);
-      expect(await answer).toEqual([{ id: held }]);
-      expect(await stored(held, last)).toEqual([held, last].sort());
+      expect(await answer).toEqual([{ id: deferred }]);
+      expect(await stored(deferred, last)).toEqual([deferred, last].sort());
     });
 
-    it('is written alone by sendHeld, and answered', async () => {
-      const held = randomUUID();
+    it('is written alone by flush, and answered', async () => {
+      const deferred = randomUUID();
       const unit = new UnitOfWork(dataSource);
       let answer: Promise<Array<{ id: string }>> | undefined;
       const writes = await writesOf(unit, async () => {
-        ({ answer } = await unit.joinHeld((manager) => insertReturning(manager, held)));
-        await unit.sendHeld();
-        expect(await answer).toEqual([{ id: held }]);
+        ({ answer } = await unit.defer((manager) => insertReturning(manager, deferred)));
+        await unit.flush();
+        expect(await answer).toEqual([{ id: deferred }]);
       });
       expect(writes).toBe(1);
       await unit.commit();
-      expect(await stored(held)).toEqual([held]);
+      expect(await stored(deferred)).toEqual([deferred]);
     });
 
     it('fails alone with its own error, and lets nothing after it commit', async () => {
       const [duplicate, last] = [randomUUID(), randomUUID()];
       await dataSource.query('INSERT INTO unit_of_work_probe (id) VALUES ($1)', [duplicate]);
       const unit = new UnitOfWork(dataSource);
-      const { answer } = await unit.joinHeld((manager) => insertReturning(manager, duplicate));
+      const { answer } = await unit.defer((manager) => insertReturning(manager, duplicate));
 
-      await expect(unit.joinAndCommit((manager) => insert(manager, last))).rejects.toThrow(/aborted/);
+      await expect(unit.commit((manager) => insert(manager, last))).rejects.toThrow(/aborted/);
 
       await expect(answer).rejects.toThrow(/duplicate key/);
       expect(await stored(last)).toEqual([]);

@@ -1,36 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
-import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
+import { hydrate } from '../database/hydrate';
 import { PreparedStatement, runPrepared } from '../database/prepared-statement';
-import {
-  hydrate,
-  InsertRow,
-  recordForRequest,
-  RecordedRow,
-  stripeAttemptAge,
-} from '../database/record-for-request';
-import { readInUnitOfWork, UnitOfWork, writeInUnitOfWork } from '../database/unit-of-work';
-import { IdempotentExecution } from '../idempotency';
+import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
+import { IdempotentExecution, InsertRow, recordForRequest, stripeAttemptAge } from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe/stripe-error-code';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
 import { PaymentErrorCode, PaymentException } from './payment-error-code';
 import { canTransition, paymentStatusOf, REFUNDABLE_STATUSES, refundedStatus } from './payment-status.util';
+import { NewPayment, PaymentRef, RecordedPayment, RefundNews, UnsettledPayment } from './payment.types';
 
-export type NewPayment = Pick<
-  PaymentTransaction,
-  | 'kind'
-  | 'status'
-  | 'amount'
-  | 'currency'
-  | 'paymentMethodId'
-  | 'customerId'
-  | 'description'
-  | 'metadata'
-  | 'relatedPaymentId'
->;
-
-// The two writes of every new payment, sent by name (parsed and planned once per connection).
+// The two writes of every new payment, sent by name: parsed and planned once per connection.
 const INSERT_PAYMENT: PreparedStatement = {
   name: 'payment_transactions_insert',
   text: `INSERT INTO payment_transactions
@@ -49,7 +31,7 @@ const APPLY_INTENT: PreparedStatement = {
          WHERE id = $1 AND stripe_payment_intent_id IS NULL
          RETURNING *`,
 };
-/** `APPLY_INTENT` whose row is known without reading it back: sent with the key's completion. */
+/** `APPLY_INTENT` for a row known without reading it back: deferred to the key's completion. */
 const APPLY_INTENT_AT: PreparedStatement = {
   name: 'payment_transactions_apply_intent_at',
   text: `UPDATE payment_transactions
@@ -58,36 +40,29 @@ const APPLY_INTENT_AT: PreparedStatement = {
          WHERE id = $1 AND stripe_payment_intent_id IS NULL`,
 };
 
-/**
- * `payment_transactions`, written by this class only: the row of each recovery point of a
- * payment, and its refunded amount under the row lock.
- */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Every statement against `payment_transactions`. */
 @Injectable()
-export class PaymentLedger {
+export class PaymentRepository {
   constructor(
     @InjectRepository(PaymentTransaction) private readonly payments: Repository<PaymentTransaction>,
-    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  /** Recovery point 1: the row, before Stripe is called (see `recordForRequest`). */
+  /** Recovery point 1: the row, before Stripe is called. */
   record(execution: IdempotentExecution, fields: NewPayment): Promise<RecordedPayment> {
     return recordForRequest(this.payments, execution, insertPayment(fields), 'payment');
   }
 
-  /** How long ago Stripe was first asked for the payment's PaymentIntent (see `stripeAttemptAge`). */
   recordStripeAttempt(recorded: RecordedPayment): Promise<number> {
     return stripeAttemptAge(this.payments, recorded);
   }
 
   /**
-   * Recovery point 3: the first answer Stripe gives is written once, only while the row has no
-   * PaymentIntent yet; after that, status changes come from webhooks with their ordering rules.
-   *
-   * In a request that shares its unit of work, the write costs no round trip of its own: it is
-   * sent with the key's completion and commits with it (see `UnitOfWork.joinWithoutAnswer`), and
-   * the row answered is the one it writes, its time stamped here. Should a webhook have linked
-   * the PaymentIntent first (the update then changes nothing), the request still answers what
-   * Stripe answered it, for the same PaymentIntent, as a replay of the key later does.
+   * Recovery point 3: Stripe's first answer, written only while the row has no PaymentIntent
+   * (later ones come from webhooks). In a unit of work the write is deferred to the key's
+   * completion and the row answered is the one it writes: should a webhook have linked the
+   * PaymentIntent first, the request still answers what Stripe answered it, as a replay would.
    */
   async applyIntent(
     payment: PaymentTransaction,
@@ -102,63 +77,36 @@ export class PaymentLedger {
       declineCode: failure?.declineCode ?? null,
       updatedAt: new Date(),
     } satisfies Partial<PaymentTransaction>;
-    const values = [
-      payment.id,
-      applied.stripePaymentIntentId,
-      applied.status,
-      applied.failureCode,
-      applied.declineCode,
-    ];
+    const values = [payment.id, intent.id, applied.status, applied.failureCode, applied.declineCode];
     const unit = UnitOfWork.current();
     if (unit) {
-      await unit.joinWithoutAnswer((manager) =>
-        runPrepared(manager, APPLY_INTENT_AT, [...values, applied.updatedAt]),
-      );
+      await unit.defer((manager) => runPrepared(manager, APPLY_INTENT_AT, [...values, applied.updatedAt]));
       return this.payments.merge(this.payments.create(), payment, applied);
     }
     const updated = await runPrepared(this.payments.manager, APPLY_INTENT, values);
-    // No row: another execution linked its PaymentIntent first; answer the row as it is.
+    // No row: another execution linked its PaymentIntent first.
     return updated.rows[0]
       ? hydrate(this.payments, updated.rows[0])
       : this.payments.findOneByOrFail({ id: payment.id });
   }
 
-  /**
-   * Moves a payment to the status of its PaymentIntent as Stripe reports it now, only along
-   * allowed transitions and under the row lock, so a concurrent writer (a webhook) is never
-   * undone. Answers the move, or null when the status stays. A dry run only answers it.
-   */
-  async advanceToIntent(
+  /** The payment linked to `intentId`, locked (`FOR UPDATE`) when `lock` until the transaction ends. */
+  findLinked(
+    manager: EntityManager,
     id: string,
-    intent: Stripe.PaymentIntent,
-    dryRun = false,
-  ): Promise<StatusMove | null> {
-    return this.dataSource.transaction(async (manager) => {
-      const query = manager
-        .getRepository(PaymentTransaction)
-        .createQueryBuilder('payment')
-        .where('payment.id = :id AND payment.stripePaymentIntentId = :intentId', { id, intentId: intent.id });
-      const payment = await (dryRun ? query : query.setLock('pessimistic_write')).getOne();
-      const status = paymentStatusOf(intent);
-      if (!payment || !canTransition(payment.status, status)) return null;
-      const move = { from: payment.status, to: status };
-      if (dryRun) return move;
-      const declineCode = intent.last_payment_error?.decline_code ?? null;
-      await manager
-        .getRepository(PaymentTransaction)
-        .update(
-          { id },
-          status === 'failed'
-            ? { status, failureCode: StripeErrorCode.CARD_DECLINED, declineCode }
-            : { status },
-        );
-      return move;
-    });
+    intentId: string,
+    lock: boolean,
+  ): Promise<PaymentTransaction | null> {
+    const query = manager
+      .getRepository(PaymentTransaction)
+      .createQueryBuilder('payment')
+      .where('payment.id = :id AND payment.stripePaymentIntentId = :intentId', { id, intentId });
+    return (lock ? query.setLock('pessimistic_write') : query).getOne();
   }
 
   /** A definite refusal that left no PaymentIntent at Stripe. */
-  async markFailed(payment: PaymentTransaction, failure: PaymentFailure): Promise<PaymentTransaction> {
-    return writeInUnitOfWork(this.payments.manager, async (manager) => {
+  markFailed(payment: PaymentTransaction, failure: PaymentFailure): Promise<PaymentTransaction> {
+    return runInUnitOfWork('write', this.payments.manager, async (manager) => {
       const payments = manager.getRepository(PaymentTransaction);
       await payments.update(
         { id: payment.id },
@@ -168,17 +116,31 @@ export class PaymentLedger {
     });
   }
 
+  /** Another tenant's payment is indistinguishable from a missing one (SPEC §2). */
   async find(tenantId: string, id: string): Promise<PaymentTransaction> {
     const payment = await this.payments.findOneBy({ id, tenantId });
-    // Another tenant's payment is indistinguishable from a missing one (SPEC §2).
-    if (!payment) throw new PaymentException(PaymentErrorCode.PAYMENT_NOT_FOUND, 'Payment not found');
+    if (!payment) throw notFound();
     return payment;
   }
 
   /** Read in the request's pending transaction, if any, so a request never holds two connections. */
   exists(tenantId: string, id: string): Promise<boolean> {
-    return readInUnitOfWork(this.payments.manager, (manager) =>
+    return runInUnitOfWork('read', this.payments.manager, (manager) =>
       manager.existsBy(PaymentTransaction, { id, tenantId }),
+    );
+  }
+
+  /** Unfinished at Stripe and unmoved for `afterSeconds`, so no webhook settled them; in id order. */
+  findUnsettled(afterSeconds: number, limit: number, cursor?: PaymentRef): Promise<UnsettledPayment[]> {
+    return this.payments.query(
+      `SELECT id, tenant_id AS "tenantId", stripe_payment_intent_id AS "stripePaymentIntentId"
+       FROM payment_transactions
+       WHERE status IN ('processing', 'requires_action') AND stripe_payment_intent_id IS NOT NULL
+         AND updated_at < now() - make_interval(secs => $1)
+         AND ($2::uuid IS NULL OR id > $2::uuid)
+       ORDER BY id
+       LIMIT $3`,
+      [afterSeconds, cursor?.id ?? null, limit],
     );
   }
 
@@ -190,16 +152,13 @@ export class PaymentLedger {
       .setLock('pessimistic_write')
       .where('payment.id = :id AND payment.tenantId = :tenantId', { id, tenantId })
       .getOne();
-    if (!payment) throw new PaymentException(PaymentErrorCode.PAYMENT_NOT_FOUND, 'Payment not found');
+    if (!payment) throw notFound();
     return payment;
   }
 
   /**
-   * Sets a payment `lock` holds to what Stripe counts as refunded of it, moving its status along
-   * both ways: a failed refund gives its amount back (`refunded` → `partially_refunded` →
-   * `succeeded`). A payment Stripe holds refunds for was paid (`paid`), even when its own
-   * success has not reached us yet. `readAt` is when the read of Stripe's refund list that led
-   * here began. Answers the status the payment has now.
+   * Sets a locked payment's refunded amount to what Stripe counts, moving its status both ways (a
+   * failed refund gives its amount back). A payment Stripe holds refunds for was paid, whatever we heard.
    */
   async applyRefunded(
     manager: EntityManager,
@@ -224,11 +183,9 @@ export class PaymentLedger {
   }
 
   /**
-   * Begins a read of a payment's refunds from Stripe, inside the caller's transaction: reads of
-   * one payment take turns (a transaction-scoped advisory lock, not the row's lock, so refunds
-   * and events go on meanwhile), and a read is not needed when one that began at or after
-   * `since` has been applied already. Answers the read's start by the database clock, or null
-   * when it is not needed.
+   * Begins a read of a payment's refunds from Stripe: reads of one payment take turns on an
+   * advisory lock, not the row's, so refunds and events go on meanwhile. Null when a read that
+   * began at or after `since` has been applied already.
    */
   async beginRefundRead(
     manager: EntityManager,
@@ -246,11 +203,10 @@ export class PaymentLedger {
        FROM payment_transactions WHERE id = $1`,
       [paymentId, since ?? null],
     );
-    if (!row) throw new PaymentException(PaymentErrorCode.PAYMENT_NOT_FOUND, 'Payment not found');
+    if (!row) throw notFound();
     return row.fresh ? null : { readAt: row.read_at, paymentIntentId: row.stripe_payment_intent_id };
   }
 
-  /** Our payments among these PaymentIntents. */
   async findByIntents(
     paymentIntentIds: string[],
   ): Promise<Array<PaymentRef & { stripePaymentIntentId: string }>> {
@@ -266,11 +222,7 @@ export class PaymentLedger {
     }));
   }
 
-  /**
-   * The payment a Stripe event names: by its PaymentIntent, or, while the row has no
-   * PaymentIntent yet (the request that created it has not written it back), by the id our
-   * request put in the PaymentIntent's metadata.
-   */
+  /** By PaymentIntent, or, before the request that created the row links it, by our id in its metadata. */
   async findForEvent(paymentIntentId: string, paymentId: string | undefined): Promise<PaymentRef | null> {
     const byIntent = await this.payments.findOne({
       select: { id: true, tenantId: true },
@@ -286,11 +238,8 @@ export class PaymentLedger {
     return byId ? { id: byId.id, tenantId: byId.tenantId } : null;
   }
 
-  /**
-   * Moves a payment `lock` holds to `status` for an event (the caller checked the transition),
-   * linking its PaymentIntent when the row has none yet.
-   */
-  async applyEventStatus(
+  /** The caller checked the transition; a payment that failed here was declined. */
+  async moveStatus(
     manager: EntityManager,
     payment: PaymentTransaction,
     status: PaymentStatus,
@@ -308,32 +257,9 @@ export class PaymentLedger {
   }
 }
 
-/** A payment row a request recorded (recovery point 1). */
-export type RecordedPayment = RecordedRow<PaymentTransaction>;
-
-/** A payment as an event names it: the tenant always comes from here, never from the event. */
-export interface PaymentRef {
-  id: string;
-  tenantId: string;
+function notFound(): PaymentException {
+  return new PaymentException(PaymentErrorCode.PAYMENT_NOT_FOUND, 'Payment not found');
 }
-
-/** A payment's status as it was and as Stripe's PaymentIntent has it. */
-export interface StatusMove {
-  from: PaymentStatus;
-  to: PaymentStatus;
-}
-
-/** What is known of a payment's refunds beside their total (see `PaymentLedger.applyRefunded`). */
-export interface RefundNews {
-  /** Stripe holds refunds for the payment, so it was paid. */
-  paid?: boolean;
-  /** The PaymentIntent the refunds are of, linked to a row that has none yet. */
-  paymentIntentId?: string;
-  /** When the read of Stripe's refund list these come from began. */
-  readAt?: Date;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function insertPayment(fields: NewPayment): InsertRow {
   return async (manager, row) => {

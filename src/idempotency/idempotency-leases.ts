@@ -1,0 +1,110 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { UnitOfWork } from '../database/unit-of-work';
+import { duplicateInProgress } from './idempotency-error-code';
+import { IdempotencyRecordStore } from './idempotency-record.store';
+import { IdempotencyScope } from './idempotency-scope';
+import { IdempotencyCache } from './idempotency.cache';
+import { IdempotencyMetrics } from './idempotency.metrics';
+
+/** The right to execute a scoped request, held while its handler runs. */
+export interface IdempotencyLease {
+  readonly scope: IdempotencyScope;
+  readonly scopeId: string;
+  readonly requestHash: string;
+  readonly token: string;
+  readonly heartbeat: NodeJS.Timeout;
+  /** Local time a claim or renewal that succeeded was sent: the lock was ours from then on for a lock TTL. */
+  confirmedAt: number;
+  lost: boolean;
+  /** False only for a claim deferred to the handler's first statement: nothing of the handler committed. */
+  readonly claimed: Promise<boolean>;
+}
+
+const CLAIMED = Promise.resolve(true);
+
+/** Renews the lock of a running execution, so that a slow but live one is never taken over. */
+@Injectable()
+export class IdempotencyLeases {
+  private readonly logger = new Logger(IdempotencyLeases.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly records: IdempotencyRecordStore,
+    private readonly cache: IdempotencyCache,
+    private readonly metrics: IdempotencyMetrics,
+  ) {}
+
+  private get lockTtlMs(): number {
+    return this.config.idempotency.lockTtlSeconds * 1000;
+  }
+
+  grant(
+    scope: IdempotencyScope,
+    scopeId: string,
+    requestHash: string,
+    token: string,
+    confirmedAt: number,
+    claimed: Promise<boolean> = CLAIMED,
+  ): IdempotencyLease {
+    const lease: IdempotencyLease = {
+      scope,
+      scopeId,
+      requestHash,
+      token,
+      confirmedAt,
+      lost: false,
+      claimed,
+      heartbeat: setInterval(() => void this.renew(lease), Math.max(this.lockTtlMs / 3, 100)),
+    };
+    lease.heartbeat.unref();
+    return lease;
+  }
+
+  /**
+   * Rejects with 409 once another execution took the key over. A lock confirmed less than half a
+   * TTL ago cannot have been (that needs a whole TTL without renewal) and costs nothing.
+   */
+  async ensureHeld(lease: IdempotencyLease): Promise<void> {
+    // No client sees this error: `settle` answers from the key's record instead.
+    if (!(await this.confirmClaim(lease))) throw new Error('The claim claimed nothing');
+    if (!lease.lost && Date.now() - lease.confirmedAt < this.lockTtlMs / 2) return;
+    if (!lease.lost) await this.renew(lease);
+    if (lease.lost) {
+      this.metrics.record('conflict');
+      throw duplicateInProgress(
+        'This request was taken over by a retry with the same Idempotency-Key; retry later',
+      );
+    }
+  }
+
+  /** Sends the claim if it is still deferred, and resolves to whether it claimed the key. */
+  async confirmClaim(lease: IdempotencyLease): Promise<boolean> {
+    await UnitOfWork.current()?.flush();
+    return lease.claimed;
+  }
+
+  end(lease: IdempotencyLease): void {
+    clearInterval(lease.heartbeat);
+  }
+
+  /** A lease found lost is never renewed again: the new holder's record and marker stay untouched. */
+  private async renew(lease: IdempotencyLease): Promise<void> {
+    if (lease.lost) return;
+    const sentAt = Date.now();
+    try {
+      if (await this.records.renew(lease.scope, lease.token)) {
+        lease.confirmedAt = Math.max(lease.confirmedAt, sentAt);
+      } else {
+        lease.lost = true;
+        clearInterval(lease.heartbeat);
+        this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock taken over; this execution stops');
+        return;
+      }
+    } catch (error) {
+      // PostgreSQL unreachable: the lock cannot be confirmed, and cannot be taken either.
+      this.logger.warn({ scopeId: lease.scopeId, err: error }, 'Lock renewal failed');
+    }
+    await this.cache.renew(lease.scopeId, lease.token, this.lockTtlMs);
+  }
+}

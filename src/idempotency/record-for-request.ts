@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { EntityManager, FindOptionsWhere, ObjectLiteral, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { hydrate } from '../database/hydrate';
+import { RequestRecord, StripeObjectRecord } from '../database/record-columns';
+import { runInUnitOfWork } from '../database/unit-of-work';
+import { ensureSameRequest, IdempotentExecution } from './idempotent-request';
+
+/** The row of a request, and whether this execution wrote it. */
+export interface RecordedRow<T> {
+  row: T;
+  /** Written just now with its first Stripe attempt stamped: Stripe cannot have seen it yet. */
+  created: boolean;
+}
+
+/** The columns that tie a row to its request, filled in by `recordForRequest`. */
+export interface RequestIdentity {
+  id: string;
+  tenantId: string;
+  userId: string;
+  idempotencyKey: string;
+  requestHash: string;
+}
+
+/**
+ * Inserts the row, its first Stripe attempt stamped, unless the scoped key has one (`ON CONFLICT
+ * DO NOTHING`); returns the row inserted. Written by the table's owner (`insertFields`, or a
+ * prepared statement where the insert shows in a profile).
+ */
+export type InsertRow = (
+  manager: EntityManager,
+  identity: RequestIdentity,
+) => Promise<ObjectLiteral | undefined>;
+
+/**
+ * Recovery point 1 of a request that creates a Stripe object: the row, durable before Stripe is
+ * called (in a unit of work, committed with the key's claim). A re-execution finds the row its
+ * first attempt wrote; the same key with another request is refused (422).
+ */
+export async function recordForRequest<T extends RequestRecord>(
+  repository: Repository<T>,
+  execution: IdempotentExecution,
+  insert: InsertRow,
+  noun: string,
+): Promise<RecordedRow<T>> {
+  const raw = await runInUnitOfWork('commit', repository.manager, (manager) =>
+    insert(manager, {
+      id: randomUUID(),
+      tenantId: execution.tenantId,
+      userId: execution.userId,
+      idempotencyKey: execution.key,
+      requestHash: execution.requestHash,
+    }),
+  );
+  const recorded: RecordedRow<T> = raw
+    ? { row: hydrate(repository, raw), created: true }
+    : { row: await findRecorded(repository, execution), created: false };
+  ensureSameRequest(execution, recorded.row.requestHash, noun);
+  return recorded;
+}
+
+/** `ON CONFLICT DO NOTHING` waited for the row's transaction: the row read now is committed. */
+function findRecorded<T extends RequestRecord>(
+  repository: Repository<T>,
+  execution: IdempotentExecution,
+): Promise<T> {
+  return repository.findOneByOrFail({
+    tenantId: execution.tenantId,
+    userId: execution.userId,
+    idempotencyKey: execution.key,
+  } as FindOptionsWhere<T>);
+}
+
+/** An `InsertRow` for `fields`, through TypeORM's query builder. */
+export function insertFields<T extends RequestRecord>(
+  owner: Repository<T>,
+  fields: QueryDeepPartialEntity<T>,
+): InsertRow {
+  return async (manager, identity) => {
+    const inserted = await manager
+      .getRepository<T>(owner.target)
+      .createQueryBuilder()
+      .insert()
+      .values({ ...identity, stripeFirstAttemptAt: () => 'now()', ...fields })
+      .orIgnore()
+      .returning('*')
+      .execute();
+    return (inserted.raw as ObjectLiteral[])[0];
+  };
+}
+
+/** Seconds since Stripe was first asked for the row's object (database clock); stamps an unstamped row. */
+export async function stripeAttemptAge(
+  repository: Repository<StripeObjectRecord>,
+  recorded: RecordedRow<StripeObjectRecord>,
+): Promise<number> {
+  if (recorded.created) return 0;
+  const stamped = await repository
+    .createQueryBuilder()
+    .update()
+    // A stamp is not a change of the row: `updated_at` stays, as reconciliation reads it.
+    .set({
+      stripeFirstAttemptAt: () => 'COALESCE(stripe_first_attempt_at, now())',
+      updatedAt: () => 'updated_at',
+    })
+    .where('id = :id', { id: recorded.row.id })
+    .returning('extract(epoch FROM now() - stripe_first_attempt_at)::float8 AS age_seconds')
+    .execute();
+  return (stamped.raw as Array<{ age_seconds: number }>)[0]?.age_seconds ?? 0;
+}
