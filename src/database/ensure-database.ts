@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 
 /**
- * Creates the database named in `databaseUrl` when it does not exist yet (SPEC §1). The
+ * Creates the database named in `databaseUrl` when it does not exist yet (docs/configuration.md). The
  * database itself is tried first, so a role that may not open the `postgres` maintenance
  * database still boots against an existing one. Safe to race: another creator's "already
  * exists" is success.

@@ -1,5 +1,5 @@
 /**
- * Which finished responses are stored for replay (SPEC §4):
+ * Which finished responses are stored for replay (docs/design/idempotency.md):
  * - 2xx for the long TTL;
  * - a 4xx the handler produced after it started (402 card declined, 422 business rule) for the
  *   short TTL;

@@ -73,7 +73,7 @@ const COMPLETE: PreparedStatement = {
 };
 
 /**
- * `payment_idempotency`, the record of truth (SPEC §4). Each transition is one statement: the
+ * `payment_idempotency`, the record of truth (docs/design/idempotency.md). Each transition is one statement: the
  * primary key decides who claims a key, the lock token lets only its holder renew, complete or
  * release it, and the database clock lets every instance agree on expiry. Renewals never join
  * the request's unit of work: a heartbeat must not wait for, nor be undone with, its transaction.

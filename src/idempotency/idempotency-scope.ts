@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 
-/** An idempotency key belongs to one user of one tenant (SPEC §4). */
+/** An idempotency key belongs to one user of one tenant (docs/design/idempotency.md). */
 export interface IdempotencyScope {
   readonly tenantId: string;
   readonly userId: string;

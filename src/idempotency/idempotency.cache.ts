@@ -5,7 +5,7 @@ import { defineScript, RedisScript } from '../redis/redis-script';
 import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyMetrics } from './idempotency.metrics';
 
-/** The in-progress marker (SPEC §4: statusCode 102) a request holds in Redis while it runs. */
+/** The in-progress marker (statusCode 102) a request holds in Redis while it runs. */
 export interface LockMarker {
   statusCode: 102;
   requestHash: string;

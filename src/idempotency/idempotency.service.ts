@@ -31,7 +31,7 @@ export const SETTLED: SettleResult = { kind: 'settled' };
 const MAX_CLAIM_ATTEMPTS = 3;
 
 /**
- * Exactly-once execution of a scoped request (SPEC §4). PostgreSQL decides; Redis answers
+ * Exactly-once execution of a scoped request (docs/design/idempotency.md). PostgreSQL decides; Redis answers
  * replays and contention early when it can, and its absence changes nothing but speed.
  */
 @Injectable()

@@ -9,7 +9,7 @@ import { IDEMPOTENT_REPLAYED_HEADER, IdempotencyInterceptor } from './idempotenc
 import { IDEMPOTENT_OPTIONS, IdempotentOptions } from './idempotent-options';
 
 /**
- * What any idempotent route may answer before or around its handler (SPEC §4): the key's own
+ * What any idempotent route may answer before or around its handler (docs/design/idempotency.md): the key's own
  * checks, the body's (every idempotent route takes one), and the guard's store being down.
  */
 export const IDEMPOTENT_ROUTE_ERRORS: readonly string[] = [
@@ -33,7 +33,7 @@ export const IDEMPOTENT_REPLAYED_RESPONSE_HEADER: ResponseHeaders = {
   },
 };
 
-/** Makes a POST route exactly-once per (tenant, user, Idempotency-Key) (SPEC §4). */
+/** Makes a POST route exactly-once per (tenant, user, Idempotency-Key) (docs/design/idempotency.md). */
 export const Idempotent = (options: IdempotentOptions = {}) =>
   applyDecorators(
     SetMetadata(IDEMPOTENT_OPTIONS, options),

@@ -33,8 +33,8 @@ interface Kept {
 }
 
 /**
- * Settlements of keys whose execution ended while PostgreSQL could not be written (SPEC §4, last
- * paragraph): this process knows the execution is over, so it keeps the release (or the stored
+ * Settlements of keys whose execution ended while PostgreSQL could not be written
+ * (docs/design/idempotency.md, "Outages"): this process knows the execution is over, so it keeps the release (or the stored
  * response) and writes it as soon as the database answers, retrying with a short backoff.
  * Without this, a key whose release failed stays `in_progress` for the whole lock TTL and every
  * retry after the outage answers 409. Only a process that died leaves a key to the TTL.

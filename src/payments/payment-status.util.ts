@@ -26,7 +26,7 @@ export function paymentStatusOf(intent: Stripe.PaymentIntent): PaymentStatus {
 
 /**
  * How a payment may move from one status to another:
- * - `forward`: along the PaymentIntent's life, never back (SPEC §6.5: a late `processing` or
+ * - `forward`: along the PaymentIntent's life, never back (docs/design/webhooks.md: a late `processing` or
  *   `payment_failed` never undoes `succeeded`; refund states only follow success);
  * - `retry`: a failed PaymentIntent tried again (another card, another 3-D Secure): a late event
  *   from before the failure looks the same, so only Stripe's current word may make this move.

@@ -116,7 +116,7 @@ export class PaymentRepository {
     });
   }
 
-  /** Another tenant's payment is indistinguishable from a missing one (SPEC §2). */
+  /** Another tenant's payment is indistinguishable from a missing one (docs/design/requests.md). */
   async find(tenantId: string, id: string): Promise<PaymentTransaction> {
     const payment = await this.payments.findOneBy({ id, tenantId });
     if (!payment) throw notFound();

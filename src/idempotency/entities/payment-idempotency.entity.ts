@@ -11,7 +11,7 @@ export interface StoredResponse {
 }
 
 /**
- * The record of truth for one scoped idempotency key (SPEC §4, §7). Redis only caches it.
+ * The record of truth for one scoped idempotency key (docs/design/idempotency.md). Redis only caches it.
  */
 @Entity({ name: 'payment_idempotency' })
 @Check('payment_idempotency_status_check', `"status" IN ('in_progress', 'completed')`)

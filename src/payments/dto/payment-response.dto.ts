@@ -7,7 +7,7 @@ import {
   PaymentTransaction,
 } from '../entities/payment-transaction.entity';
 
-/** A payment as clients see it (SPEC §5). Mapped field by field: never an entity. */
+/** A payment as clients see it (docs/openapi.json). Mapped field by field: never an entity. */
 export class PaymentResponseDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) tenantId!: string;

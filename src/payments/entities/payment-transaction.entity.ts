@@ -22,11 +22,11 @@ const inList = (values: readonly string[]) => values.map((value) => `'${value}'`
 
 /**
  * One payment (or fee) and its PaymentIntent. The row is written before Stripe is called and
- * completed after, so a crash in between leaves a row the retry finishes (SPEC §4, §7).
+ * completed after, so a crash in between leaves a row the retry finishes (docs/design/payments-and-refunds.md).
  */
 @Entity({ name: 'payment_transactions' })
-// SPEC §7 names (tenant_id, idempotency_key); keys are scoped per user too (SPEC §4), so the
-// user is part of the unique key: one row per scoped key, and two users never collide.
+// Keys are scoped per user (docs/decisions/api-choices.md), so the user is part of the unique
+// key: one row per scoped key, and two users never collide.
 @Unique('payment_transactions_scoped_key_unique', ['tenantId', 'userId', 'idempotencyKey'])
 @Unique('payment_transactions_stripe_payment_intent_unique', ['stripePaymentIntentId'])
 @Index('payment_transactions_tenant_created_idx', ['tenantId', 'createdAt'])
