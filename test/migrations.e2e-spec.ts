@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
+import { ENTITIES } from '../src/entities';
 import { ensureDatabase } from '../src/database/ensure-database';
 import { runMigrationsExclusively } from '../src/database/run-migrations';
 import { dropDatabase, siblingDatabaseUrl } from './support/databases';
@@ -14,7 +15,7 @@ describe('Migrations', () => {
 
   beforeAll(async () => {
     await ensureDatabase(databaseUrl);
-    dataSource = await new DataSource(dataSourceOptions(databaseUrl, 10000)).initialize();
+    dataSource = await new DataSource(dataSourceOptions(databaseUrl, 10000, ENTITIES)).initialize();
   });
   afterAll(async () => {
     await dataSource.destroy();
@@ -62,7 +63,7 @@ describe('Migrations', () => {
 
   it('applies each migration once when instances boot together', async () => {
     const url = siblingDatabaseUrl('migrations_race');
-    const options = dataSourceOptions(url, 10000);
+    const options = dataSourceOptions(url, 10000, ENTITIES);
     try {
       await ensureDatabase(url);
       await Promise.all([runMigrationsExclusively(options), runMigrationsExclusively(options)]);

@@ -3,6 +3,7 @@ import { BullModule } from '@nestjs/bull';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
+import { ENTITIES } from '../entities';
 import { MaintenanceModule } from '../maintenance/maintenance.module';
 import { ReconciliationModule } from '../reconciliation/reconciliation.module';
 import { RateLimitModule } from '../rate-limit';
@@ -22,7 +23,7 @@ export class CliServicesModule {
     return {
       module: CliServicesModule,
       imports: [
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         RedisModule,
         BullModule.forRootAsync({
           inject: [AppConfig],

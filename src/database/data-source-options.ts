@@ -1,13 +1,18 @@
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from './entities';
 
 /** Shared by the Nest app and the TypeORM CLI. `synchronize` is never on: migrations own the schema. */
-export function dataSourceOptions(databaseUrl: string, queryTimeoutMs: number): DataSourceOptions {
+export type EntityClass = new () => object;
+
+export function dataSourceOptions(
+  databaseUrl: string,
+  queryTimeoutMs: number,
+  entities: readonly EntityClass[],
+): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: ENTITIES,
+    entities: [...entities],
     migrations: MIGRATIONS,
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'each',

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { SeparateFailureAndDeclineCodes1796030000000 } from '../../migrations/1796030000000-SeparateFailureAndDeclineCodes';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { ENTITIES } from '../../src/entities';
 import { ensureDatabase } from '../../src/database/ensure-database';
 import { dropDatabase, siblingDatabaseUrl } from '../support/databases';
 import { requestHash } from './support/fixture.builders';
@@ -24,7 +25,7 @@ describe(SeparateFailureAndDeclineCodes1796030000000.name, () => {
   beforeAll(async () => {
     await ensureDatabase(databaseUrl);
     const before = await new DataSource({
-      ...dataSourceOptions(databaseUrl, 10000),
+      ...dataSourceOptions(databaseUrl, 10000, ENTITIES),
       migrations: MIGRATIONS.slice(0, index),
     }).initialize();
     try {
@@ -33,7 +34,7 @@ describe(SeparateFailureAndDeclineCodes1796030000000.name, () => {
       await before.destroy();
     }
     dataSource = await new DataSource({
-      ...dataSourceOptions(databaseUrl, 10000),
+      ...dataSourceOptions(databaseUrl, 10000, ENTITIES),
       migrations: MIGRATIONS.slice(0, index + 1),
     }).initialize();
   });

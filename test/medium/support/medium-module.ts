@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../src/config/app-config';
 import { ConfigModule } from '../../../src/config/config.module';
 import { DatabaseModule } from '../../../src/database/database.module';
+import { ENTITIES } from '../../../src/entities';
 import { MetricsModule } from '../../../src/metrics/metrics.module';
 import { RateLimitModule } from '../../../src/rate-limit';
 import { RedisModule } from '../../../src/redis/redis.module';
@@ -43,7 +44,7 @@ export async function createMediumModule(
   const moduleRef = await Test.createTestingModule({
     imports: [
       ConfigModule.forRoot(config),
-      DatabaseModule,
+      DatabaseModule.forRoot(ENTITIES),
       RedisModule,
       MetricsModule,
       RateLimitModule,
