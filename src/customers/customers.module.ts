@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyModule } from '../idempotency';
 import { StripeModule } from '../stripe/stripe.module';
+import { CustomerRepository } from './customer.repository';
 import { CustomersController } from './customers.controller';
 import { CustomersService } from './customers.service';
 import { Customer } from './entities/customer.entity';
@@ -9,7 +10,7 @@ import { Customer } from './entities/customer.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([Customer]), IdempotencyModule, StripeModule],
   controllers: [CustomersController],
-  providers: [CustomersService],
+  providers: [CustomersService, CustomerRepository],
   exports: [CustomersService],
 })
 export class CustomersModule {}

@@ -1,18 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Not, Repository } from 'typeorm';
-import { runInUnitOfWork } from '../database/unit-of-work';
-import {
-  IdempotentExecution,
-  insertFields,
-  recordForRequest,
-  RecordedRow,
-  stripeAttemptAge,
-  stripeIdempotencyKey,
-} from '../idempotency';
+import { IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
 import { StripeAttempts } from '../stripe/stripe-attempts';
 import { StripeGateway } from '../stripe/stripe.gateway';
 import { CreateCustomerDto } from './dto/create-customer.dto';
+import { CustomerRepository } from './customer.repository';
 import { Customer } from './entities/customer.entity';
 import { CustomerErrorCode, CustomerException } from './customer-error-code';
 
@@ -26,19 +17,23 @@ export type CreatedCustomer = Customer & { stripeCustomerId: string };
 @Injectable()
 export class CustomersService {
   constructor(
-    @InjectRepository(Customer) private readonly customers: Repository<Customer>,
+    private readonly customers: CustomerRepository,
     private readonly stripe: StripeGateway,
     private readonly attempts: StripeAttempts,
   ) {}
 
   async createCustomer(execution: IdempotentExecution, dto: CreateCustomerDto): Promise<CreatedCustomer> {
-    const recorded = await this.record(execution, dto);
+    const recorded = await this.customers.record(execution, {
+      email: dto.email ?? null,
+      name: dto.name ?? null,
+      metadata: dto.metadata ?? {},
+    });
     const customer = recorded.row;
     if (customer.stripeCustomerId) return customer as CreatedCustomer;
 
     await execution.ensureHeld();
     const created = await this.attempts.createOnce({
-      recordAttempt: () => stripeAttemptAge(this.customers, recorded),
+      recordAttempt: () => this.customers.stripeAttemptAge(recorded),
       find: () => this.stripe.findCustomerByMetadata('ps_customer_id', customer.id),
       create: () =>
         this.stripe.createCustomer(
@@ -51,16 +46,12 @@ export class CustomersService {
         ),
     });
     await execution.ensureHeld();
-    await this.customers.update(
-      { id: customer.id, stripeCustomerId: IsNull() },
-      { stripeCustomerId: created.id },
-    );
-    return (await this.customers.findOneByOrFail({ id: customer.id })) as CreatedCustomer;
+    return (await this.customers.linkStripeCustomer(customer.id, created.id)) as CreatedCustomer;
   }
 
   /** The tenant's customer by our id; one not (yet) created at Stripe does not exist for clients. */
   async getCustomer(tenantId: string, id: string): Promise<CreatedCustomer> {
-    const customer = await this.customers.findOneBy({ id, tenantId, stripeCustomerId: Not(IsNull()) });
+    const customer = await this.customers.findCreated(tenantId, id);
     if (!customer) throw notFound();
     return customer as CreatedCustomer;
   }
@@ -71,17 +62,9 @@ export class CustomersService {
    * pending transaction, if any, so a request never holds two connections at once.
    */
   async ensureOwned(tenantId: string, stripeCustomerId: string): Promise<void> {
-    const owned = await runInUnitOfWork('read', this.customers.manager, (manager) =>
-      manager.existsBy(Customer, { tenantId, stripeCustomerId }),
-    );
-    if (!owned) {
+    if (!(await this.customers.ownsStripeCustomer(tenantId, stripeCustomerId))) {
       throw notFound({ field: 'customerId' });
     }
-  }
-
-  private record(execution: IdempotentExecution, dto: CreateCustomerDto): Promise<RecordedRow<Customer>> {
-    const fields = { email: dto.email ?? null, name: dto.name ?? null, metadata: dto.metadata ?? {} };
-    return recordForRequest(this.customers, execution, insertFields(this.customers, fields), 'customer');
   }
 }
 
