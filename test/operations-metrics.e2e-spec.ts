@@ -5,7 +5,7 @@ import { load } from 'js-yaml';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { HTTP_RESPONSES } from '../src/metrics/http-responses.metrics';
-import { OLDEST_UNSETTLED_REFUND_AGE } from '../src/metrics/unsettled-refunds.metrics';
+import { OLDEST_UNSETTLED_REFUND_AGE } from '../src/refunds/refunds.metrics';
 import { WebhookInboxService } from '../src/webhooks/webhook-inbox.service';
 import {
   WEBHOOK_DEAD_LETTERS,

@@ -118,6 +118,15 @@ export class RefundRepository {
     }));
   }
 
+  /** Seconds since the oldest refund still `pending` or `requires_action` was created; 0 when none. */
+  async oldestUnsettledAgeSeconds(): Promise<number> {
+    const [row] = await this.refunds.query<Array<{ age: number | null }>>(
+      `SELECT extract(epoch FROM now() - min(created_at))::float8 AS age
+       FROM refunds WHERE status IN ('pending', 'requires_action')`,
+    );
+    return row?.age ?? 0;
+  }
+
   /** A new API refund, reserving its amount until Stripe's answer settles it. */
   insertReservation(
     manager: EntityManager,

@@ -8,12 +8,20 @@ import { PaymentRefundsController, RefundsController } from './refunds.controlle
 import { RefundRepository } from './refund.repository';
 import { RefundSettlement } from './refund-settlement';
 import { RefundSync } from './refund-sync.service';
+import { UnsettledRefundsMetrics, unsettledRefundMetricProviders } from './refunds.metrics';
 import { RefundsService } from './refunds.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Refund]), IdempotencyModule, PaymentsModule, StripeModule],
   controllers: [RefundsController, PaymentRefundsController],
-  providers: [RefundsService, RefundSettlement, RefundSync, RefundRepository],
+  providers: [
+    RefundsService,
+    RefundSettlement,
+    RefundSync,
+    RefundRepository,
+    ...unsettledRefundMetricProviders,
+    UnsettledRefundsMetrics,
+  ],
   exports: [RefundsService, RefundSync],
 })
 export class RefundsModule {}

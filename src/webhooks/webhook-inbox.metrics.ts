@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { makeGaugeProvider } from '@willsoto/nestjs-prometheus';
-import { ScrapeTimeReadings, ScrapeTimeSource } from '../metrics/scrape-time-readings';
+import { ScrapeTimeReadings, ScrapeTimeSource } from '../common/metrics/scrape-time-readings';
 import { InboxBacklog, UNSETTLED_STATUSES, WebhookInboxService } from './webhook-inbox.service';
 
 export const WEBHOOK_INBOX_EVENTS = 'payment_service_webhook_inbox_events';

@@ -1,5 +1,5 @@
 import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { describeError } from '../common/errors/error-like';
+import { describeError } from '../errors/error-like';
 
 /**
  * A reading a gauge takes when `/metrics` is scraped (the state of a table, whoever wrote it),

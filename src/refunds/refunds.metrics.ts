@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { makeGaugeProvider } from '@willsoto/nestjs-prometheus';
-import { DataSource } from 'typeorm';
-import { ScrapeTimeReadings, ScrapeTimeSource } from './scrape-time-readings';
+import { ScrapeTimeReadings, ScrapeTimeSource } from '../common/metrics/scrape-time-readings';
+import { RefundRepository } from './refund.repository';
 
 export const OLDEST_UNSETTLED_REFUND_AGE = 'payment_service_oldest_unsettled_refund_age_seconds';
 
@@ -20,21 +19,17 @@ export const unsettledRefundMetricProviders = [
 ];
 
 /**
- * Reads `refunds` for the gauge: a plain read, kept here rather than in the refunds module, which
- * owns the table and every write to it. A refund left unsettled past `RECONCILE_AFTER_SECONDS`
- * is one the reconciliation job has not managed to settle: what operators are alerted on.
+ * The oldest unsettled refund's age, for the gauge. A refund left unsettled past
+ * `RECONCILE_AFTER_SECONDS` is one the reconciliation job has not managed to settle: what
+ * operators are alerted on.
  */
 @Injectable()
 export class UnsettledRefundsMetrics extends ScrapeTimeSource<number> {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(private readonly refunds: RefundRepository) {
     super(oldestAge);
   }
 
-  protected async read(): Promise<number> {
-    const [row] = await this.dataSource.query<Array<{ age: number | null }>>(
-      `SELECT extract(epoch FROM now() - min(created_at))::float8 AS age
-       FROM refunds WHERE status IN ('pending', 'requires_action')`,
-    );
-    return row?.age ?? 0;
+  protected read(): Promise<number> {
+    return this.refunds.oldestUnsettledAgeSeconds();
   }
 }
