@@ -10,6 +10,7 @@ export default tseslint.config(
       'coverage/**',
       '*.config.js',
       '*.config.mjs',
+      '.dependency-cruiser.cjs',
       'test/support/*.js',
     ],
   },

@@ -1,6 +1,6 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { AppConfig } from '../config/app-config';
-import { CleanupService, DEFAULT_CLEANUP_BATCH_SIZE } from '../maintenance/cleanup.service';
+import { CleanupService, DEFAULT_CLEANUP_BATCH_SIZE } from '../maintenance';
 import { CliServices } from './cli-services';
 import { parsePositiveInteger, printLines } from './cli-output';
 

@@ -4,11 +4,11 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
 import { ENTITIES } from '../entities';
-import { MaintenanceModule } from '../maintenance/maintenance.module';
-import { ReconciliationModule } from '../reconciliation/reconciliation.module';
+import { MaintenanceModule } from '../maintenance';
+import { ReconciliationModule } from '../reconciliation';
 import { RateLimitModule } from '../rate-limit';
 import { RedisModule } from '../redis/redis.module';
-import { WebhooksModule } from '../webhooks/webhooks.module';
+import { WebhooksModule } from '../webhooks';
 
 /**
  * What the commands work with: the database, Redis and Bull, and the services they call. Loaded

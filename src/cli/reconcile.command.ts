@@ -1,6 +1,6 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { AppConfig } from '../config/app-config';
-import { ReconciliationFinding, ReconciliationService } from '../reconciliation/reconciliation.service';
+import { ReconciliationFinding, ReconciliationService } from '../reconciliation';
 import { CliServices } from './cli-services';
 import { CliUsageError, printLines } from './cli-output';
 

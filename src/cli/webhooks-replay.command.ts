@@ -1,5 +1,5 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
+import { WebhookInboxService } from '../webhooks';
 import { CliServices } from './cli-services';
 import { CliUsageError, printLines } from './cli-output';
 

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
-import { StripeAttempts } from '../stripe/stripe-attempts';
-import { StripeGateway } from '../stripe/stripe.gateway';
+import { StripeAttempts, StripeGateway } from '../stripe';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerRepository } from './customer.repository';
 import { Customer } from './entities/customer.entity';

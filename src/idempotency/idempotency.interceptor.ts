@@ -3,7 +3,7 @@ import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { catchError, finalize, from, mergeMap, Observable, of, throwError } from 'rxjs';
-import { principalOf } from '../auth/principal';
+import { principalOf } from '../auth';
 import { normalizeError } from '../common/errors/normalize-error';
 import { TransactionRunner } from '../database/transaction-runner';
 import { UnitOfWork } from '../database/unit-of-work';

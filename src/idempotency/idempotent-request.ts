@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { AuthenticatedRequest } from '../auth/principal';
+import type { AuthenticatedRequest } from '../auth';
 import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
 import { IdempotencyScope } from './idempotency-scope';
 

@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { IdempotencyService } from '../idempotency';
-import { ExclusiveJobRunner } from '../scheduling/exclusive-job.runner';
-import { WebhookInboxService } from '../webhooks/webhook-inbox.service';
+import { ExclusiveJobRunner } from '../scheduling';
+import { WebhookInboxService } from '../webhooks';
 
 export interface CleanupOptions {
   /** Processed and ignored webhook events older than this many days are removed. */

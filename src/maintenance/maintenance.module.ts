@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { IdempotencyModule } from '../idempotency';
-import { SchedulingModule } from '../scheduling/scheduling.module';
+import { SchedulingModule } from '../scheduling';
 import { CleanupService } from './cleanup.service';
 
 /** Housekeeping jobs: the cleanup, scheduled in worker processes and run on demand by the CLI. */

@@ -8,11 +8,9 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bull';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter';
-import { AuthModule } from '../auth/auth.module';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { AuthModule, JwtAuthGuard } from '../auth';
 import { AppConfig } from '../config/app-config';
-import { webhookQueueOptions } from '../webhooks/webhook-queue.options';
-import { STRIPE_WEBHOOK_QUEUE } from '../webhooks/webhooks.constants';
+import { STRIPE_WEBHOOK_QUEUE, webhookQueueOptions } from '../webhooks';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 

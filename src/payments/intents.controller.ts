@@ -2,7 +2,7 @@ import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommonErrorCode } from '../common/errors/common-error-code';
-import { ApiAuthenticated } from '../auth/api-authenticated.decorator';
+import { ApiAuthenticated } from '../auth';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
 import {
@@ -11,8 +11,8 @@ import {
   Idempotent,
   IdempotentExecution,
 } from '../idempotency';
-import { CustomerErrorCode } from '../customers/customer-error-code';
-import { StripeErrorCode } from '../stripe/stripe-error-code';
+import { CustomerErrorCode } from '../customers';
+import { StripeErrorCode } from '../stripe';
 import { RateLimit } from '../rate-limit';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { IntentResponseDto, PaymentResponseDto } from './dto/payment-response.dto';

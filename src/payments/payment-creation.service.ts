@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type Stripe from 'stripe';
-import { CustomersService } from '../customers/customers.service';
+import { CustomersService } from '../customers';
 import { IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
-import { StripeAttempts } from '../stripe/stripe-attempts';
-import { StripeErrorCode, StripeException } from '../stripe/stripe-error-code';
-import { failureException, failureOf } from '../stripe/stripe-error.translator';
-import { CreatePaymentIntentInput, StripeGateway } from '../stripe/stripe.gateway';
+import {
+  CreatePaymentIntentInput,
+  failureException,
+  failureOf,
+  StripeAttempts,
+  StripeErrorCode,
+  StripeException,
+  StripeGateway,
+} from '../stripe';
 import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';

@@ -6,7 +6,7 @@ import { hydrate } from '../database/hydrate';
 import { PreparedStatement, runPrepared } from '../database/prepared-statement';
 import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
 import { IdempotentExecution, InsertRow, recordForRequest, stripeAttemptAge } from '../idempotency';
-import { PaymentFailure, StripeErrorCode } from '../stripe/stripe-error-code';
+import { PaymentFailure, StripeErrorCode } from '../stripe';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
 import { PaymentErrorCode, PaymentException } from './payment-error-code';
 import { canTransition, paymentStatusOf, REFUNDABLE_STATUSES, refundedStatus } from './payment-status.util';

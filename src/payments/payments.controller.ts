@@ -1,10 +1,9 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentPrincipal, Principal } from '../auth/principal';
+import { ApiAuthenticated, CurrentPrincipal, Principal } from '../auth';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
-import { ApiAuthenticated } from '../auth/api-authenticated.decorator';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
 import {
@@ -13,8 +12,8 @@ import {
   Idempotent,
   IdempotentExecution,
 } from '../idempotency';
-import { CustomerErrorCode } from '../customers/customer-error-code';
-import { StripeErrorCode } from '../stripe/stripe-error-code';
+import { CustomerErrorCode } from '../customers';
+import { StripeErrorCode } from '../stripe';
 import { RateLimit } from '../rate-limit';
 import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { PaymentResponseDto } from './dto/payment-response.dto';

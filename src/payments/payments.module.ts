@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CustomersModule } from '../customers/customers.module';
+import { CustomersModule } from '../customers';
 import { IdempotencyModule } from '../idempotency';
-import { StripeModule } from '../stripe/stripe.module';
+import { StripeModule } from '../stripe';
 import { PaymentTransaction } from './entities/payment-transaction.entity';
 import { IntentsController } from './intents.controller';
 import { PaymentsController } from './payments.controller';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
-import { StripeGateway } from '../stripe/stripe.gateway';
+import { StripeGateway } from '../stripe';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
 import { PaymentRepository } from './payment.repository';
 import { PaymentRef, RefundNews, StatusMove, UnsettledPayment } from './payment.types';

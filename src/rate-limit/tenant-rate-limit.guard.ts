@@ -8,7 +8,7 @@ import {
   type ThrottlerModuleOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-import { AuthenticatedRequest, principalOf } from '../auth/principal';
+import { AuthenticatedRequest, principalOf } from '../auth';
 import { CommonException } from '../common/errors/common-error-code';
 import { AppConfig } from '../config/app-config';
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { PaymentsModule } from '../payments/payments.module';
-import { RefundsModule } from '../refunds/refunds.module';
-import { SchedulingModule } from '../scheduling/scheduling.module';
+import { PaymentsModule } from '../payments';
+import { RefundsModule } from '../refunds';
+import { SchedulingModule } from '../scheduling';
 import { reconciliationMetricProviders, ReconciliationService } from './reconciliation.service';
 
 @Module({

@@ -3,12 +3,9 @@ import { InjectMetric, makeCounterProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import { describeError } from '../common/errors/error-like';
 import { AppConfig } from '../config/app-config';
-import { PaymentStatus } from '../payments/entities/payment-transaction.entity';
-import { PaymentsService } from '../payments/payments.service';
-import { RefundStatus } from '../refunds/entities/refund.entity';
-import { isMismatch, RefundComparison, RefundSync } from '../refunds/refund-sync.service';
-import { RefundsService } from '../refunds/refunds.service';
-import { ExclusiveJobRunner } from '../scheduling/exclusive-job.runner';
+import { PaymentsService, PaymentStatus } from '../payments';
+import { isMismatch, RefundComparison, RefundsService, RefundStatus, RefundSync } from '../refunds';
+import { ExclusiveJobRunner } from '../scheduling';
 
 /** A difference between the ledger and Stripe, repaired (or, in a dry run, only found). */
 export type ReconciliationFinding =

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type Stripe from 'stripe';
-import { PaymentsService } from '../payments/payments.service';
+import { PaymentsService } from '../payments';
 import { Refund } from './entities/refund.entity';
 import { RefundRepository } from './refund.repository';
 import { RefundChange, stripeRefundState } from './refund-sync.plan';

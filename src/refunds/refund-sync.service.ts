@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import type Stripe from 'stripe';
 import { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
-import { LockedPayment, PaymentRef, PaymentsService, RefundNews } from '../payments/payments.service';
-import { StripeGateway } from '../stripe/stripe.gateway';
+import { LockedPayment, PaymentRef, PaymentsService, RefundNews } from '../payments';
+import { StripeGateway } from '../stripe';
 import { RefundRepository } from './refund.repository';
 import { COUNTED_REFUND_STATUSES, refundStatusOf } from './refund-status';
 import {

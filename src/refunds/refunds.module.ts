@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyModule } from '../idempotency';
-import { PaymentsModule } from '../payments/payments.module';
-import { StripeModule } from '../stripe/stripe.module';
+import { PaymentsModule } from '../payments';
+import { StripeModule } from '../stripe';
 import { Refund } from './entities/refund.entity';
 import { PaymentRefundsController, RefundsController } from './refunds.controller';
 import { RefundRepository } from './refund.repository';

@@ -1,7 +1,6 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthErrorCode } from '../auth/auth-error-code';
-import { AdminOnly } from '../auth/admin.guard';
+import { AdminOnly, AuthErrorCode } from '../auth';
 import { CommonErrorCode, CommonException } from '../common/errors/common-error-code';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { DEFAULT_PAGE_SIZE, ListWebhooksQueryDto } from './dto/list-webhooks-query.dto';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { EventLockedPayment, PaymentRef, PaymentsService } from '../payments/payments.service';
+import { EventLockedPayment, PaymentRef, PaymentsService } from '../payments';
 import { PaymentEventSequence } from './entities/payment-event-sequence.entity';
 
 export type Applied<T> = { applied: true; result: T } | { applied: false };

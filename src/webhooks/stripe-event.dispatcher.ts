@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type Stripe from 'stripe';
-import { PaymentStatus } from '../payments/entities/payment-transaction.entity';
-import { paymentStatusOf } from '../payments/payment-status.util';
-import { PaymentsService } from '../payments/payments.service';
-import { RefundSync } from '../refunds/refund-sync.service';
-import { StripeGateway } from '../stripe/stripe.gateway';
+import { PaymentsService, PaymentStatus, paymentStatusOf } from '../payments';
+import { RefundSync } from '../refunds';
+import { StripeGateway } from '../stripe';
 import { EventContext, PaymentEventSequenceService } from './payment-event-sequence.service';
 
 /** How processing an event ended: applied (or already applied), or nothing of ours to apply it to, and why. */

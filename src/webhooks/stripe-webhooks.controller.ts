@@ -2,7 +2,7 @@ import { Controller, Headers, HttpCode, HttpStatus, Post, Req } from '@nestjs/co
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { RawBodyRequest } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { Public } from '../auth/public.decorator';
+import { Public } from '../auth';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { WebhookReceiptDto } from './dto/webhook-event-response.dto';

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ExclusiveJobRunner } from '../scheduling/exclusive-job.runner';
+import { ExclusiveJobRunner } from '../scheduling';
 import { WebhookInbox } from './entities/webhook-inbox.entity';
 import { WebhookInboxBatcher } from './webhook-inbox.batcher';
 import { InboxBacklog, InboxPage, InboxQuery, WebhookInboxRepository } from './webhook-inbox.repository';

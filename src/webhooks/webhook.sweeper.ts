@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { ExclusiveJobRunner } from '../scheduling/exclusive-job.runner';
+import { ExclusiveJobRunner } from '../scheduling';
 import { WebhookInboxService } from './webhook-inbox.service';
 import { WEBHOOK_SWEEP_JOB } from './webhooks.constants';
 

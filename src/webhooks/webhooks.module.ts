@@ -3,10 +3,10 @@ import { DynamicModule, Module, OnApplicationShutdown, Provider } from '@nestjs/
 import type { Queue } from 'bull';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
-import { PaymentsModule } from '../payments/payments.module';
-import { RefundsModule } from '../refunds/refunds.module';
-import { SchedulingModule } from '../scheduling/scheduling.module';
-import { StripeModule } from '../stripe/stripe.module';
+import { PaymentsModule } from '../payments';
+import { RefundsModule } from '../refunds';
+import { SchedulingModule } from '../scheduling';
+import { StripeModule } from '../stripe';
 import { AdminWebhooksController } from './admin-webhooks.controller';
 import { PaymentEventSequence } from './entities/payment-event-sequence.entity';
 import { WebhookInbox } from './entities/webhook-inbox.entity';

@@ -1,7 +1,7 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typeorm';
 import { MAX_AMOUNT } from '../../common/validation/money';
 import { RequestRecord } from '../../database/record-columns';
-import { PAYMENT_FAILURE_CODES, PaymentFailureCode } from '../../stripe/stripe-error-code';
+import { PAYMENT_FAILURE_CODES, PaymentFailureCode } from '../../stripe';
 
 export const PAYMENT_STATUSES = [
   'requires_payment_method',

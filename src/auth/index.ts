@@ -1,0 +1,9 @@
+// The auth module's public entry: other modules import from here, never from its files.
+export { AdminOnly } from './admin.guard';
+export { ApiAuthenticated } from './api-authenticated.decorator';
+export { AuthErrorCode } from './auth-error-code';
+export { AuthModule } from './auth.module';
+export { JwtAuthGuard } from './jwt-auth.guard';
+export { CurrentPrincipal, principalOf } from './principal';
+export type { AuthenticatedRequest, Principal } from './principal';
+export { Public } from './public.decorator';
