@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { resolve } from 'node:path';
-import { AUTH_ERROR_STATUS } from '../src/auth/auth-error-code';
-import { COMMON_ERROR_STATUS } from '../src/common/errors/common-error-code';
-import { CUSTOMER_ERROR_STATUS } from '../src/customers/customer-error-code';
-import { IDEMPOTENCY_ERROR_STATUS } from '../src/idempotency/idempotency-error-code';
-import { PAYMENT_ERROR_STATUS } from '../src/payments/payment-error-code';
-import { REFUND_ERROR_STATUS } from '../src/refunds/refund-error-code';
-import { STRIPE_ERROR_STATUS } from '../src/stripe/stripe-error-code';
-import { WEBHOOK_ERROR_STATUS } from '../src/webhooks/webhook-error-code';
+import { AUTH_ERROR_STATUS } from '../src/auth/auth.exception';
+import { COMMON_ERROR_STATUS } from '../src/common/errors/common.exception';
+import { CUSTOMER_ERROR_STATUS } from '../src/customers/customer.exception';
+import { IDEMPOTENCY_ERROR_STATUS } from '../src/idempotency/idempotency.exception';
+import { PAYMENT_ERROR_STATUS } from '../src/payments/payment.exception';
+import { REFUND_ERROR_STATUS } from '../src/refunds/refund.exception';
+import { STRIPE_ERROR_STATUS } from '../src/stripe/stripe.exception';
+import { WEBHOOK_ERROR_STATUS } from '../src/webhooks/webhook.exception';
 
 /**
  * `npm run docs:errors` writes docs/errors.md: every error code the service answers with, its
@@ -25,14 +25,14 @@ export interface ErrorCodeSource {
 }
 
 const SOURCES = [
-  { file: 'src/common/errors/common-error-code.ts', statuses: COMMON_ERROR_STATUS },
-  { file: 'src/auth/auth-error-code.ts', statuses: AUTH_ERROR_STATUS },
-  { file: 'src/customers/customer-error-code.ts', statuses: CUSTOMER_ERROR_STATUS },
-  { file: 'src/idempotency/idempotency-error-code.ts', statuses: IDEMPOTENCY_ERROR_STATUS },
-  { file: 'src/payments/payment-error-code.ts', statuses: PAYMENT_ERROR_STATUS },
-  { file: 'src/refunds/refund-error-code.ts', statuses: REFUND_ERROR_STATUS },
-  { file: 'src/stripe/stripe-error-code.ts', statuses: STRIPE_ERROR_STATUS },
-  { file: 'src/webhooks/webhook-error-code.ts', statuses: WEBHOOK_ERROR_STATUS },
+  { file: 'src/common/errors/common.exception.ts', statuses: COMMON_ERROR_STATUS },
+  { file: 'src/auth/auth.exception.ts', statuses: AUTH_ERROR_STATUS },
+  { file: 'src/customers/customer.exception.ts', statuses: CUSTOMER_ERROR_STATUS },
+  { file: 'src/idempotency/idempotency.exception.ts', statuses: IDEMPOTENCY_ERROR_STATUS },
+  { file: 'src/payments/payment.exception.ts', statuses: PAYMENT_ERROR_STATUS },
+  { file: 'src/refunds/refund.exception.ts', statuses: REFUND_ERROR_STATUS },
+  { file: 'src/stripe/stripe.exception.ts', statuses: STRIPE_ERROR_STATUS },
+  { file: 'src/webhooks/webhook.exception.ts', statuses: WEBHOOK_ERROR_STATUS },
 ] as const satisfies readonly ErrorCodeSource[];
 
 export const ERROR_CODE_SOURCES: readonly ErrorCodeSource[] = SOURCES;
@@ -183,7 +183,7 @@ function markdownTable(header: readonly string[], rows: readonly (readonly strin
   return [line(header), line(widths.map((columnWidth) => '-'.repeat(columnWidth))), ...rows.map(line)];
 }
 
-/** `src/auth/auth-error-code.ts` → `auth`; the common codes → `common`. */
+/** `src/auth/auth.exception.ts` → `auth`; the common codes → `common`. */
 function moduleOf(file: string): string {
   return file.split('/')[1];
 }

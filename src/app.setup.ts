@@ -6,7 +6,7 @@ import helmet from 'helmet';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { answerClientErrorAsJson } from './common/errors/client-error.handler';
 import { registerAccessLog, requestIdFor } from './common/logging/access-log';
-import { CommonErrorCode, CommonException } from './common/errors/common-error-code';
+import { CommonErrorCode, CommonException } from './common/errors/common.exception';
 import { buildOpenApiDocument } from './common/openapi/openapi-document';
 import { normalisedSegments } from './auth/admin-path';
 import { AppConfig } from './config/app-config';

@@ -1,6 +1,6 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse } from '@nestjs/swagger';
-import { AuthErrorCode, AuthException } from './auth-error-code';
+import { AuthErrorCode, AuthException } from './auth.exception';
 import { AuthenticatedRequest, principalOf } from './principal';
 
 export const ADMIN_ROLE = 'admin';

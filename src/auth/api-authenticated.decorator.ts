@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
-import { AuthErrorCode } from './auth-error-code';
+import { AuthErrorCode } from './auth.exception';
 
 /**
  * Documents what the global JwtAuthGuard does to a controller or route that is not @Public():

@@ -1,7 +1,7 @@
 // The auth module's public entry: other modules import from here, never from its files.
 export { AdminOnly } from './admin.guard';
 export { ApiAuthenticated } from './api-authenticated.decorator';
-export { AuthErrorCode } from './auth-error-code';
+export { AuthErrorCode } from './auth.exception';
 export { AuthModule } from './auth.module';
 export { JwtAuthGuard } from './jwt-auth.guard';
 export { CurrentPrincipal, principalOf } from './principal';

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ADMIN_ROLE } from './admin.guard';
 import { isAdminPath } from './admin-path';
-import { AuthErrorCode, AuthException } from './auth-error-code';
+import { AuthErrorCode, AuthException } from './auth.exception';
 import { principalFromClaims } from './jwt-claims';
 import { JwtVerifier } from './jwt-verifier';
 import { AuthenticatedRequest } from './principal';

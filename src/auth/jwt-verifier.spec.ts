@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { AuthErrorCode } from './auth-error-code';
+import { AuthErrorCode } from './auth.exception';
 import { JwtVerifier } from './jwt-verifier';
 
 const SECRET = 'a-unit-test-secret-of-sufficient-length';

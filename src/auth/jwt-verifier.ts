@@ -1,5 +1,5 @@
 import { createVerifier, TokenError } from 'fast-jwt';
-import { AuthErrorCode, AuthException } from './auth-error-code';
+import { AuthErrorCode, AuthException } from './auth.exception';
 
 /**
  * Verified tokens kept: clients reuse one token for its whole life, so a few thousand callers

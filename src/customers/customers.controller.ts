@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiAuthenticated, CurrentPrincipal, Principal } from '../auth';
-import { CommonErrorCode } from '../common/errors/common-error-code';
+import { CommonErrorCode } from '../common/errors/common.exception';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
@@ -14,7 +14,7 @@ import {
 } from '../idempotency';
 import { RateLimit } from '../rate-limit';
 import { StripeErrorCode } from '../stripe';
-import { CustomerErrorCode } from './customer-error-code';
+import { CustomerErrorCode } from './customer.exception';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerResponseDto } from './dto/customer-response.dto';
 import { CustomersService } from './customers.service';

@@ -4,7 +4,7 @@ import { StripeAttempts, StripeGateway } from '../stripe';
 import { CreateCustomerDto } from './dto/create-customer.dto';
 import { CustomerRepository } from './customer.repository';
 import { Customer } from './entities/customer.entity';
-import { CustomerErrorCode, CustomerException } from './customer-error-code';
+import { CustomerErrorCode, CustomerException } from './customer.exception';
 
 export type CreatedCustomer = Customer & { stripeCustomerId: string };
 

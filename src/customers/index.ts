@@ -1,4 +1,4 @@
 // The customers module's public entry: other modules import from here, never from its files.
-export { CustomerErrorCode } from './customer-error-code';
+export { CustomerErrorCode } from './customer.exception';
 export { CustomersModule } from './customers.module';
 export { CustomersService } from './customers.service';

@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth';
-import { CommonErrorCode } from '../common/errors/common-error-code';
+import { CommonErrorCode } from '../common/errors/common.exception';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { RedisHealthIndicator } from './redis.health';
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { UnitOfWork } from '../database/unit-of-work';
-import { duplicateInProgress } from './idempotency-error-code';
+import { duplicateInProgress } from './idempotency.exception';
 import { IdempotencyRecordStore } from './idempotency-record.store';
 import { IdempotencyScope } from './idempotency-scope';
 import { IdempotencyCache } from './idempotency.cache';

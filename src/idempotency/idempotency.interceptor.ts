@@ -8,7 +8,7 @@ import { normalizeError } from '../common/errors/normalize-error';
 import { TransactionRunner } from '../database/transaction-runner';
 import { UnitOfWork } from '../database/unit-of-work';
 import { StoredResponse } from './entities/payment-idempotency.entity';
-import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
+import { IdempotencyErrorCode, IdempotencyException } from './idempotency.exception';
 import { fingerprintRequest, IdempotencyScope, readIdempotencyKey } from './idempotency-scope';
 import { IdempotencyLease } from './idempotency-leases';
 import { BeginOutcome, IdempotencyService, SETTLED, SettleResult } from './idempotency.service';

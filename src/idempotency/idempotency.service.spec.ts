@@ -1,6 +1,6 @@
 import { AppConfig, loadAppConfig } from '../config/app-config';
 import { StoredResponse } from './entities/payment-idempotency.entity';
-import { IdempotencyException } from './idempotency-error-code';
+import { IdempotencyException } from './idempotency.exception';
 import { IdempotencyLeases } from './idempotency-leases';
 import { ClaimResult, ExistingRecord, IdempotencyRecordStore } from './idempotency-record.store';
 import { IdempotencyScope } from './idempotency-scope';

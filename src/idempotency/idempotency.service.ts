@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { UnitOfWork } from '../database/unit-of-work';
 import { StoredResponse } from './entities/payment-idempotency.entity';
-import { duplicateInProgress, IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
+import { duplicateInProgress, IdempotencyErrorCode, IdempotencyException } from './idempotency.exception';
 import { IdempotencyLease, IdempotencyLeases } from './idempotency-leases';
 import { storagePolicyFor } from './idempotency-policy';
 import { ExistingRecord, IdempotencyRecordStore } from './idempotency-record.store';

@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../auth';
-import { IdempotencyErrorCode, IdempotencyException } from './idempotency-error-code';
+import { IdempotencyErrorCode, IdempotencyException } from './idempotency.exception';
 import { IdempotencyScope } from './idempotency-scope';
 
 /** The running idempotent request: its scoped key and its fingerprint. */

@@ -1,9 +1,9 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import { CommonErrorCode } from '../common/errors/common-error-code';
+import { CommonErrorCode } from '../common/errors/common.exception';
 import { ApiErrorHeaders, ApiErrors } from '../common/openapi/api-errors.decorator';
 import { ResponseHeaders } from '../common/openapi/response-headers';
-import { IdempotencyErrorCode } from './idempotency-error-code';
+import { IdempotencyErrorCode } from './idempotency.exception';
 import { storagePolicyFor } from './idempotency-policy';
 import { IDEMPOTENT_REPLAYED_HEADER, IdempotencyInterceptor } from './idempotency.interceptor';
 import { IDEMPOTENT_OPTIONS, IdempotentOptions } from './idempotent-options';

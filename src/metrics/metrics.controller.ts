@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth';
-import { CommonErrorCode } from '../common/errors/common-error-code';
+import { CommonErrorCode } from '../common/errors/common.exception';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 
 /** `/metrics` in Prometheus text format; public like health (docs/design/requests.md). */

@@ -15,7 +15,7 @@ import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { CreateIntentDto } from './dto/create-intent.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
 import { PaymentKind, PaymentTransaction } from './entities/payment-transaction.entity';
-import { PaymentErrorCode, PaymentException } from './payment-error-code';
+import { PaymentErrorCode, PaymentException } from './payment.exception';
 import { PaymentRepository } from './payment.repository';
 import { NewPayment, RecordedPayment } from './payment.types';
 

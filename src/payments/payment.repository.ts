@@ -8,7 +8,7 @@ import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
 import { IdempotentExecution, InsertRow, recordForRequest, stripeAttemptAge } from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
-import { PaymentErrorCode, PaymentException } from './payment-error-code';
+import { PaymentErrorCode, PaymentException } from './payment.exception';
 import { canTransition, paymentStatusOf, REFUNDABLE_STATUSES, refundedStatus } from './payment-status.util';
 import { NewPayment, PaymentRef, RecordedPayment, RefundNews, UnsettledPayment } from './payment.types';
 

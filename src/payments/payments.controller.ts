@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiAuthenticated, CurrentPrincipal, Principal } from '../auth';
-import { CommonErrorCode } from '../common/errors/common-error-code';
+import { CommonErrorCode } from '../common/errors/common.exception';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
@@ -18,7 +18,7 @@ import { RateLimit } from '../rate-limit';
 import { ChargeFeeDto } from './dto/charge-fee.dto';
 import { PaymentResponseDto } from './dto/payment-response.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
-import { PaymentErrorCode } from './payment-error-code';
+import { PaymentErrorCode } from './payment.exception';
 import { PaymentCreationService } from './payment-creation.service';
 import { PaymentsService } from './payments.service';
 

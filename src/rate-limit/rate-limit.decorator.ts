@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
-import { CommonErrorCode } from '../common/errors/common-error-code';
+import { CommonErrorCode } from '../common/errors/common.exception';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { RATE_LIMIT_FAMILY, RateLimitFamily } from './rate-limit-family';
 import { TenantRateLimitGuard } from './tenant-rate-limit.guard';

@@ -9,7 +9,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { AuthenticatedRequest, principalOf } from '../auth';
-import { CommonException } from '../common/errors/common-error-code';
+import { CommonException } from '../common/errors/common.exception';
 import { AppConfig } from '../config/app-config';
 
 /**

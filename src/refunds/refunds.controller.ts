@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiAuthenticated, CurrentPrincipal, Principal } from '../auth';
-import { CommonErrorCode } from '../common/errors/common-error-code';
+import { CommonErrorCode } from '../common/errors/common.exception';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
@@ -17,7 +17,7 @@ import { StripeErrorCode } from '../stripe';
 import { RateLimit } from '../rate-limit';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { RefundListDto, RefundResponseDto } from './dto/refund-response.dto';
-import { RefundErrorCode } from './refund-error-code';
+import { RefundErrorCode } from './refund.exception';
 import { RefundsService } from './refunds.service';
 
 @ApiTags('refunds')

@@ -7,7 +7,7 @@ import { LockedPayment, PaymentsService } from '../payments';
 import { isDefinite, StripeAttempts, StripeException, StripeGateway } from '../stripe';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { Refund } from './entities/refund.entity';
-import { RefundErrorCode, RefundException } from './refund-error-code';
+import { RefundErrorCode, RefundException } from './refund.exception';
 import { RefundRepository, StuckRefund } from './refund.repository';
 import { linksRow, RefundSettlement } from './refund-settlement';
 import { RefundComparison, RefundSync } from './refund-sync.service';

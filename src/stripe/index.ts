@@ -1,7 +1,7 @@
 // The stripe module's public entry: other modules import from here, never from its files.
 export { StripeAttempts } from './stripe-attempts';
-export { PAYMENT_FAILURE_CODES, StripeErrorCode, StripeException } from './stripe-error-code';
-export type { PaymentFailure, PaymentFailureCode } from './stripe-error-code';
+export { PAYMENT_FAILURE_CODES, StripeErrorCode, StripeException } from './stripe.exception';
+export type { PaymentFailure, PaymentFailureCode } from './stripe.exception';
 export { failureException, failureOf, isDefinite } from './stripe-error.translator';
 export { StripeGateway } from './stripe.gateway';
 export type { CreatePaymentIntentInput } from './stripe.gateway';

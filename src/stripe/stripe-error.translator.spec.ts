@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { StripeErrorCode } from './stripe-error-code';
+import { StripeErrorCode } from './stripe.exception';
 import { failureException, failureOf, isDefinite, translateStripeError } from './stripe-error.translator';
 
 const raw = (overrides: Partial<Stripe.StripeRawError>): Stripe.StripeRawError => ({

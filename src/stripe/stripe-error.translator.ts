@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { PaymentFailure, PaymentFailureCode, StripeErrorCode, StripeException } from './stripe-error-code';
+import { PaymentFailure, PaymentFailureCode, StripeErrorCode, StripeException } from './stripe.exception';
 
 /**
  * The one place a Stripe failure becomes an exception, the first time and when a stored failure is

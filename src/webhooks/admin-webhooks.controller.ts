@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, AuthErrorCode } from '../auth';
-import { CommonErrorCode, CommonException } from '../common/errors/common-error-code';
+import { CommonErrorCode, CommonException } from '../common/errors/common.exception';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { DEFAULT_PAGE_SIZE, ListWebhooksQueryDto } from './dto/list-webhooks-query.dto';
 import {
@@ -9,7 +9,7 @@ import {
   WebhookEventResponseDto,
   WebhookReplayResponseDto,
 } from './dto/webhook-event-response.dto';
-import { WebhookErrorCode, WebhookException } from './webhook-error-code';
+import { WebhookErrorCode, WebhookException } from './webhook.exception';
 import { decodeCursor, WebhookInboxService } from './webhook-inbox.service';
 
 const OPERATOR_ONLY =

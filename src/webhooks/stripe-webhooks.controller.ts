@@ -3,10 +3,10 @@ import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import type { RawBodyRequest } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../auth';
-import { CommonErrorCode } from '../common/errors/common-error-code';
+import { CommonErrorCode } from '../common/errors/common.exception';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { WebhookReceiptDto } from './dto/webhook-event-response.dto';
-import { WebhookErrorCode } from './webhook-error-code';
+import { WebhookErrorCode } from './webhook.exception';
 import { Receipt, WebhookInboxService } from './webhook-inbox.service';
 import { WebhookSignatureVerifier } from './webhook-signature.verifier';
 

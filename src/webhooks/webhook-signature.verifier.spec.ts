@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { AppConfig, loadAppConfig } from '../config/app-config';
-import { WebhookErrorCode } from './webhook-error-code';
+import { WebhookErrorCode } from './webhook.exception';
 import { WebhookSignatureVerifier } from './webhook-signature.verifier';
 
 const config = (secrets: string): AppConfig =>

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import Stripe from 'stripe';
 import { unsafeTextProblem } from '../common/validation/safe-text.decorator';
 import { AppConfig } from '../config/app-config';
-import { WebhookErrorCode, WebhookException } from './webhook-error-code';
+import { WebhookErrorCode, WebhookException } from './webhook.exception';
 
 /** What the inbox needs of a verified event. */
 export interface VerifiedEvent {

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { UnitOfWork } from '../../src/database/unit-of-work';
 import { IdempotencyModule } from '../../src/idempotency';
 import { StoredResponse } from '../../src/idempotency/entities/payment-idempotency.entity';
-import { IdempotencyErrorCode } from '../../src/idempotency/idempotency-error-code';
+import { IdempotencyErrorCode } from '../../src/idempotency/idempotency.exception';
 import { IdempotencyScope, scopeId } from '../../src/idempotency/idempotency-scope';
 import { idempotencyCacheKeys, LockMarker } from '../../src/idempotency/idempotency.cache';
 import { IdempotencyLease } from '../../src/idempotency/idempotency-leases';

@@ -4,7 +4,7 @@ import type { IdempotentExecution } from '../../src/idempotency';
 import { PaymentTransaction } from '../../src/payments/entities/payment-transaction.entity';
 import { PaymentsModule } from '../../src/payments/payments.module';
 import { PaymentCreationService } from '../../src/payments/payment-creation.service';
-import { StripeErrorCode, StripeException } from '../../src/stripe/stripe-error-code';
+import { StripeErrorCode, StripeException } from '../../src/stripe/stripe.exception';
 import { backdateRow, buildExecution, lostLease, reExecution } from './support/fixture.builders';
 import { createMediumModule, MediumModule } from './support/medium-module';
 import { rejectionOf } from './support/rejection';

@@ -1,10 +1,10 @@
 import { PaymentTransaction } from '../../src/payments/entities/payment-transaction.entity';
 import { Refund } from '../../src/refunds/entities/refund.entity';
-import { RefundErrorCode } from '../../src/refunds/refund-error-code';
+import { RefundErrorCode } from '../../src/refunds/refund.exception';
 import { RefundSync } from '../../src/refunds/refund-sync.service';
 import { RefundsModule } from '../../src/refunds/refunds.module';
 import { RefundsService } from '../../src/refunds/refunds.service';
-import { StripeErrorCode } from '../../src/stripe/stripe-error-code';
+import { StripeErrorCode } from '../../src/stripe/stripe.exception';
 import { backdateRow, buildExecution, insertPayment } from './support/fixture.builders';
 import { createMediumModule, MediumModule } from './support/medium-module';
 import { stripeFailures } from './support/stripe-failures';

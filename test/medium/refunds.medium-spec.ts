@@ -1,9 +1,9 @@
 import { PaymentTransaction } from '../../src/payments/entities/payment-transaction.entity';
 import { Refund } from '../../src/refunds/entities/refund.entity';
-import { RefundErrorCode } from '../../src/refunds/refund-error-code';
+import { RefundErrorCode } from '../../src/refunds/refund.exception';
 import { RefundsModule } from '../../src/refunds/refunds.module';
 import { RefundsService } from '../../src/refunds/refunds.service';
-import { StripeErrorCode } from '../../src/stripe/stripe-error-code';
+import { StripeErrorCode } from '../../src/stripe/stripe.exception';
 import {
   backdateRow,
   buildExecution,

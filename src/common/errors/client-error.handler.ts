@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { describeError } from './error-like';
-import { CommonErrorCode, CommonException } from './common-error-code';
+import { CommonErrorCode, CommonException } from './common.exception';
 
 /**
  * Node rejects some requests before Fastify sees them (headers over the limit, a malformed

@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { isDatabaseUnavailableError } from './database-unavailable';
 import { AppException } from './app.exception';
-import { CommonErrorCode, CommonException } from './common-error-code';
+import { CommonErrorCode, CommonException } from './common.exception';
 
 export type ErrorOrigin = 'app' | 'http' | 'database-unavailable' | 'unexpected';
 

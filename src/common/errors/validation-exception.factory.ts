@@ -1,5 +1,5 @@
 import { ValidationError } from 'class-validator';
-import { CommonErrorCode, CommonException } from './common-error-code';
+import { CommonErrorCode, CommonException } from './common.exception';
 
 interface FieldError {
   field: string;

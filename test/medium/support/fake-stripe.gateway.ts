@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { StripeException } from '../../../src/stripe/stripe-error-code';
+import type { StripeException } from '../../../src/stripe/stripe.exception';
 import type {
   CreateCustomerInput,
   CreatePaymentIntentInput,

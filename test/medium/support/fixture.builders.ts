@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { IdempotentExecution } from '../../../src/idempotency';
-import { IdempotencyErrorCode, IdempotencyException } from '../../../src/idempotency/idempotency-error-code';
+import { IdempotencyErrorCode, IdempotencyException } from '../../../src/idempotency/idempotency.exception';
 import { IdempotencyScope } from '../../../src/idempotency/idempotency-scope';
 import { PaymentTransaction } from '../../../src/payments/entities/payment-transaction.entity';
 import { Refund } from '../../../src/refunds/entities/refund.entity';

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { StripeException } from '../../../src/stripe/stripe-error-code';
+import { StripeException } from '../../../src/stripe/stripe.exception';
 import { translateStripeError } from '../../../src/stripe/stripe-error.translator';
 
 /**
