@@ -13,6 +13,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
@@ -24,6 +25,7 @@ import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { RedisModule } from './redis/redis.module';
 import { StripeModule } from './stripe/stripe.module';
+import { WebhookEndpointsModule } from './webhook-endpoints/webhook-endpoints.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -50,6 +52,8 @@ export class AppModule {
         RefundsModule,
         ReconciliationModule,
         webhooks,
+        EventsModule,
+        WebhookEndpointsModule.forRoot(config),
         MaintenanceModule.forRoot(webhooks),
         QueueBoardModule,
       ],

@@ -11,6 +11,7 @@ import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter';
 import { AuthModule } from '../auth/auth.module';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { AppConfig } from '../config/app-config';
+import { TENANT_WEBHOOK_QUEUE } from '../events/tenant-webhook.queue';
 import { webhookQueueOptions } from '../webhooks/webhook-queue.options';
 import { STRIPE_WEBHOOK_QUEUE } from '../webhooks/webhooks.constants';
 
@@ -33,6 +34,12 @@ function boardRoute(): void {}
       inject: [AppConfig],
       useFactory: webhookQueueOptions,
     }),
+    // And on the tenants' webhooks: relays and deliveries.
+    BullModule.registerQueueAsync({
+      name: TENANT_WEBHOOK_QUEUE,
+      inject: [AppConfig],
+      useFactory: webhookQueueOptions,
+    }),
   ],
 })
 export class QueueBoardModule implements OnModuleInit {
@@ -41,6 +48,7 @@ export class QueueBoardModule implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly guard: JwtAuthGuard,
     @Inject(getQueueToken(STRIPE_WEBHOOK_QUEUE)) private readonly webhookQueue: Queue,
+    @Inject(getQueueToken(TENANT_WEBHOOK_QUEUE)) private readonly tenantWebhookQueue: Queue,
   ) {}
 
   onModuleInit(): void {
@@ -49,7 +57,10 @@ export class QueueBoardModule implements OnModuleInit {
     if (!http || !this.config.runsHttp) return;
     const board = new FastifyAdapter();
     board.setBasePath(QUEUE_BOARD_PATH);
-    createBullBoard({ queues: [new BullAdapter(this.webhookQueue)], serverAdapter: board });
+    createBullBoard({
+      queues: [new BullAdapter(this.webhookQueue), new BullAdapter(this.tenantWebhookQueue)],
+      serverAdapter: board,
+    });
     const fastify = http.getInstance<FastifyInstance>();
     void fastify.register(
       (scope, _options, done) => {
