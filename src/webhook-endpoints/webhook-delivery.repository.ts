@@ -282,7 +282,7 @@ export class WebhookDeliveryRepository {
   ): Promise<number> {
     const [, affected] = await transaction.query<[unknown, number]>(
       `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = now(),
-         attempt_log = ${LOG(`jsonb_build_object('attempt', attempts, 'at', now(), 'statusCode', NULL,
+         attempt_log = ${LOG(`jsonb_build_object('attempt', 0, 'at', now(), 'statusCode', NULL,
            'durationMs', NULL, 'error', $2::text, 'nextAttemptAt', NULL)`)}
        WHERE endpoint_id = $1 AND status = 'pending'`,
       [endpointId, reason],

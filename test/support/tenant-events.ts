@@ -60,21 +60,6 @@ export function paymentEvent(
   };
 }
 
-/** Moves a delivery's next attempt to now (time passing, by the database clock). */
-export async function makeDue(
-  testApp: Pick<TestApp, 'app'>,
-  where: string,
-  values: unknown[],
-): Promise<number> {
-  const [, affected] = await testApp.app
-    .get(DataSource)
-    .query<[unknown, number]>(
-      `UPDATE webhook_deliveries SET next_attempt_at = now() WHERE status = 'pending' AND ${where}`,
-      values,
-    );
-  return affected;
-}
-
 /** The ids of a list answer's `data`, in order. */
 export function eventIds(response: { body: unknown }): string[] {
   return (response.body as { data: Array<{ id: string }> }).data.map((item) => item.id);

@@ -1,0 +1,75 @@
+import { DataSource } from 'typeorm';
+import type { TestApp } from './test-app';
+import type { TestClient } from './test-client';
+
+export interface AttemptEntry {
+  attempt: number;
+  at: string;
+  statusCode: number | null;
+  durationMs: number | null;
+  error: string | null;
+  nextAttemptAt: string | null;
+}
+
+export interface DeliveryRow {
+  id: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: Date | null;
+  attempt_log: AttemptEntry[];
+}
+
+/** The delivery of `eventId` to `endpointId`, as the table holds it. */
+export async function deliveryOf(
+  testApp: Pick<TestApp, 'app'>,
+  eventId: string,
+  endpointId: string,
+): Promise<DeliveryRow | undefined> {
+  const [row] = await testApp.app
+    .get(DataSource)
+    .query<DeliveryRow[]>(
+      'SELECT id, status, attempts, next_attempt_at, attempt_log FROM webhook_deliveries WHERE event_id = $1 AND endpoint_id = $2',
+      [eventId, endpointId],
+    );
+  return row;
+}
+
+/** Waits until the delivery has had `attempts` attempts and its outcome is recorded. */
+export async function waitForAttempts(
+  testApp: Pick<TestApp, 'app'>,
+  eventId: string,
+  endpointId: string,
+  attempts: number,
+  timeoutMs = 15000,
+): Promise<DeliveryRow> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await deliveryOf(testApp, eventId, endpointId);
+    if (row && row.attempt_log.filter((entry) => entry.attempt >= 1).length >= attempts) return row;
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for attempt ${attempts} of ${eventId}: ${JSON.stringify(row)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Time passes: the delivery's next attempt is due now. */
+export async function makeDue(testApp: Pick<TestApp, 'app'>, deliveryId: string): Promise<void> {
+  const [, affected] = await testApp.app
+    .get(DataSource)
+    .query<[unknown, number]>(
+      `UPDATE webhook_deliveries SET next_attempt_at = now() WHERE id = $1 AND status = 'pending'`,
+      [deliveryId],
+    );
+  if (affected !== 1) throw new Error(`delivery ${deliveryId} is not pending`);
+}
+
+/** Registers `url` for the client's tenant; answers the endpoint's id and secret. */
+export async function registerEndpoint(
+  client: TestClient,
+  url: string,
+  enabledEvents: string[] = ['*'],
+): Promise<{ id: string; secret: string }> {
+  const response = await client.post('/webhook-endpoints', { url, enabledEvents });
+  if (response.status !== 201) throw new Error(`endpoint not created: ${response.status} ${response.text}`);
+  return response.body as { id: string; secret: string };
+}
