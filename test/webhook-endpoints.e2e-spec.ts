@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { HostResolver } from '../src/webhook-endpoints/host-resolver';
 import { FakeResolver } from './support/fake-resolver';
+import { registerEndpoint, waitForAttempts } from './support/deliveries';
 import { WEBHOOK_SECRET } from './support/stripe-events';
+import { insertPayment, paymentEvent, recordEvents } from './support/tenant-events';
+import { verifyDelivery, WebhookReceiver } from './support/webhook-receiver';
 import { createTestApp, TestApp } from './support/test-app';
 import { TestClient } from './support/test-client';
 
@@ -221,6 +224,7 @@ describe('Webhook endpoint URLs in production', () => {
   beforeAll(async () => {
     app = await createTestApp({
       env: {
+        OUTGOING_WEBHOOK_SWEEP_INTERVAL_SECONDS: '1',
         NODE_ENV: 'production',
         STRIPE_SECRET_KEY: 'sk_test_endpoint_urls',
         STRIPE_API_URL: 'http://127.0.0.1:9',
@@ -281,5 +285,55 @@ describe('Webhook endpoint URLs in production', () => {
       enabledEvents: ['*'],
     });
     expect(response.status).toBe(201);
+  });
+
+  it('checks the address again at each delivery: a name that resolves elsewhere since it was saved is refused', async () => {
+    const client = new TestClient({ app });
+    resolver.set('rebind.example.invalid', '8.8.4.4');
+    const endpoint = await registerEndpoint(client, 'https://rebind.example.invalid/hooks');
+    // The name now points inside (DNS rebinding), before anything is delivered.
+    resolver.set('rebind.example.invalid', '127.0.0.1');
+    const [eventId] = await recordEvents(app, [
+      paymentEvent(client.tenantId, await insertPayment(app, client.tenantId), 'succeeded'),
+    ]);
+    const row = await waitForAttempts(app, eventId, endpoint.id, 1);
+    expect(row.attempt_log[0]).toMatchObject({
+      statusCode: null,
+      error:
+        "UrlRefusedError: url's host rebind.example.invalid resolves to 127.0.0.1, a loopback, private, link-local or otherwise non-public address",
+    });
+    expect(row.status).toBe('pending');
+  });
+});
+
+describe('Webhook deliveries connect to the address they checked', () => {
+  let app: TestApp;
+  const resolver = new FakeResolver();
+
+  beforeAll(async () => {
+    app = await createTestApp({ overrides: [{ provide: HostResolver, useValue: resolver }] });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('resolves the name once per attempt and connects to that answer (real DNS never resolves it)', async () => {
+    const hooks = await WebhookReceiver.start();
+    try {
+      const port = new URL(hooks.url).port;
+      resolver.set('receiver.example.invalid', '127.0.0.1');
+      const client = new TestClient({ app });
+      const endpoint = await registerEndpoint(client, `http://receiver.example.invalid:${port}/hooks`);
+      const asked = resolver.asked.length;
+      const [eventId] = await recordEvents(app, [
+        paymentEvent(client.tenantId, await insertPayment(app, client.tenantId), 'succeeded'),
+      ]);
+      const [delivery] = await hooks.waitForDeliveries(eventId);
+      expect(delivery.headers.host).toBe(`receiver.example.invalid:${port}`);
+      expect(verifyDelivery(endpoint.secret, delivery)).toMatchObject({ id: eventId });
+      expect(resolver.asked.slice(asked)).toEqual(['receiver.example.invalid']);
+    } finally {
+      await hooks.close();
+    }
   });
 });
