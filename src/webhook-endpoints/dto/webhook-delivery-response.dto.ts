@@ -9,7 +9,8 @@ import {
 
 export class DeliveryAttemptDto {
   @ApiProperty({
-    description: 'Which attempt (1 for the first); 0 for a delivery settled without an attempt (its endpoint disabled, its event gone)',
+    description:
+      'Which attempt (1 for the first); 0 for a delivery settled without an attempt (its endpoint disabled, its event gone)',
     example: 1,
   })
   attempt!: number;
