@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { runCli } from './support/cli-process';
 import { registerEndpoint } from './support/deliveries';
@@ -44,14 +43,9 @@ describe('npm run cli: tenant events', () => {
   }, 60000);
 
   it('events:resend refuses what it cannot do, in one line', async () => {
-    const unknown = randomUUID();
     await expect(runCli(['events:resend', 'evt_123'])).resolves.toMatchObject({
       code: 1,
       stderr: 'events:resend: evt_123 is not an event id (a UUID)\n',
-    });
-    await expect(runCli(['events:resend', unknown])).resolves.toMatchObject({
-      code: 1,
-      stderr: `events:resend: no event ${unknown}\n`,
     });
   }, 60000);
 

@@ -7,7 +7,8 @@ import { uuidParamExceptionFactory } from '../common/errors/validation-exception
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { invalidCursor } from '../common/pagination/invalid-cursor';
 import { decodeKeysetCursor } from '../common/pagination/keyset-cursor';
-import { DEFAULT_EVENT_PAGE_SIZE, ListEventsQueryDto } from './dto/list-events-query.dto';
+import { ListEventsQueryDto } from './dto/list-events-query.dto';
+import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
 import { EventPageDto, EventResponseDto } from './dto/event-response.dto';
 import { EventErrorCode } from './event-error-code';
 import { EventsService } from './events.service';
@@ -23,7 +24,7 @@ export class EventsController {
   @Get()
   @ApiOperation({
     summary: 'List your events, newest first',
-    description: `Kept \`EVENT_RETENTION_DAYS\` (90 by default). Each is the body its webhooks deliver. Pages of \`limit\` (1–100, ${DEFAULT_EVENT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next.`,
+    description: `Kept \`EVENT_RETENTION_DAYS\` (90 by default). Each is the body its webhooks deliver. Pages of \`limit\` (1–100, ${DEFAULT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next.`,
   })
   @ApiOkResponse({ type: EventPageDto })
   @ApiErrors(CommonErrorCode.VALIDATION_FAILED)
@@ -38,7 +39,7 @@ export class EventsController {
       paymentId: query.paymentId,
       createdFrom: query.createdFrom === undefined ? undefined : new Date(query.createdFrom),
       createdTo: query.createdTo === undefined ? undefined : new Date(query.createdTo),
-      limit: query.limit ?? DEFAULT_EVENT_PAGE_SIZE,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
       cursor: query.cursor,
     });
     return { data: page.data.map((event) => EventResponseDto.from(event)), nextCursor: page.nextCursor };

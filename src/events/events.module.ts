@@ -3,7 +3,7 @@ import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
-import { closeWebhookQueueConnections, webhookQueueOptions } from '../webhooks/webhook-queue.options';
+import { webhookQueueOptions } from '../webhooks/webhook-queue.options';
 import { EventOutbox } from './event-outbox';
 import { EventRepository } from './event.repository';
 import { EventsController } from './events.controller';
@@ -29,14 +29,14 @@ export const tenantWebhookQueueRegistration = BullModule.registerQueueAsync({
   exports: [EventOutbox, EventsService, TenantWebhookQueue, tenantWebhookQueueRegistration],
 })
 export class EventsModule implements OnApplicationShutdown {
-  constructor(
-    private readonly config: AppConfig,
-    @InjectQueue(TENANT_WEBHOOK_QUEUE) private readonly queue: Queue,
-  ) {}
+  constructor(@InjectQueue(TENANT_WEBHOOK_QUEUE) private readonly queue: Queue) {}
 
-  /** After the hand-offs (a provider's hook runs first): waits for deliveries in flight, then closes. */
+  /**
+   * After the hand-offs (a provider's hook runs before its module's): waits for the jobs in
+   * flight, then stops. The connections are the webhooks module's to close (they are tracked with
+   * the Stripe webhook queue's, which may still be enqueuing now).
+   */
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close().catch(() => undefined);
-    closeWebhookQueueConnections(this.config);
   }
 }

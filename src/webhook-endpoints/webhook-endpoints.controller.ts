@@ -32,7 +32,8 @@ import { decodeKeysetCursor } from '../common/pagination/keyset-cursor';
 import { IDEMPOTENT_REPLAYED_RESPONSE_HEADER, Idempotent } from '../idempotency';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
 import { EmptyBodyDto } from './dto/empty-body.dto';
-import { DEFAULT_DELIVERY_PAGE_SIZE, ListDeliveriesQueryDto } from './dto/list-deliveries-query.dto';
+import { ListDeliveriesQueryDto } from './dto/list-deliveries-query.dto';
+import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
 import { RecoverDeliveriesDto, RedeliveryResponseDto } from './dto/redeliver.dto';
 import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';
 import { WebhookDeliveryPageDto, WebhookDeliveryResponseDto } from './dto/webhook-delivery-response.dto';
@@ -183,7 +184,7 @@ export class WebhookEndpointsController {
     if (query.cursor !== undefined && !decodeKeysetCursor(query.cursor)) throw invalidCursor();
     const page = await this.deliveries.list(principal.tenantId, id, {
       status: query.status,
-      limit: query.limit ?? DEFAULT_DELIVERY_PAGE_SIZE,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
       cursor: query.cursor,
     });
     return {

@@ -1,22 +1,15 @@
 import { DataSource } from 'typeorm';
+import { WebhookDeliveriesService } from '../../src/webhook-endpoints/webhook-deliveries.service';
+import type { DeliveryAttempt } from '../../src/webhook-endpoints/webhook-delivery.repository';
 import type { TestApp } from './test-app';
 import type { TestClient } from './test-client';
-
-export interface AttemptEntry {
-  attempt: number;
-  at: string;
-  statusCode: number | null;
-  durationMs: number | null;
-  error: string | null;
-  nextAttemptAt: string | null;
-}
 
 export interface DeliveryRow {
   id: string;
   status: string;
   attempts: number;
   next_attempt_at: Date | null;
-  attempt_log: AttemptEntry[];
+  attempt_log: DeliveryAttempt[];
 }
 
 /** The delivery of `eventId` to `endpointId`, as the table holds it. */
@@ -52,7 +45,10 @@ export async function waitForAttempts(
   }
 }
 
-/** Time passes: the delivery's next attempt is due now. */
+/**
+ * Time passes: the delivery's next attempt is due now, and a sweep hands it to the workers at
+ * once (unless the scheduled sweep is running: then that one does).
+ */
 export async function makeDue(testApp: Pick<TestApp, 'app'>, deliveryId: string): Promise<void> {
   const [, affected] = await testApp.app
     .get(DataSource)
@@ -61,6 +57,7 @@ export async function makeDue(testApp: Pick<TestApp, 'app'>, deliveryId: string)
       [deliveryId],
     );
   if (affected !== 1) throw new Error(`delivery ${deliveryId} is not pending`);
+  await testApp.app.get(WebhookDeliveriesService).sweepDue();
 }
 
 /** Registers `url` for the client's tenant; answers the endpoint's id and secret. */
