@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { WebhookDeliveriesService } from '../../src/webhook-endpoints/webhook-deliveries.service';
 import type { DeliveryAttempt } from '../../src/webhook-endpoints/webhook-delivery.repository';
-import type { TestApp } from './test-app';
+import { createTestApp, TestApp } from './test-app';
+import { WebhookReceiver } from './webhook-receiver';
 import type { TestClient } from './test-client';
 
 export interface DeliveryRow {
@@ -69,4 +70,28 @@ export async function registerEndpoint(
   const response = await client.post('/webhook-endpoints', { url, enabledEvents });
   if (response.status !== 201) throw new Error(`endpoint not created: ${response.status} ${response.text}`);
   return response.body as { id: string; secret: string };
+}
+
+/** An app delivering fast (sweeps every second, a 1 s timeout) and the receivers a suite starts. */
+export class DeliveryHarness {
+  private readonly receivers: WebhookReceiver[] = [];
+  private app: TestApp | undefined;
+
+  async start(): Promise<TestApp> {
+    this.app = await createTestApp({
+      env: { OUTGOING_WEBHOOK_SWEEP_INTERVAL_SECONDS: '1', OUTGOING_WEBHOOK_TIMEOUT_MS: '1000' },
+    });
+    return this.app;
+  }
+
+  async receiver(): Promise<WebhookReceiver> {
+    const started = await WebhookReceiver.start();
+    this.receivers.push(started);
+    return started;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.receivers.map((receiver) => receiver.close()));
+    await this.app?.close();
+  }
 }
