@@ -7,7 +7,6 @@ import { MaintenanceModule } from '../maintenance/maintenance.module';
 import { ReconciliationModule } from '../reconciliation/reconciliation.module';
 import { RateLimitModule } from '../rate-limit';
 import { RedisModule } from '../redis/redis.module';
-import { WebhookEndpointsModule } from '../webhook-endpoints/webhook-endpoints.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 
 /**
@@ -35,7 +34,6 @@ export class CliServicesModule {
         webhooks,
         MaintenanceModule.forRoot(webhooks),
         ReconciliationModule,
-        WebhookEndpointsModule.forRoot(config),
       ],
     };
   }

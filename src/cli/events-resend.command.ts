@@ -1,6 +1,7 @@
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { EventsService } from '../events';
 import { WebhookDeliveriesService } from '../webhook-endpoints/webhook-deliveries.service';
+import { WebhookEndpointsModule } from '../webhook-endpoints/webhook-endpoints.module';
 import { CliServices } from './cli-services';
 import { CliUsageError, printLines } from './cli-output';
 
@@ -27,7 +28,10 @@ export class EventsResendCommand extends CommandRunner {
     const events = await this.services.get(EventsService);
     const tenantId = await events.tenantOf(eventId);
     if (!tenantId) throw new CliUsageError(`events:resend: no event ${eventId}`);
-    const deliveries = await this.services.get(WebhookDeliveriesService);
+    const deliveries = await this.services.getFrom(
+      (config) => WebhookEndpointsModule.forRoot(config),
+      WebhookDeliveriesService,
+    );
     const deliveryIds = await deliveries.resend(tenantId, eventId, options.endpoint);
     printLines(
       ...deliveryIds.map((id) => `delivery ${id} due now`),
