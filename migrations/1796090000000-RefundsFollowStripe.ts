@@ -10,9 +10,7 @@ export class RefundsFollowStripe1796090000000 implements MigrationInterface {
   name = 'RefundsFollowStripe1796090000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(
-      `ALTER TABLE "refunds" ADD "source" character varying(16) NOT NULL DEFAULT 'api'`,
-    );
+    await queryRunner.query(`ALTER TABLE "refunds" ADD "source" character varying(16) NOT NULL DEFAULT 'api'`);
     // Refunds made outside the API were the only rows without a user.
     await queryRunner.query(`UPDATE "refunds" SET "source" = 'outside' WHERE "user_id" IS NULL`);
     await queryRunner.query(`ALTER TABLE "refunds" ADD "failure_reason" character varying(64)`);
