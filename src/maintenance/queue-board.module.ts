@@ -11,7 +11,7 @@ import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter';
 import { AuthModule } from '../auth/auth.module';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { AppConfig } from '../config/app-config';
-import { TENANT_WEBHOOK_QUEUE } from '../events/tenant-webhook.queue';
+import { TENANT_WEBHOOK_QUEUE } from '../events';
 import { webhookQueueOptions } from '../webhooks/webhook-queue.options';
 import { STRIPE_WEBHOOK_QUEUE } from '../webhooks/webhooks.constants';
 

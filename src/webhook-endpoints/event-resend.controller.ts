@@ -5,7 +5,7 @@ import { CurrentPrincipal, Principal } from '../auth/principal';
 import { CommonErrorCode } from '../common/errors/common-error-code';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
-import { EventErrorCode } from '../events/event-error-code';
+import { EventErrorCode } from '../events';
 import { IDEMPOTENT_REPLAYED_RESPONSE_HEADER, Idempotent } from '../idempotency';
 import { RedeliveryResponseDto, ResendEventDto } from './dto/redeliver.dto';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';

@@ -1,12 +1,6 @@
 import { Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
-import {
-  DELIVER_JOB,
-  DeliverJob,
-  RELAY_JOB,
-  RelayJob,
-  TENANT_WEBHOOK_QUEUE,
-} from '../events/tenant-webhook.queue';
+import { DELIVER_JOB, DeliverJob, RELAY_JOB, RelayJob, TENANT_WEBHOOK_QUEUE } from '../events';
 import { DeliveryAttempts } from './delivery-attempts';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 

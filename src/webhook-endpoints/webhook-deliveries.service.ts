@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { Page } from '../common/pagination/keyset-cursor';
 import { TransactionRunner } from '../database/transaction-runner';
-import { EventsService, subscribes } from '../events';
-import { DELIVER_JOB, TenantWebhookQueue } from '../events/tenant-webhook.queue';
+import { DELIVER_JOB, EventsService, subscribes, TenantWebhookQueue } from '../events';
 import { ExclusiveJobRunner } from '../scheduling/exclusive-job.runner';
 import { DELIVERY_HORIZON_MS } from './delivery-schedule';
 import {
