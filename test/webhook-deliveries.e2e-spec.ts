@@ -1,14 +1,6 @@
 import request from 'supertest';
-import { DataSource } from 'typeorm';
-import {
-  DeliveryHarness,
-  deliveryOf,
-  makeDue,
-  registerEndpoint,
-  waitForAttempts,
-} from './support/deliveries';
+import { deliverySuite, deliveryOf, makeDue, registerEndpoint, waitForAttempts } from './support/deliveries';
 import { eventIds, insertPayment, paymentEvent, recordEvents } from './support/tenant-events';
-import type { TestApp } from './support/test-app';
 import { TestClient } from './support/test-client';
 import { verifyDelivery } from './support/webhook-receiver';
 
@@ -21,27 +13,21 @@ const delayAfter = (entry: { at: string; nextAttemptAt: string | null }) =>
   entry.nextAttemptAt === null ? null : Date.parse(entry.nextAttemptAt) - Date.parse(entry.at);
 
 describe('Webhook deliveries to tenants’ endpoints', () => {
-  const harness = new DeliveryHarness();
-  let app: TestApp;
-  let db: DataSource;
-  const receiver = () => harness.receiver();
-
-  beforeAll(async () => {
-    app = await harness.start();
-    db = app.app.get(DataSource);
-  });
-  afterAll(() => harness.close());
+  const suite = deliverySuite();
+  const { receiver } = suite;
 
   it('delivers each event signed (Standard Webhooks), the body being the event as GET /events/:id shows it', async () => {
-    const client = new TestClient({ app });
+    const client = new TestClient({ app: suite.app });
     const hooks = await receiver();
     const endpoint = await registerEndpoint(client, hooks.url, ['payment.*', 'refund.*']);
-    const paymentId = await insertPayment(app, client.tenantId);
+    const paymentId = await insertPayment(suite.app, client.tenantId);
     const statuses = ['processing', 'succeeded', 'partially_refunded', 'refunded'];
     const ids: string[] = [];
     let previous: string | null = null;
     for (const status of statuses) {
-      ids.push(...(await recordEvents(app, [paymentEvent(client.tenantId, paymentId, status, previous)])));
+      ids.push(
+        ...(await recordEvents(suite.app, [paymentEvent(client.tenantId, paymentId, status, previous)])),
+      );
       previous = status;
     }
     for (const [index, id] of ids.entries()) {
@@ -56,31 +42,33 @@ describe('Webhook deliveries to tenants’ endpoints', () => {
   });
 
   it('retries on the schedule while the receiver is down, then delivers every event, with one webhook-id each', async () => {
-    const client = new TestClient({ app });
+    const client = new TestClient({ app: suite.app });
     const hooks = await receiver();
     hooks.respond({ kind: 'answer', status: 503, body: 'down for maintenance' });
     const endpoint = await registerEndpoint(client, hooks.url);
-    const paymentId = await insertPayment(app, client.tenantId);
-    const ids = await recordEvents(app, [
+    const paymentId = await insertPayment(suite.app, client.tenantId);
+    const ids = await recordEvents(suite.app, [
       paymentEvent(client.tenantId, paymentId, 'processing', null),
       paymentEvent(client.tenantId, paymentId, 'succeeded'),
     ]);
     const [watched] = ids;
     const expected = [5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
     for (let attempt = 1; attempt <= expected.length; attempt++) {
-      const row = await waitForAttempts(app, watched, endpoint.id, attempt);
+      const row = await waitForAttempts(suite.app, watched, endpoint.id, attempt);
       const entry = row.attempt_log.at(-1);
       expect(entry).toMatchObject({ attempt, statusCode: 503, error: 'HTTP 503: down for maintenance' });
       // Scheduled by the database clock, to the millisecond.
       expect(Math.abs((delayAfter(entry!) ?? 0) - expected[attempt - 1])).toBeLessThan(50);
       expect(row.status).toBe('pending');
-      await makeDue(app, row.id);
+      await makeDue(suite.app, row.id);
     }
     hooks.respond({ kind: 'answer', status: 204 });
     // The other event is due too once its time has come.
-    await makeDue(app, (await deliveryOf(app, ids[1], endpoint.id))!.id);
+    await makeDue(suite.app, (await deliveryOf(suite.app, ids[1], endpoint.id))!.id);
     for (const id of ids) await hooks.waitForDeliveries(id, id === watched ? expected.length + 1 : 2);
-    await expect(waitForAttempts(app, watched, endpoint.id, expected.length + 1)).resolves.toMatchObject({
+    await expect(
+      waitForAttempts(suite.app, watched, endpoint.id, expected.length + 1),
+    ).resolves.toMatchObject({
       status: 'succeeded',
       next_attempt_at: null,
     });
@@ -103,20 +91,20 @@ describe('Webhook deliveries to tenants’ endpoints', () => {
   });
 
   it('gives up 3 days after the event: the delivery is failed, with no next attempt', async () => {
-    const client = new TestClient({ app });
+    const client = new TestClient({ app: suite.app });
     const hooks = await receiver();
     hooks.respond({ kind: 'answer', status: 500 });
     const endpoint = await registerEndpoint(client, hooks.url);
-    const [eventId] = await recordEvents(app, [
-      paymentEvent(client.tenantId, await insertPayment(app, client.tenantId), 'failed'),
+    const [eventId] = await recordEvents(suite.app, [
+      paymentEvent(client.tenantId, await insertPayment(suite.app, client.tenantId), 'failed'),
     ]);
-    const first = await waitForAttempts(app, eventId, endpoint.id, 1);
+    const first = await waitForAttempts(suite.app, eventId, endpoint.id, 1);
     // Nearly three days have passed since the event: the next attempt would fall past them.
-    await db.query(
+    await suite.db.query(
       `UPDATE webhook_deliveries SET give_up_at = now() + interval '1 minute', next_attempt_at = now() WHERE id = $1`,
       [first.id],
     );
-    const last = await waitForAttempts(app, eventId, endpoint.id, 2);
+    const last = await waitForAttempts(suite.app, eventId, endpoint.id, 2);
     expect(last).toMatchObject({ status: 'failed', next_attempt_at: null });
     expect(last.attempt_log.at(-1)).toMatchObject({ attempt: 2, statusCode: 500, nextAttemptAt: null });
     const failed = await client.get(`/webhook-endpoints/${endpoint.id}/deliveries?status=failed`);
@@ -130,15 +118,15 @@ describe('Webhook deliveries to tenants’ endpoints', () => {
   });
 
   it('does not follow a redirect', async () => {
-    const client = new TestClient({ app });
+    const client = new TestClient({ app: suite.app });
     const elsewhere = await receiver();
     const redirecting = await receiver();
     redirecting.respond({ kind: 'answer', status: 307, headers: { location: elsewhere.url } });
     const endpoint = await registerEndpoint(client, redirecting.url);
-    const [eventId] = await recordEvents(app, [
-      paymentEvent(client.tenantId, await insertPayment(app, client.tenantId), 'succeeded'),
+    const [eventId] = await recordEvents(suite.app, [
+      paymentEvent(client.tenantId, await insertPayment(suite.app, client.tenantId), 'succeeded'),
     ]);
-    const row = await waitForAttempts(app, eventId, endpoint.id, 1);
+    const row = await waitForAttempts(suite.app, eventId, endpoint.id, 1);
     expect(row.attempt_log[0]).toMatchObject({
       statusCode: 307,
       error: `HTTP 307 (redirect to ${elsewhere.url} not followed)`,
@@ -148,19 +136,19 @@ describe('Webhook deliveries to tenants’ endpoints', () => {
   });
 
   it('reads at most 64 KiB of an answer, and gives up on a receiver that does not answer in time', async () => {
-    const client = new TestClient({ app });
+    const client = new TestClient({ app: suite.app });
     const chatty = await receiver();
     chatty.respond({ kind: 'answer', status: 500, body: 'x'.repeat(1024 * 1024) });
     const silent = await receiver();
     silent.respond({ kind: 'hang' });
     const toChatty = await registerEndpoint(client, chatty.url);
     const toSilent = await registerEndpoint(client, silent.url);
-    const [eventId] = await recordEvents(app, [
-      paymentEvent(client.tenantId, await insertPayment(app, client.tenantId), 'succeeded'),
+    const [eventId] = await recordEvents(suite.app, [
+      paymentEvent(client.tenantId, await insertPayment(suite.app, client.tenantId), 'succeeded'),
     ]);
     const [chattyRow, silentRow] = await Promise.all([
-      waitForAttempts(app, eventId, toChatty.id, 1),
-      waitForAttempts(app, eventId, toSilent.id, 1),
+      waitForAttempts(suite.app, eventId, toChatty.id, 1),
+      waitForAttempts(suite.app, eventId, toSilent.id, 1),
     ]);
     expect(chattyRow.attempt_log[0].error).toBe(`HTTP 500: ${'x'.repeat(200)}`);
     expect(silentRow.attempt_log[0]).toMatchObject({
@@ -172,16 +160,16 @@ describe('Webhook deliveries to tenants’ endpoints', () => {
   });
 
   it('never delivers one tenant’s events to another tenant’s endpoints', async () => {
-    const tenantA = new TestClient({ app });
-    const tenantB = new TestClient({ app });
+    const tenantA = new TestClient({ app: suite.app });
+    const tenantB = new TestClient({ app: suite.app });
     const [hooksA, hooksB] = [await receiver(), await receiver()];
     await registerEndpoint(tenantA, hooksA.url);
     await registerEndpoint(tenantB, hooksB.url);
-    const [eventA] = await recordEvents(app, [
-      paymentEvent(tenantA.tenantId, await insertPayment(app, tenantA.tenantId), 'succeeded'),
+    const [eventA] = await recordEvents(suite.app, [
+      paymentEvent(tenantA.tenantId, await insertPayment(suite.app, tenantA.tenantId), 'succeeded'),
     ]);
-    const [eventB] = await recordEvents(app, [
-      paymentEvent(tenantB.tenantId, await insertPayment(app, tenantB.tenantId), 'succeeded'),
+    const [eventB] = await recordEvents(suite.app, [
+      paymentEvent(tenantB.tenantId, await insertPayment(suite.app, tenantB.tenantId), 'succeeded'),
     ]);
     await Promise.all([hooksA.waitForDeliveries(eventA), hooksB.waitForDeliveries(eventB)]);
     expect(hooksA.received.map((delivery) => delivery.headers['webhook-id'])).toEqual([eventA]);
@@ -190,25 +178,25 @@ describe('Webhook deliveries to tenants’ endpoints', () => {
   });
 
   it('signs with both secrets during a rotation’s overlap, and with the new one alone after it', async () => {
-    const client = new TestClient({ app });
+    const client = new TestClient({ app: suite.app });
     const hooks = await receiver();
     const endpoint = await registerEndpoint(client, hooks.url);
     const rotated = (await client.post(`/webhook-endpoints/${endpoint.id}/rotate-secret`, {})).body as {
       secret: string;
     };
-    const paymentId = await insertPayment(app, client.tenantId);
-    const [during] = await recordEvents(app, [paymentEvent(client.tenantId, paymentId, 'succeeded')]);
+    const paymentId = await insertPayment(suite.app, client.tenantId);
+    const [during] = await recordEvents(suite.app, [paymentEvent(client.tenantId, paymentId, 'succeeded')]);
     const [duringDelivery] = await hooks.waitForDeliveries(during);
     expect(String(duringDelivery.headers['webhook-signature']).split(' ')).toHaveLength(2);
     expect(verifyDelivery(endpoint.secret, duringDelivery)).toMatchObject({ id: during });
     expect(verifyDelivery(rotated.secret, duringDelivery)).toMatchObject({ id: during });
 
     // 24 hours later.
-    await db.query(
+    await suite.db.query(
       `UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1`,
       [endpoint.id],
     );
-    const [after] = await recordEvents(app, [
+    const [after] = await recordEvents(suite.app, [
       paymentEvent(client.tenantId, paymentId, 'refunded', 'succeeded'),
     ]);
     const [afterDelivery] = await hooks.waitForDeliveries(after);
@@ -218,7 +206,7 @@ describe('Webhook deliveries to tenants’ endpoints', () => {
   });
 
   it('shows the deliveries in /metrics', async () => {
-    const metrics = (await request(app.http).get('/metrics')).text;
+    const metrics = (await request(suite.app.http).get('/metrics')).text;
     expect(metrics).toMatch(/^payment_service_webhook_deliveries_total\{outcome="succeeded"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^payment_service_webhook_deliveries_total\{outcome="retrying"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^payment_service_webhook_deliveries_total\{outcome="failed"\} [1-9]\d*$/m);

@@ -1,39 +1,29 @@
 import request from 'supertest';
-import { DataSource } from 'typeorm';
 import { waitFor } from './support/stripe-events';
-import { DeliveryHarness, deliveryOf, registerEndpoint, waitForAttempts } from './support/deliveries';
+import { deliverySuite, deliveryOf, registerEndpoint, waitForAttempts } from './support/deliveries';
 import { insertPayment, paymentEvent, recordEvents } from './support/tenant-events';
-import type { TestApp } from './support/test-app';
 import { TestClient } from './support/test-client';
 import { verifyDelivery } from './support/webhook-receiver';
 
 const HOUR = 3600 * 1000;
 
 describe('Failing endpoints: disabled after 5 days, then recovered; events resent', () => {
-  const harness = new DeliveryHarness();
-  let app: TestApp;
-  let db: DataSource;
-  const receiver = () => harness.receiver();
-
-  beforeAll(async () => {
-    app = await harness.start();
-    db = app.app.get(DataSource);
-  });
-  afterAll(() => harness.close());
+  const suite = deliverySuite();
+  const { receiver } = suite;
 
   it('disables an endpoint whose every delivery failed for 5 days, and records webhook_endpoint.disabled', async () => {
-    const client = new TestClient({ app });
+    const client = new TestClient({ app: suite.app });
     const failing = await receiver();
     failing.respond({ kind: 'answer', status: 500 });
     const healthy = await receiver();
     const broken = await registerEndpoint(client, failing.url, ['payment.*']);
     const watcher = await registerEndpoint(client, healthy.url, ['webhook_endpoint.disabled']);
-    const [eventId] = await recordEvents(app, [
-      paymentEvent(client.tenantId, await insertPayment(app, client.tenantId), 'succeeded'),
+    const [eventId] = await recordEvents(suite.app, [
+      paymentEvent(client.tenantId, await insertPayment(suite.app, client.tenantId), 'succeeded'),
     ]);
-    await waitForAttempts(app, eventId, broken.id, 1);
+    await waitForAttempts(suite.app, eventId, broken.id, 1);
     // Five days of failures: the next failed attempt, or the sweeper before it, disables the endpoint.
-    await db.query(
+    await suite.db.query(
       `UPDATE webhook_endpoints SET failing_since = now() - interval '5 days 1 minute' WHERE id = $1`,
       [broken.id],
     );
@@ -45,7 +35,7 @@ describe('Failing endpoints: disabled after 5 days, then recovered; events resen
     );
     const endpoint = await client.get(`/webhook-endpoints/${broken.id}`);
     expect(endpoint.body).toMatchObject({ status: 'disabled', disabledReason: 'failing' });
-    expect(await deliveryOf(app, eventId, broken.id)).toMatchObject({
+    expect(await deliveryOf(suite.app, eventId, broken.id)).toMatchObject({
       status: 'failed',
       next_attempt_at: null,
     });
@@ -64,10 +54,10 @@ describe('Failing endpoints: disabled after 5 days, then recovered; events resen
     const [delivered] = await healthy.waitForDeliveries(disabled.id);
     expect(verifyDelivery(watcher.secret, delivered)).toMatchObject({ id: disabled.id });
     // A disabled endpoint gets nothing more; its new events are failed at once, for `recover` to bring back.
-    const [later] = await recordEvents(app, [
-      paymentEvent(client.tenantId, await insertPayment(app, client.tenantId), 'succeeded'),
+    const [later] = await recordEvents(suite.app, [
+      paymentEvent(client.tenantId, await insertPayment(suite.app, client.tenantId), 'succeeded'),
     ]);
-    await expect(waitForAttempts(app, later, broken.id, 0)).resolves.toMatchObject({
+    await expect(waitForAttempts(suite.app, later, broken.id, 0)).resolves.toMatchObject({
       status: 'failed',
       attempts: 0,
     });
@@ -75,7 +65,7 @@ describe('Failing endpoints: disabled after 5 days, then recovered; events resen
       'WEBHOOK_ENDPOINT_DISABLED',
     );
 
-    const metrics = (await request(app.http).get('/metrics')).text;
+    const metrics = (await request(suite.app.http).get('/metrics')).text;
     expect(metrics).toMatch(/^payment_service_disabled_webhook_endpoints [1-9]\d*$/m);
 
     failing.respond({ kind: 'answer', status: 200 });
@@ -91,12 +81,12 @@ describe('Failing endpoints: disabled after 5 days, then recovered; events resen
   });
 
   it('resends an event now, to every subscribed endpoint or to one, under the same webhook-id', async () => {
-    const client = new TestClient({ app });
+    const client = new TestClient({ app: suite.app });
     const [one, two] = [await receiver(), await receiver()];
     const first = await registerEndpoint(client, one.url, ['payment.succeeded']);
     await registerEndpoint(client, two.url, ['refund.*']);
-    const [eventId] = await recordEvents(app, [
-      paymentEvent(client.tenantId, await insertPayment(app, client.tenantId), 'succeeded'),
+    const [eventId] = await recordEvents(suite.app, [
+      paymentEvent(client.tenantId, await insertPayment(suite.app, client.tenantId), 'succeeded'),
     ]);
     await one.waitForDeliveries(eventId);
     const resent = await client.post(`/events/${eventId}/resend`, {});

@@ -95,3 +95,19 @@ export class DeliveryHarness {
     await this.app?.close();
   }
 }
+
+/** Registers a suite's delivery app and receivers, started before its tests and closed after. */
+export function deliverySuite(): { app: TestApp; db: DataSource; receiver: () => Promise<WebhookReceiver> } {
+  const harness = new DeliveryHarness();
+  const suite = {
+    app: undefined as unknown as TestApp,
+    db: undefined as unknown as DataSource,
+    receiver: () => harness.receiver(),
+  };
+  beforeAll(async () => {
+    suite.app = await harness.start();
+    suite.db = suite.app.app.get(DataSource);
+  });
+  afterAll(() => harness.close());
+  return suite;
+}
