@@ -7,6 +7,7 @@ import { CreateCustomers1796062712929 } from './1796062712929-CreateCustomers';
 import { CreateWebhookInboxAndEventSequence1796064735738 } from './1796064735738-CreateWebhookInboxAndEventSequence';
 import { RefundsFollowStripe1796090000000 } from './1796090000000-RefundsFollowStripe';
 import { KeepUnstorableWebhookEventsAndAttemptErrors1796200000000 } from './1796200000000-KeepUnstorableWebhookEventsAndAttemptErrors';
+import { CreateEventsAndWebhookEndpoints1796300000000 } from './1796300000000-CreateEventsAndWebhookEndpoints';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -23,4 +24,5 @@ export const MIGRATIONS: MigrationClass[] = [
   CreateWebhookInboxAndEventSequence1796064735738,
   RefundsFollowStripe1796090000000,
   KeepUnstorableWebhookEventsAndAttemptErrors1796200000000,
+  CreateEventsAndWebhookEndpoints1796300000000,
 ];

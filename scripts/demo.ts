@@ -5,10 +5,13 @@
  * started without JWT_SECRET (development mode).
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { DemoReceiver } from './demo-receiver';
 
 const BASE_URL = (process.env.DEMO_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
 const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-do-not-deploy';
 const SETTLE_TIMEOUT_MS = 30000;
+/** A delivery comes within a second or two of the change; past this the demo stops and says why. */
+const DELIVERY_TIMEOUT_MS = 10000;
 
 interface Answer {
   status: number;
@@ -85,6 +88,29 @@ async function main(): Promise<void> {
   const health = await fetch(`${BASE_URL}/health`).catch(() => undefined);
   if (!health?.ok) throw new Error(`no service answers at ${BASE_URL}/health: start it with \`npm start\``);
 
+  step(
+    '0. Your own webhook endpoint',
+    'A receiver on this machine, registered to get every event of this tenant, signed (Standard Webhooks). The secret is shown only now.',
+  );
+  const receiver = await DemoReceiver.start();
+  try {
+    const endpoint = await call('POST', '/webhook-endpoints', {
+      body: { url: receiver.url, enabledEvents: ['*'], description: 'demo receiver' },
+      idempotencyKey: randomUUID(),
+    });
+    expectStatus(endpoint, 201);
+    receiver.secret = String(endpoint.body.secret);
+    await tour();
+    await showDeliveries(receiver);
+  } finally {
+    receiver.close();
+  }
+
+  print();
+  print('Done. Explore the rest at /docs.');
+}
+
+async function tour(): Promise<void> {
   const key = randomUUID();
   const payment = {
     amount: 2500,
@@ -152,9 +178,32 @@ async function main(): Promise<void> {
   }
   await call('GET', `/payments/${String(slow.body.id)}`);
   if (status === 'processing') throw new Error('the payment did not settle: is the service in sandbox mode?');
+}
 
-  print();
-  print('Done. Explore the rest at /docs.');
+async function showDeliveries(receiver: DemoReceiver): Promise<void> {
+  step(
+    '7. Webhooks to your endpoint',
+    'Every change above is an event, delivered to the receiver and verified there with the standardwebhooks library (webhook-id, webhook-timestamp, webhook-signature).',
+  );
+  if (!(await receiver.waitForDelivery(DELIVERY_TIMEOUT_MS))) {
+    throw new Error(
+      `no webhook reached the receiver within ${DELIVERY_TIMEOUT_MS / 1000} s: this service records no payment or refund events yet, or runs no worker (WORKER_MODE=api)`,
+    );
+  }
+  const [first] = receiver.deliveries;
+  print('  ← POST /webhooks (received by the demo receiver)');
+  for (const name of ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type']) {
+    print(`    ${name}: ${String(first.headers[name])}`);
+  }
+  print(indent(JSON.stringify(JSON.parse(first.body), null, 2)));
+  for (const delivery of receiver.deliveries) {
+    const verdict = delivery.event ? 'signature verified' : `NOT verified: ${delivery.error}`;
+    print(
+      `   → ${String(delivery.headers['webhook-id'])} ${String((JSON.parse(delivery.body) as { type?: string }).type)}: ${verdict}`,
+    );
+  }
+  if (receiver.deliveries.some((delivery) => !delivery.event)) throw new Error('a delivery did not verify');
+  await call('GET', '/events?limit=5');
 }
 
 main().catch((error: unknown) => {

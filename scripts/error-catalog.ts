@@ -9,6 +9,8 @@ import { PAYMENT_ERROR_STATUS } from '../src/payments/payment.exception';
 import { REFUND_ERROR_STATUS } from '../src/refunds/refund.exception';
 import { STRIPE_ERROR_STATUS } from '../src/stripe/stripe.exception';
 import { WEBHOOK_ERROR_STATUS } from '../src/webhooks/webhook.exception';
+import { EVENT_ERROR_STATUS } from '../src/events/event.exception';
+import { WEBHOOK_ENDPOINT_ERROR_STATUS } from '../src/webhook-endpoints/webhook-endpoint.exception';
 
 /**
  * `npm run docs:errors` writes docs/errors.md: every error code the service answers with, its
@@ -33,6 +35,8 @@ const SOURCES = [
   { file: 'src/refunds/refund.exception.ts', statuses: REFUND_ERROR_STATUS },
   { file: 'src/stripe/stripe.exception.ts', statuses: STRIPE_ERROR_STATUS },
   { file: 'src/webhooks/webhook.exception.ts', statuses: WEBHOOK_ERROR_STATUS },
+  { file: 'src/events/event.exception.ts', statuses: EVENT_ERROR_STATUS },
+  { file: 'src/webhook-endpoints/webhook-endpoint.exception.ts', statuses: WEBHOOK_ENDPOINT_ERROR_STATUS },
 ] as const satisfies readonly ErrorCodeSource[];
 
 export const ERROR_CODE_SOURCES: readonly ErrorCodeSource[] = SOURCES;
@@ -110,6 +114,18 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   WEBHOOK_SIGNATURE_INVALID:
     '`Stripe-Signature` missing, matching no configured secret, outside the tolerance or with several `t=`, or a signed body that is not a Stripe event. Nothing stored.',
   WEBHOOK_EVENT_NOT_FOUND: 'A replay of an event id the inbox does not hold.',
+  // Tenant events (src/events)
+  EVENT_NOT_FOUND:
+    "No event of the caller's tenant with that id (or it is past `EVENT_RETENTION_DAYS`); another tenant's is the same 404.",
+  // Webhook endpoints (src/webhook-endpoints)
+  WEBHOOK_URL_INVALID:
+    'The endpoint URL is not an absolute `http(s)` URL (`https` only in production), carries credentials, does not resolve, or resolves to a loopback, private, link-local, metadata or otherwise non-public address (allowed only with `OUTGOING_WEBHOOKS_ALLOW_PRIVATE_URLS=true`); `details.fields` says why.',
+  WEBHOOK_ENDPOINT_NOT_FOUND:
+    "No webhook endpoint of the caller's tenant with that id; another tenant's is the same 404.",
+  WEBHOOK_ENDPOINT_LIMIT_REACHED:
+    'The tenant has `WEBHOOK_ENDPOINTS_PER_TENANT` endpoints already (`details.limit`); delete one first.',
+  WEBHOOK_ENDPOINT_DISABLED:
+    'A resend or recovery to a disabled endpoint; enable it first with `PATCH {"disabled": false}`. Not stored.',
 };
 
 interface CatalogEntry {

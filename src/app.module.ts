@@ -14,6 +14,7 @@ import { ConfigModule } from './config/config.module';
 import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
 import { ENTITIES } from './entities';
+import { EventsModule } from './events';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
@@ -25,6 +26,7 @@ import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { RedisModule } from './redis/redis.module';
 import { StripeModule } from './stripe/stripe.module';
+import { WebhookEndpointsModule } from './webhook-endpoints';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -51,6 +53,8 @@ export class AppModule {
         RefundsModule,
         ReconciliationModule,
         webhooks,
+        EventsModule,
+        WebhookEndpointsModule.forRoot(config),
         MaintenanceModule.forRoot(webhooks),
         QueueBoardModule,
       ],

@@ -7,7 +7,7 @@ import { OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument } from '../src/common/o
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, signToken } from './support/tokens';
 
-type Route = `${'get' | 'post'} ${string}`;
+type Route = `${'get' | 'post' | 'patch' | 'delete'} ${string}`;
 
 /** What each route can answer (docs/design/idempotency.md, docs/errors.md); the document may list more, never less. */
 const REQUIRED_STATUSES: Record<Route, number[]> = {
@@ -26,6 +26,17 @@ const REQUIRED_STATUSES: Record<Route, number[]> = {
   'post /webhooks/stripe': [200, 400, 413, 503],
   'get /admin/webhooks': [200, 400, 401, 403, 503],
   'post /admin/webhooks/{eventId}/replay': [202, 401, 403, 404, 503],
+  'get /events': [200, 400, 401, 503],
+  'get /events/{id}': [200, 400, 401, 404, 503],
+  'post /events/{id}/resend': [202, 400, 401, 404, 409, 413, 422, 503],
+  'post /webhook-endpoints': [201, 400, 401, 409, 413, 422, 503],
+  'get /webhook-endpoints': [200, 401, 503],
+  'get /webhook-endpoints/{id}': [200, 400, 401, 404, 503],
+  'patch /webhook-endpoints/{id}': [200, 400, 401, 404, 503],
+  'delete /webhook-endpoints/{id}': [204, 400, 401, 404, 503],
+  'post /webhook-endpoints/{id}/rotate-secret': [200, 400, 401, 404, 409, 413, 422, 503],
+  'post /webhook-endpoints/{id}/recover': [202, 400, 401, 404, 409, 413, 422, 503],
+  'get /webhook-endpoints/{id}/deliveries': [200, 400, 401, 404, 503],
 };
 
 const IDEMPOTENT_ROUTES: Route[] = [
@@ -34,6 +45,13 @@ const IDEMPOTENT_ROUTES: Route[] = [
   'post /intents',
   'post /refunds',
   'post /customers',
+];
+/** Idempotent too (every POST is), but moving no money: no 502. */
+const IDEMPOTENT_EVENT_ROUTES: Array<[Route, number]> = [
+  ['post /webhook-endpoints', 201],
+  ['post /webhook-endpoints/{id}/rotate-secret', 200],
+  ['post /webhook-endpoints/{id}/recover', 202],
+  ['post /events/{id}/resend', 202],
 ];
 const PUBLIC_ROUTES: Route[] = ['get /health', 'get /health/ready', 'get /metrics', 'post /webhooks/stripe'];
 const CREATING_A_PAYMENT: Route[] = ['post /payments/process', 'post /payments/fees', 'post /intents'];
@@ -51,7 +69,7 @@ describe('OpenAPI document', () => {
   afterAll(() => testApp.close());
 
   const operation = (route: Route): OperationObject => {
-    const [method, path] = route.split(' ') as ['get' | 'post', string];
+    const [method, path] = route.split(' ') as ['get' | 'post' | 'patch' | 'delete', string];
     const found = document.paths[path]?.[method];
     if (!found) throw new Error(`${route} is not in the document`);
     return found;
@@ -159,6 +177,26 @@ describe('OpenAPI document', () => {
     expect(documentedCodes('post /refunds', 422)).toContain('REFUND_EXCEEDS_PAYMENT');
     expect(documentedCodes('get /payments/{id}', 400)).toEqual(['VALIDATION_FAILED']);
     expect(documentedCodes('get /payments/{id}', 404)).toEqual(['PAYMENT_NOT_FOUND']);
+  });
+
+  it('documents the Idempotency-Key header and replays on the events and endpoints POSTs', () => {
+    for (const [route, success] of IDEMPOTENT_EVENT_ROUTES) {
+      expect(operation(route).parameters).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true }),
+        ]),
+      );
+      expect(response(route, success).headers).toHaveProperty('Idempotent-Replayed');
+      expect(documentedCodes(route, 400)).toEqual(
+        expect.arrayContaining(['IDEMPOTENCY_KEY_REQUIRED', 'IDEMPOTENCY_KEY_INVALID', 'VALIDATION_FAILED']),
+      );
+      expect(documentedCodes(route, 409)).toContain('DUPLICATE_IN_PROGRESS');
+      expect(documentedCodes(route, 422)).toContain('IDEMPOTENCY_KEY_MISMATCH');
+    }
+    expect(documentedCodes('post /webhook-endpoints', 400)).toContain('WEBHOOK_URL_INVALID');
+    expect(documentedCodes('post /webhook-endpoints', 422)).toContain('WEBHOOK_ENDPOINT_LIMIT_REACHED');
+    expect(documentedCodes('patch /webhook-endpoints/{id}', 400)).toContain('WEBHOOK_URL_INVALID');
+    expect(documentedCodes('get /events/{id}', 404)).toEqual(['EVENT_NOT_FOUND']);
   });
 
   it('documents the Idempotency-Key header and replays on the idempotent routes', () => {

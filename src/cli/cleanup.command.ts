@@ -6,12 +6,14 @@ import { parsePositiveInteger, printLines } from './cli-output';
 
 interface CleanupCommandOptions {
   retentionDays?: number;
+  eventRetentionDays?: number;
   batchSize?: number;
 }
 
 @Command({
   name: 'cleanup',
-  description: 'delete expired idempotency records and processed/ignored webhook events past the retention',
+  description:
+    'delete expired idempotency records, processed/ignored webhook events and tenant events past their retention',
 })
 export class CleanupCommand extends CommandRunner {
   constructor(
@@ -24,7 +26,12 @@ export class CleanupCommand extends CommandRunner {
   async run(_params: string[], options: CleanupCommandOptions): Promise<void> {
     const cleanup = await this.services.get(CleanupService);
     const retentionDays = options.retentionDays ?? this.config.webhooks.retentionDays;
-    const summary = await cleanup.cleanup({ retentionDays, batchSize: options.batchSize });
+    const eventRetentionDays = options.eventRetentionDays ?? this.config.events.retentionDays;
+    const summary = await cleanup.cleanup({
+      retentionDays,
+      eventRetentionDays,
+      batchSize: options.batchSize,
+    });
     if (!summary.ran) {
       printLines('cleanup skipped: another process is running it right now');
       return;
@@ -32,6 +39,7 @@ export class CleanupCommand extends CommandRunner {
     printLines(
       `payment_idempotency: ${summary.idempotencyRecords} expired record(s) deleted`,
       `webhook_inbox: ${summary.webhookEvents} processed/ignored event(s) older than ${retentionDays} day(s) deleted`,
+      `events: ${summary.tenantEvents} event(s) older than ${eventRetentionDays} day(s) deleted, with their deliveries`,
     );
   }
 
@@ -41,6 +49,14 @@ export class CleanupCommand extends CommandRunner {
   })
   parseRetentionDays(value: string): number {
     return parsePositiveInteger('--retention-days', value);
+  }
+
+  @Option({
+    flags: '--event-retention-days <days>',
+    description: 'keep tenant events this many days (default: EVENT_RETENTION_DAYS)',
+  })
+  parseEventRetentionDays(value: string): number {
+    return parsePositiveInteger('--event-retention-days', value);
   }
 
   @Option({

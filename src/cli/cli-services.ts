@@ -1,4 +1,4 @@
-import { Injectable, Type } from '@nestjs/common';
+import { DynamicModule, Injectable, Type } from '@nestjs/common';
 import { LazyModuleLoader, ModuleRef } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { CliServicesModule } from './cli-services.module';
@@ -14,7 +14,21 @@ export class CliServices {
   ) {}
 
   async get<T>(type: Type<T>): Promise<T> {
+    return (await this.common()).get(type, { strict: false });
+  }
+
+  /**
+   * A service of a module only some commands need (the webhook endpoints' for `events:resend`),
+   * loaded on top of the common one, so the other commands do not pay for loading it.
+   */
+  async getFrom<T>(module: (config: AppConfig) => DynamicModule, type: Type<T>): Promise<T> {
+    await this.common();
+    const extra = await this.loader.load(() => module(this.config));
+    return extra.get(type, { strict: false });
+  }
+
+  private common(): Promise<ModuleRef> {
     this.moduleRef ??= this.loader.load(() => CliServicesModule.forRoot(this.config));
-    return (await this.moduleRef).get(type, { strict: false });
+    return this.moduleRef;
   }
 }

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { CleanupCommand } from './cleanup.command';
 import { CliServices } from './cli-services';
+import { EventsResendCommand } from './events-resend.command';
 import { ReconcileCommand } from './reconcile.command';
 import { WebhooksReplayCommand } from './webhooks-replay.command';
 
@@ -13,7 +14,7 @@ export class CliModule {
     return {
       module: CliModule,
       imports: [ConfigModule.forRoot(config.forCommandLine())],
-      providers: [CliServices, CleanupCommand, ReconcileCommand, WebhooksReplayCommand],
+      providers: [CliServices, CleanupCommand, ReconcileCommand, WebhooksReplayCommand, EventsResendCommand],
     };
   }
 }

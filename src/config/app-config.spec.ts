@@ -158,4 +158,36 @@ describe(loadAppConfig.name, () => {
       360,
     );
   });
+
+  it('keeps events 90 days and allows 10 endpoints per tenant, delivered within 10 s, by default', () => {
+    expect(loadAppConfig(valid)).toMatchObject({
+      events: { retentionDays: 90 },
+      outgoingWebhooks: {
+        endpointsPerTenant: 10,
+        timeoutMs: 10000,
+        sweepIntervalSeconds: 5,
+        httpsOnly: false,
+      },
+    });
+    expect(() => loadAppConfig({ ...valid, OUTGOING_WEBHOOK_TIMEOUT_MS: '50' })).toThrow(
+      'OUTGOING_WEBHOOK_TIMEOUT_MS must be an integer from 100 to 60000',
+    );
+  });
+
+  it('lets webhooks go to private addresses in sandbox mode only, unless told otherwise', () => {
+    const stripe = { ...valid, STRIPE_SECRET_KEY: 'sk_test_config' };
+    const production = { ...stripe, NODE_ENV: 'production', STRIPE_WEBHOOK_SECRET: 'whsec_config' };
+    expect(loadAppConfig(valid).outgoingWebhooks.allowPrivateUrls).toBe(true);
+    expect(loadAppConfig(stripe).outgoingWebhooks.allowPrivateUrls).toBe(false);
+    expect(loadAppConfig(production).outgoingWebhooks).toMatchObject({
+      allowPrivateUrls: false,
+      httpsOnly: true,
+    });
+    const allowed = { ...production, OUTGOING_WEBHOOKS_ALLOW_PRIVATE_URLS: 'true' };
+    expect(loadAppConfig(allowed).outgoingWebhooks.allowPrivateUrls).toBe(true);
+    expect(
+      loadAppConfig({ ...valid, OUTGOING_WEBHOOKS_ALLOW_PRIVATE_URLS: 'false' }).outgoingWebhooks
+        .allowPrivateUrls,
+    ).toBe(false);
+  });
 });

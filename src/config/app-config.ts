@@ -41,6 +41,17 @@ export interface RateLimitConfig {
   };
 }
 
+/** Webhooks the service sends to its tenants' endpoints. */
+export interface OutgoingWebhooksConfig {
+  readonly endpointsPerTenant: number;
+  /** Endpoints may be on loopback, private or link-local addresses (sandbox mode, or on purpose). */
+  readonly allowPrivateUrls: boolean;
+  /** Only `https` endpoints (production). */
+  readonly httpsOnly: boolean;
+  readonly timeoutMs: number;
+  readonly sweepIntervalSeconds: number;
+}
+
 export interface AppConfigValues {
   readonly nodeEnv: NodeEnv;
   readonly port: number;
@@ -73,6 +84,11 @@ export interface AppConfigValues {
   readonly cleanup: {
     readonly intervalSeconds: number;
   };
+  readonly events: {
+    /** Events older than this are removed by the cleanup, with their deliveries. */
+    readonly retentionDays: number;
+  };
+  readonly outgoingWebhooks: OutgoingWebhooksConfig;
   readonly workerMode: WorkerMode;
   readonly role: ProcessRole;
   readonly logLevel: LogLevel;
@@ -98,6 +114,8 @@ export class AppConfig implements AppConfigValues {
   readonly rateLimit!: RateLimitConfig;
   readonly reconciliation!: AppConfigValues['reconciliation'];
   readonly cleanup!: AppConfigValues['cleanup'];
+  readonly events!: AppConfigValues['events'];
+  readonly outgoingWebhooks!: OutgoingWebhooksConfig;
   readonly workerMode!: WorkerMode;
   readonly role!: ProcessRole;
   readonly logLevel!: LogLevel;
@@ -220,6 +238,14 @@ export function loadAppConfig(env: Env): AppConfig {
     },
     cleanup: {
       intervalSeconds: vars.CLEANUP_INTERVAL_SECONDS,
+    },
+    events: { retentionDays: vars.EVENT_RETENTION_DAYS },
+    outgoingWebhooks: {
+      endpointsPerTenant: vars.WEBHOOK_ENDPOINTS_PER_TENANT,
+      allowPrivateUrls: vars.OUTGOING_WEBHOOKS_ALLOW_PRIVATE_URLS ?? sandbox,
+      httpsOnly: production,
+      timeoutMs: vars.OUTGOING_WEBHOOK_TIMEOUT_MS,
+      sweepIntervalSeconds: vars.OUTGOING_WEBHOOK_SWEEP_INTERVAL_SECONDS,
     },
     workerMode: vars.WORKER_MODE,
     role: 'service',

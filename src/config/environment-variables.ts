@@ -105,6 +105,26 @@ export class EnvironmentVariables {
   @IntegerInRange(1, 86400)
   CLEANUP_INTERVAL_SECONDS: number = 3600;
 
+  // Tenants read their events this long through GET /events; the cleanup deletes older ones.
+  @IntegerInRange(1, 3650)
+  EVENT_RETENTION_DAYS: number = 90;
+
+  @IntegerInRange(1, 1000)
+  WEBHOOK_ENDPOINTS_PER_TENANT: number = 10;
+
+  // Unset: true in sandbox mode (receivers on this machine), false everywhere else.
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  OUTGOING_WEBHOOKS_ALLOW_PRIVATE_URLS?: boolean;
+
+  @IntegerInRange(100, 60000)
+  OUTGOING_WEBHOOK_TIMEOUT_MS: number = 10000;
+
+  // Retries are due by the database clock; the sweeper hands due ones to the workers this often.
+  @IntegerInRange(1, 3600)
+  OUTGOING_WEBHOOK_SWEEP_INTERVAL_SECONDS: number = 5;
+
   @Transform(toBoolean)
   @IsBoolean()
   RATE_LIMIT_ENABLED: boolean = true;

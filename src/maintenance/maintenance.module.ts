@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { EventsModule } from '../events';
 import { IdempotencyModule } from '../idempotency';
 import { SchedulingModule } from '../scheduling';
 import { CleanupService } from './cleanup.service';
@@ -13,7 +14,7 @@ export class MaintenanceModule {
   static forRoot(webhooks: DynamicModule): DynamicModule {
     return {
       module: MaintenanceModule,
-      imports: [SchedulingModule, IdempotencyModule, webhooks],
+      imports: [SchedulingModule, IdempotencyModule, EventsModule, webhooks],
       providers: [CleanupService],
       exports: [CleanupService],
     };

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter';
 import { AuthModule, JwtAuthGuard } from '../auth';
 import { AppConfig } from '../config/app-config';
+import { TENANT_WEBHOOK_QUEUE } from '../events';
 import { STRIPE_WEBHOOK_QUEUE, webhookQueueOptions } from '../webhooks';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
@@ -31,6 +32,12 @@ function boardRoute(): void {}
       inject: [AppConfig],
       useFactory: webhookQueueOptions,
     }),
+    // And on the tenants' webhooks: relays and deliveries.
+    BullModule.registerQueueAsync({
+      name: TENANT_WEBHOOK_QUEUE,
+      inject: [AppConfig],
+      useFactory: webhookQueueOptions,
+    }),
   ],
 })
 export class QueueBoardModule implements OnModuleInit {
@@ -39,6 +46,7 @@ export class QueueBoardModule implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly guard: JwtAuthGuard,
     @Inject(getQueueToken(STRIPE_WEBHOOK_QUEUE)) private readonly webhookQueue: Queue,
+    @Inject(getQueueToken(TENANT_WEBHOOK_QUEUE)) private readonly tenantWebhookQueue: Queue,
   ) {}
 
   onModuleInit(): void {
@@ -47,7 +55,10 @@ export class QueueBoardModule implements OnModuleInit {
     if (!http || !this.config.runsHttp) return;
     const board = new FastifyAdapter();
     board.setBasePath(QUEUE_BOARD_PATH);
-    createBullBoard({ queues: [new BullAdapter(this.webhookQueue)], serverAdapter: board });
+    createBullBoard({
+      queues: [new BullAdapter(this.webhookQueue), new BullAdapter(this.tenantWebhookQueue)],
+      serverAdapter: board,
+    });
     const fastify = http.getInstance<FastifyInstance>();
     void fastify.register(
       (scope, _options, done) => {

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { ModuleMetadata } from '@nestjs/common';
+import { ModuleMetadata, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
@@ -20,6 +20,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Extra controllers/providers/imports, e.g. a probe controller for cross-cutting behaviour. */
   metadata?: ModuleMetadata;
+  /** Providers replaced by test doubles, e.g. a resolver standing in for DNS. */
+  overrides?: Array<{ provide: Type<unknown>; useValue: unknown }>;
 }
 
 export function testConfig(env: Record<string, string> = {}): AppConfig {
@@ -39,11 +41,15 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
 /** Boots the real application (real PostgreSQL, Redis, Stripe SDK) on an ephemeral port. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(options.env);
-  const moduleRef = await Test.createTestingModule({
+  let builder = Test.createTestingModule({
     imports: [AppModule.forRoot(config), ...(options.metadata?.imports ?? [])],
     controllers: options.metadata?.controllers ?? [],
     providers: options.metadata?.providers ?? [],
-  }).compile();
+  });
+  for (const { provide, useValue } of options.overrides ?? []) {
+    builder = builder.overrideProvider(provide).useValue(useValue);
+  }
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), {
     rawBody: true,
     bufferLogs: true,

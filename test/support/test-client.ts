@@ -38,6 +38,19 @@ export class TestClient {
     return request(this.http()).get(path).set(this.headers);
   }
 
+  patch(path: string, body: object) {
+    return request(this.http()).patch(path).set(this.headers).send(body);
+  }
+
+  delete(path: string) {
+    return request(this.http()).delete(path).set(this.headers);
+  }
+
+  /** The same request without a bearer token. */
+  anonymous(method: 'get' | 'post' | 'patch' | 'delete', path: string) {
+    return request(this.http())[method](path).set({ 'Idempotency-Key': randomUUID() });
+  }
+
   /** A succeeded payment of `amount` usd, ready to refund. */
   async paidPayment(amount = 1000): Promise<{ id: string; stripePaymentIntentId: string }> {
     const response = await this.post('/payments/process', {

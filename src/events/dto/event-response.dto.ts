@@ -1,0 +1,72 @@
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { CAUSE_KINDS, CauseKind, EVENT_TYPES, EventType, TenantEvent } from '../event-types';
+
+/** What made the change. */
+export class EventCauseDto {
+  @ApiProperty({
+    enum: CAUSE_KINDS,
+    description:
+      '`request`: a request of this API; `stripe_event`: a Stripe event; `reconciliation`: the reconciliation job; `delivery_failures`: the service disabled an endpoint',
+  })
+  kind!: CauseKind;
+  @ApiPropertyOptional({ description: 'The request’s `X-Request-Id`' }) requestId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The request’s `Idempotency-Key`' })
+  idempotencyKey?: string;
+  @ApiPropertyOptional({ example: 'evt_123', description: 'The Stripe event’s id' }) stripeEventId?: string;
+}
+
+export class EventDataDto {
+  @ApiProperty({
+    description:
+      'The payment (`payment.*`), refund (`refund.*`) or endpoint (`webhook_endpoint.*`) as its own `GET` returned it right after the change',
+    oneOf: [
+      { $ref: getSchemaPath('PaymentResponseDto') },
+      { $ref: getSchemaPath('RefundResponseDto') },
+      { $ref: getSchemaPath('WebhookEndpointResponseDto') },
+    ],
+  })
+  object!: Record<string, unknown>;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Its status before the change; null when the change created it',
+  })
+  previousStatus!: string | null;
+}
+
+/** An event as `GET /events/:id` answers it and as webhooks deliver it (the body, byte for byte). */
+export class EventResponseDto {
+  @ApiProperty({ format: 'uuid', description: 'Also the `webhook-id` of its deliveries' }) id!: string;
+  @ApiProperty({ enum: EVENT_TYPES }) type!: EventType;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({
+    description:
+      'Strictly increasing per payment, across the payment’s and its refunds’ events (per tenant for events of no payment): order by it, not by arrival',
+    example: 3,
+  })
+  sequence!: number;
+  @ApiProperty({ type: EventDataDto }) data!: EventDataDto;
+  @ApiProperty({ type: EventCauseDto }) cause!: EventCauseDto;
+
+  static from(event: TenantEvent): EventResponseDto {
+    return {
+      id: event.id,
+      type: event.type,
+      createdAt: event.createdAt,
+      sequence: event.sequence,
+      data: { object: event.data.object, previousStatus: event.data.previousStatus },
+      cause: event.cause,
+    };
+  }
+}
+
+export class EventPageDto {
+  @ApiProperty({ type: [EventResponseDto] }) data!: EventResponseDto[];
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as `cursor` for the next page; null on the last',
+  })
+  nextCursor!: string | null;
+}

@@ -1,0 +1,57 @@
+import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAuthenticated, CurrentPrincipal, Principal } from '../auth';
+import { CommonErrorCode } from '../common/errors/common.exception';
+import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { invalidCursor } from '../common/pagination/invalid-cursor';
+import { decodeKeysetCursor } from '../common/pagination/keyset-cursor';
+import { ListEventsQueryDto } from './dto/list-events-query.dto';
+import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
+import { EventPageDto, EventResponseDto } from './dto/event-response.dto';
+import { EventErrorCode } from './event.exception';
+import { EventsService } from './events.service';
+
+/** The tenant's events (docs/design/tenant-events.md): what happened to its payments, refunds and endpoints. */
+@ApiTags('events')
+@ApiAuthenticated()
+@ApiErrors(CommonErrorCode.SERVICE_UNAVAILABLE, CommonErrorCode.INTERNAL_ERROR)
+@Controller('events')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'List your events, newest first',
+    description: `Kept \`EVENT_RETENTION_DAYS\` (90 by default). Each is the body its webhooks deliver. Pages of \`limit\` (1–100, ${DEFAULT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next.`,
+  })
+  @ApiOkResponse({ type: EventPageDto })
+  @ApiErrors(CommonErrorCode.VALIDATION_FAILED)
+  async list(
+    @Query() query: ListEventsQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<EventPageDto> {
+    if (query.cursor !== undefined && !decodeKeysetCursor(query.cursor)) throw invalidCursor();
+    const page = await this.events.list({
+      tenantId: principal.tenantId,
+      type: query.type,
+      paymentId: query.paymentId,
+      createdFrom: query.createdFrom === undefined ? undefined : new Date(query.createdFrom),
+      createdTo: query.createdTo === undefined ? undefined : new Date(query.createdTo),
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      cursor: query.cursor,
+    });
+    return { data: page.data.map((event) => EventResponseDto.from(event)), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Read one of your events' })
+  @ApiOkResponse({ type: EventResponseDto })
+  @ApiErrors(CommonErrorCode.VALIDATION_FAILED, EventErrorCode.EVENT_NOT_FOUND)
+  async get(
+    @Param('id', new ParseUUIDPipe({ exceptionFactory: uuidParamExceptionFactory('id') })) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<EventResponseDto> {
+    return EventResponseDto.from(await this.events.get(principal.tenantId, id));
+  }
+}

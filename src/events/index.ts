@@ -1,0 +1,18 @@
+/**
+ * The events module's public face: the outbox the payments and refunds code records its changes
+ * in, the event types and drafts it records, and the module to import; for the webhook
+ * endpoints module, the events' reads and the queue outgoing webhooks run on.
+ */
+export { EventsModule } from './events.module';
+export { EventOutbox } from './event-outbox';
+export { EventsService } from './events.service';
+export * from './event-types';
+export { EventErrorCode } from './event.exception';
+export {
+  DELIVER_JOB,
+  RELAY_JOB,
+  TENANT_WEBHOOK_QUEUE,
+  TenantWebhookQueue,
+  type DeliverJob,
+  type RelayJob,
+} from './tenant-webhook.queue';

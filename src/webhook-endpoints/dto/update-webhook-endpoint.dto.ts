@@ -1,0 +1,31 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/validation/optional.decorator';
+import { EVENT_TYPE_PATTERNS, EventTypePattern } from '../../events';
+import { Description, EnabledEvents, URL_MAX_LENGTH, WebhookUrl } from './create-webhook-endpoint.dto';
+
+/** Only the fields given change. */
+export class UpdateWebhookEndpointDto {
+  @IsOptionalNotNull()
+  @WebhookUrl()
+  @ApiPropertyOptional({ maxLength: URL_MAX_LENGTH, description: 'Checked as on creation' })
+  url?: string;
+
+  @IsOptionalNotNull()
+  @EnabledEvents()
+  @ApiPropertyOptional({ enum: EVENT_TYPE_PATTERNS, isArray: true })
+  enabledEvents?: EventTypePattern[];
+
+  @IsOptionalNotNull()
+  @Description()
+  @ApiPropertyOptional({ maxLength: 500, description: 'An empty string clears it' })
+  description?: string;
+
+  @IsOptionalNotNull()
+  @IsBoolean()
+  @ApiPropertyOptional({
+    description:
+      '`true` stops deliveries (those pending fail; `recover` brings them back); `false` enables the endpoint again and gives it 5 days of failures anew',
+  })
+  disabled?: boolean;
+}

@@ -1,0 +1,62 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { EVENT_TYPE_PATTERNS } from '../../events';
+import { DISABLED_REASONS, DisabledReason, WebhookEndpoint } from '../webhook-endpoint.repository';
+
+/** An endpoint as its tenant sees it, without its secret. Mapped field by field: never a row. */
+export class WebhookEndpointResponseDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'https://example.com/webhooks' }) url!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ enum: EVENT_TYPE_PATTERNS, isArray: true }) enabledEvents!: string[];
+  @ApiProperty({ enum: ['enabled', 'disabled'] }) status!: 'enabled' | 'disabled';
+  @ApiProperty({
+    enum: DISABLED_REASONS,
+    nullable: true,
+    description:
+      '`manual`: disabled by `PATCH {disabled: true}`; `failing`: disabled by the service after 5 days of failed deliveries',
+  })
+  disabledReason!: DisabledReason | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) disabledAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+
+  static from(endpoint: WebhookEndpoint): WebhookEndpointResponseDto {
+    return {
+      id: endpoint.id,
+      url: endpoint.url,
+      description: endpoint.description,
+      enabledEvents: endpoint.enabledEvents,
+      status: endpoint.disabledAt ? 'disabled' : 'enabled',
+      disabledReason: endpoint.disabledReason,
+      disabledAt: endpoint.disabledAt?.toISOString() ?? null,
+      createdAt: endpoint.createdAt.toISOString(),
+      updatedAt: endpoint.updatedAt.toISOString(),
+    };
+  }
+}
+
+/** The answer to a creation or a rotation: the only times the secret is shown. */
+export class WebhookEndpointWithSecretDto extends WebhookEndpointResponseDto {
+  @ApiProperty({
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    description:
+      'The signing secret (Standard Webhooks): shown only in this answer (and its idempotent replays). Verify deliveries with it.',
+  })
+  secret!: string;
+
+  static withSecret(endpoint: WebhookEndpoint, secret: string): WebhookEndpointWithSecretDto {
+    return { ...WebhookEndpointResponseDto.from(endpoint), secret };
+  }
+}
+
+export class RotatedWebhookEndpointDto extends WebhookEndpointWithSecretDto {
+  @ApiProperty({
+    format: 'date-time',
+    description: 'Until then the previous secret signs too: each delivery carries one signature per secret',
+  })
+  previousSecretExpiresAt!: string;
+}
+
+export class WebhookEndpointListDto {
+  @ApiProperty({ type: [WebhookEndpointResponseDto] }) data!: WebhookEndpointResponseDto[];
+}
