@@ -73,7 +73,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   closeConnectionsWhenDrained(fastify);
   app.enableShutdownHooks();
 
-  const document = buildOpenApiDocument(app);
+  const document = buildOpenApiDocument(app, { workerRoutes: OPERATIONAL_ROUTES });
   SwaggerModule.setup('docs', app, document);
   return app;
 }
@@ -110,7 +110,7 @@ function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
 }
 
 /** What a `worker` process serves (docs/configuration.md): health for the orchestrator, metrics for scraping. */
-const OPERATIONAL_ROUTES = new Set(['health', 'metrics']);
+export const OPERATIONAL_ROUTES: ReadonlySet<string> = new Set(['health', 'metrics']);
 
 function serveOnlyOperationalRoutes(
   request: FastifyRequest,
