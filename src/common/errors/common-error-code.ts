@@ -48,8 +48,10 @@ const HEALTH_ENTRIES: SchemaObject = {
   type: 'object',
   additionalProperties: {
     type: 'object',
-    properties: { status: { type: 'string', example: 'down' } },
+    description: 'Its state, and whatever else its check reports (`message`…)',
+    properties: { status: { type: 'string', example: 'down' }, message: { type: 'string' } },
     required: ['status'],
+    additionalProperties: true,
   },
 };
 

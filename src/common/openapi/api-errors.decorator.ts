@@ -66,7 +66,10 @@ function documentErrors(added: DocumentedErrors): MethodDecorator & ClassDecorat
   };
 }
 
-/** The headers the codes of one status carry; one carried by only some of them says which. */
+/**
+ * The headers the codes of one status carry: required when every one of them sends it, and one
+ * carried by only some of them says which.
+ */
 function headersOfCodes(codes: readonly ErrorCode[]): ResponseHeaders {
   const carried = new Map<string, { header: HeaderObject; codes: ErrorCode[] }>();
   for (const code of codes) {
@@ -78,7 +81,7 @@ function headersOfCodes(codes: readonly ErrorCode[]): ResponseHeaders {
   for (const [name, { header, codes: withCodes }] of carried) {
     headers[name] =
       withCodes.length === codes.length
-        ? header
+        ? { ...header, required: true }
         : { ...header, description: `${header.description ?? ''} Sent with ${withCodes.join(', ')}.` };
   }
   return headers;
