@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import type { OperationObject, ParameterObject } from '@nestjs/swagger';
 import { getMetadataStorage } from 'class-validator';
 import request, { type Response, type Test } from 'supertest';
 import { ListWebhooksQueryDto } from '../../src/webhooks/dto/list-webhooks-query.dto';
 import { OpenApiContract } from '../support/contract/openapi-contract';
 import { createPaymentsHarness, PaymentsHarness } from '../support/payments-app';
+import { rawExchange } from '../support/raw-exchange';
 import { deliver, signatureFor, stripeEvent } from '../support/stripe-events';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -61,26 +61,10 @@ async function observe(method: string, url: string, test: Test): Promise<Observe
   });
 }
 
-/** Writes bytes on a fresh connection and reads the answer until the server closes it. */
-function rawExchange(port: number, bytes: string): Promise<Omit<Observed, 'body'>> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head = '', text = ''] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n', 2);
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers = Object.fromEntries(
-        lines.map((line) => [
-          line.slice(0, line.indexOf(':')).toLowerCase(),
-          line.slice(line.indexOf(':') + 1).trim(),
-        ]),
-      );
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine)?.[1] ?? 0), headers, text });
-    });
-    socket.write(bytes);
-  });
+/** An answer read off the socket, as the contract checks take it. */
+async function rawAnswer(port: number, bytes: string): Promise<Omit<Observed, 'body'>> {
+  const { status, fields, body } = await rawExchange(port, bytes);
+  return { status, headers: fields, text: body };
 }
 
 const operations = Object.entries(contract.document.paths).flatMap(([template, item]) =>
@@ -346,12 +330,12 @@ describe('Every route, every documented outcome', () => {
     for (const { method, template } of operations) {
       const url = concrete(template);
       const line = `${method.toUpperCase()} ${url} HTTP/1.1\r\nHost: x\r\n`;
-      const malformed = record(method, url, await rawExchange(port, `${line}Bad Header: x\r\n\r\n`));
+      const malformed = record(method, url, await rawAnswer(port, `${line}Bad Header: x\r\n\r\n`));
       expect(malformed.body.code).toBe('MALFORMED_REQUEST');
       const large = record(
         method,
         url,
-        await rawExchange(port, `${line}X-Large: ${'x'.repeat(20_000)}\r\n\r\n`),
+        await rawAnswer(port, `${line}X-Large: ${'x'.repeat(20_000)}\r\n\r\n`),
       );
       expect(large.status).toBe(431);
     }
