@@ -57,7 +57,7 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   PAYLOAD_TOO_LARGE:
     "The body is over 100 kB (1 MB on `POST /webhooks/stripe`), or a chunk's extensions are over Node's limit.",
   UNSUPPORTED_MEDIA_TYPE:
-    'The body has no content type or one nothing reads (XML, say), a charset other than UTF-8, or a `Content-Encoding` other than `identity`.',
+    'The body has no content type or one nothing reads (XML, say), a charset other than UTF-8, or a `Content-Encoding` other than `identity`; a Stripe event sent as anything but `application/json`.',
   ROUTE_NOT_FOUND:
     'No such route. A `WORKER_MODE=worker` process answers it for every path but `/health*` and `/metrics`.',
   NOT_FOUND: 'Declared for a 404 that is not a missing route; nothing answers it today.',

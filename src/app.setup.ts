@@ -60,7 +60,9 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   // Stripe's events are verified on their exact bytes, under a limit of their own: their route
   // gets them raw and is never judged by the JSON body rules before verification.
   fastify.addHook('onRoute', (route) => {
-    if (route.url === WEBHOOK_PATH) route.bodyLimit = WEBHOOK_BODY_LIMIT;
+    if (route.url !== WEBHOOK_PATH) return;
+    route.bodyLimit = WEBHOOK_BODY_LIMIT;
+    route.onRequest = [...[route.onRequest ?? []].flat(), requireJsonEvent];
   });
   app.useBodyParser('application/json', {}, (request, body, done) => {
     try {
@@ -73,7 +75,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   closeConnectionsWhenDrained(fastify);
   app.enableShutdownHooks();
 
-  const document = buildOpenApiDocument(app);
+  const document = buildOpenApiDocument(app, { workerRoutes: OPERATIONAL_ROUTES });
   SwaggerModule.setup('docs', app, document);
   return app;
 }
@@ -110,7 +112,7 @@ function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
 }
 
 /** What a `worker` process serves (docs/configuration.md): health for the orchestrator, metrics for scraping. */
-const OPERATIONAL_ROUTES = new Set(['health', 'metrics']);
+export const OPERATIONAL_ROUTES: ReadonlySet<string> = new Set(['health', 'metrics']);
 
 function serveOnlyOperationalRoutes(
   request: FastifyRequest,
@@ -159,6 +161,22 @@ function parseJsonBody(
   } catch {
     throw new CommonException(CommonErrorCode.MALFORMED_JSON, 'Request body is not valid JSON');
   }
+}
+
+/**
+ * Stripe sends its events as `application/json`. A body of any other type (or none) is not one
+ * of its events, whatever its signature: a 415, as on the other routes, before the body is
+ * read. Other parsers (plain text, forms) would otherwise hand the route a body it cannot verify.
+ */
+function requireJsonEvent(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void {
+  const type = request.headers['content-type']?.split(';', 1)[0].trim().toLowerCase();
+  if (type === 'application/json') {
+    done();
+    return;
+  }
+  done(
+    new CommonException(CommonErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Stripe events are sent as application/json'),
+  );
 }
 
 /** No body the service accepts nests deeper than this (metadata is the deepest: 2). */

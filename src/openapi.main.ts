@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppModule } from './app.module';
-import { createHttpAdapter } from './app.setup';
+import { createHttpAdapter, OPERATIONAL_ROUTES } from './app.setup';
 import { loadAppConfig } from './config/app-config';
 import {
   buildOpenApiDocument,
@@ -24,7 +24,10 @@ async function writeOpenApiDocument(): Promise<void> {
     abortOnError: false,
   });
   const target = resolve(process.cwd(), OPENAPI_DOCUMENT_PATH);
-  writeFileSync(target, serializeOpenApiDocument(buildOpenApiDocument(app)));
+  writeFileSync(
+    target,
+    serializeOpenApiDocument(buildOpenApiDocument(app, { workerRoutes: OPERATIONAL_ROUTES })),
+  );
   await app.close();
   process.stdout.write(`Wrote ${OPENAPI_DOCUMENT_PATH}\n`);
 }

@@ -2,32 +2,9 @@ import http from 'node:http';
 import net from 'node:net';
 import request from 'supertest';
 import { AdminPathProbeController, ProbeController } from './support/probe.controller';
+import { rawExchange, RawAnswer } from './support/raw-exchange';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, signToken } from './support/tokens';
-
-interface RawAnswer {
-  status: number;
-  headers: string;
-  body: string;
-}
-
-/** Writes bytes on a fresh connection and reads until the server closes it. */
-function rawExchange(port: number, bytes: string | Buffer, endAfterWrite = false): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const [head = '', body = ''] = text.split('\r\n\r\n', 2);
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), headers: head, body });
-    });
-    socket.write(bytes, () => {
-      if (endAfterWrite) socket.end();
-    });
-  });
-}
 
 /** A GET with the path sent exactly as written (no client-side normalisation). */
 function getVerbatim(port: number, path: string, headers: Record<string, string>): Promise<number> {

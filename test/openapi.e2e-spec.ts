@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { OpenAPIObject, OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import request from 'supertest';
 import { OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument } from '../src/common/openapi/openapi-document';
+import { IDEMPOTENCY_KEY_PATTERN } from '../src/idempotency/idempotency-scope';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, signToken } from './support/tokens';
 
@@ -23,7 +24,7 @@ const REQUIRED_STATUSES: Record<Route, number[]> = {
   'get /health': [200, 503],
   'get /health/ready': [200, 503],
   'get /metrics': [200],
-  'post /webhooks/stripe': [200, 400, 413, 503],
+  'post /webhooks/stripe': [200, 400, 413, 415, 503],
   'get /admin/webhooks': [200, 400, 401, 403, 503],
   'post /admin/webhooks/{eventId}/replay': [202, 401, 403, 404, 503],
   'get /events': [200, 400, 401, 503],
@@ -75,11 +76,19 @@ describe('OpenAPI document', () => {
     return found;
   };
   const response = (route: Route, status: number) => operation(route).responses[status] as ResponseObject;
-  const documentedCodes = (route: Route, status: number): string[] => {
-    const schema = response(route, status)?.content?.['application/json']?.schema as SchemaObject | undefined;
-    const restriction = schema?.allOf?.[1] as SchemaObject | undefined;
-    return ((restriction?.properties?.code as SchemaObject | undefined)?.enum ?? []) as string[];
+  /** The component schemas an error response names: one `$ref`, or several discriminated by `code`. */
+  const errorSchemasOf = (route: Route, status: number): SchemaObject[] => {
+    const schema = response(route, status)?.content?.['application/json']?.schema;
+    if (!schema) return [];
+    const refs = ('$ref' in schema ? [schema] : (schema.oneOf ?? [])) as Array<{ $ref: string }>;
+    return refs.map(
+      ({ $ref }) => document.components?.schemas?.[$ref.split('/').pop() ?? ''] as SchemaObject,
+    );
   };
+  const documentedCodes = (route: Route, status: number): string[] =>
+    errorSchemasOf(route, status).flatMap(
+      (schema) => ((schema?.properties?.code as SchemaObject | undefined)?.enum ?? []) as string[],
+    );
 
   it(`is what ${OPENAPI_DOCUMENT_PATH} holds (run \`npm run openapi\` after changing the API)`, () => {
     const committed = readFileSync(resolve(__dirname, '..', OPENAPI_DOCUMENT_PATH), 'utf8');
@@ -113,31 +122,54 @@ describe('OpenAPI document', () => {
     expect(listed).toEqual(expect.arrayContaining([...statuses, 500]));
   });
 
-  it('describes every error response as the error body, with its codes and their status', () => {
-    const errorBody = document.components?.schemas?.ErrorBodyDto as SchemaObject;
-    expect(errorBody.required).toEqual(expect.arrayContaining(['statusCode', 'code', 'message']));
-    expect(Object.keys(errorBody.properties ?? {}).sort()).toEqual([
-      'code',
-      'details',
-      'message',
-      'statusCode',
-    ]);
-
+  it('describes every error response as the error body of each of its codes, discriminated by code', () => {
     for (const route of Object.keys(REQUIRED_STATUSES) as Route[]) {
       for (const [status, answer] of Object.entries(operation(route).responses)) {
         if (Number(status) < 400) continue;
-        const schema = (answer as ResponseObject).content?.['application/json']?.schema as SchemaObject;
-        expect({ route, status, ref: schema.allOf?.[0] }).toEqual({
+        const schemas = errorSchemasOf(route, Number(status));
+        expect({ route, status, schemas: schemas.length }).toEqual({
           route,
           status,
-          ref: { $ref: '#/components/schemas/ErrorBodyDto' },
+          schemas: expect.any(Number) as number,
         });
-        const restriction = schema.allOf?.[1] as SchemaObject;
-        expect((restriction.properties?.statusCode as SchemaObject).enum).toEqual([Number(status)]);
+        expect(schemas.length).toBeGreaterThan(0);
+        for (const schema of schemas) {
+          expect({ route, status, required: schema.required }).toEqual({
+            route,
+            status,
+            required: expect.arrayContaining(['statusCode', 'code', 'message']) as string[],
+          });
+          expect((schema.properties?.statusCode as SchemaObject).enum).toEqual([Number(status)]);
+        }
         const codes = documentedCodes(route, Number(status));
-        expect(codes.length).toBeGreaterThan(0);
         expect((answer as ResponseObject).description).toBe(codes.join(' | '));
+        const schema = (answer as ResponseObject).content?.['application/json']?.schema as SchemaObject;
+        if (codes.length > 1) {
+          expect(Object.keys(schema.discriminator?.mapping ?? {})).toEqual(codes);
+        }
       }
+    }
+  });
+
+  it('types the details a client reads, per code', () => {
+    const detailsOf = (code: string) =>
+      (document.components?.schemas?.[code] as SchemaObject).properties?.details as SchemaObject;
+    expect(detailsOf('CardDeclinedError').required).toEqual(['paymentId', 'declineCode']);
+    expect(detailsOf('RefundExceedsPaymentError').properties).toHaveProperty('remaining');
+    expect(detailsOf('ValidationFailedError').required).toEqual(['fields']);
+    expect((document.components?.schemas?.CardDeclinedError as SchemaObject).required).toContain('details');
+  });
+
+  it('lists the answers given before any route runs on every route', () => {
+    for (const route of Object.keys(REQUIRED_STATUSES) as Route[]) {
+      expect(documentedCodes(route, 400)).toContain('MALFORMED_REQUEST');
+      expect(documentedCodes(route, 408)).toEqual(['REQUEST_TIMEOUT']);
+      expect(documentedCodes(route, 431)).toEqual(['HEADERS_TOO_LARGE']);
+      const servedByWorkers = route.startsWith('get /health') || route === 'get /metrics';
+      expect({ route, routeNotFound: documentedCodes(route, 404).includes('ROUTE_NOT_FOUND') }).toEqual({
+        route,
+        routeNotFound: !servedByWorkers,
+      });
     }
   });
 
@@ -171,12 +203,15 @@ describe('OpenAPI document', () => {
         expect.arrayContaining(['PAYMENT_METHOD_INVALID', 'PAYMENT_PROVIDER_REJECTED']),
       );
     }
-    expect(documentedCodes('post /payments/fees', 404)).toEqual(['RELATED_PAYMENT_NOT_FOUND']);
-    expect(documentedCodes('post /refunds', 404)).toEqual(['PAYMENT_NOT_FOUND']);
+    expect(documentedCodes('post /payments/fees', 404)).toEqual([
+      'RELATED_PAYMENT_NOT_FOUND',
+      'ROUTE_NOT_FOUND',
+    ]);
+    expect(documentedCodes('post /refunds', 404)).toEqual(['PAYMENT_NOT_FOUND', 'ROUTE_NOT_FOUND']);
     expect(documentedCodes('post /refunds', 409)).toContain('PAYMENT_NOT_REFUNDABLE');
     expect(documentedCodes('post /refunds', 422)).toContain('REFUND_EXCEEDS_PAYMENT');
-    expect(documentedCodes('get /payments/{id}', 400)).toEqual(['VALIDATION_FAILED']);
-    expect(documentedCodes('get /payments/{id}', 404)).toEqual(['PAYMENT_NOT_FOUND']);
+    expect(documentedCodes('get /payments/{id}', 400)).toEqual(['MALFORMED_REQUEST', 'VALIDATION_FAILED']);
+    expect(documentedCodes('get /payments/{id}', 404)).toEqual(['PAYMENT_NOT_FOUND', 'ROUTE_NOT_FOUND']);
   });
 
   it('documents the Idempotency-Key header and replays on the events and endpoints POSTs', () => {
@@ -207,7 +242,7 @@ describe('OpenAPI document', () => {
             name: 'Idempotency-Key',
             in: 'header',
             required: true,
-            schema: { type: 'string', format: 'uuid' },
+            schema: expect.objectContaining({ type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN }) as object,
           }),
         ]),
       );
@@ -231,7 +266,7 @@ describe('OpenAPI document', () => {
   it('puts the bearer scheme on authenticated routes only', () => {
     expect(document.components?.securitySchemes?.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     for (const route of Object.keys(REQUIRED_STATUSES) as Route[]) {
-      const expected = PUBLIC_ROUTES.includes(route) ? undefined : [{ bearer: [] }];
+      const expected = PUBLIC_ROUTES.includes(route) ? [] : [{ bearer: [] }];
       expect({ route, security: operation(route).security }).toEqual({ route, security: expected });
     }
   });

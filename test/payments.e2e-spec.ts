@@ -376,6 +376,8 @@ describe('Payments, intents and fees', () => {
         const crashed = await client.post('/payments/process', visa, key);
         expect(crashed.status).toBe(500);
         expect(crashed.text).not.toContain('simulated');
+        // The handler had named the payment's Location before the commit failed: not on a 500.
+        expect(crashed.headers.location).toBeUndefined();
 
         const retry = await client.post('/payments/process', visa, key);
         expect(retry.status).toBe(201);

@@ -115,6 +115,29 @@ describe('Stripe webhooks', () => {
       expect(await inboxRow(event.id)).toBeDefined();
     });
 
+    it.each([
+      ['as text/plain', 'text/plain'],
+      ['as a form', 'application/x-www-form-urlencoded'],
+      ['as XML', 'application/xml'],
+    ])(
+      'refuses a validly signed event sent %s: 415 UNSUPPORTED_MEDIA_TYPE, nothing stored',
+      async (_case, contentType) => {
+        const payload = payloadOf();
+        const response = await request(harness.app.http)
+          .post('/webhooks/stripe')
+          .set('Content-Type', contentType)
+          .set('Stripe-Signature', signatureFor(payload))
+          .send(payload);
+        expect(response.status).toBe(415);
+        expect(response.body).toEqual({
+          statusCode: 415,
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: 'Stripe events are sent as application/json',
+        });
+        expect(await inboxRow((JSON.parse(payload) as { id: string }).id)).toBeUndefined();
+      },
+    );
+
     it('accepts two v1 signatures when one matches, and a secret being rotated out', async () => {
       const payload = payloadOf();
       const good = signatureFor(payload);

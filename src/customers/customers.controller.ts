@@ -6,6 +6,7 @@ import { CommonErrorCode } from '../common/errors/common.exception';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
+import { ApiUuidParam } from '../common/validation/uuid';
 import {
   CurrentIdempotentExecution,
   IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
@@ -29,7 +30,12 @@ export class CustomersController {
   @Post()
   @RateLimit('customers')
   @Idempotent()
-  @ApiOperation({ summary: 'Create a Stripe customer that belongs to your tenant' })
+  @ApiOperation({
+    operationId: 'createCustomer',
+    summary: 'Create a Stripe customer that belongs to your tenant',
+    description:
+      'Creates the customer at Stripe and records that your tenant owns it; payments then name it by `stripeCustomerId` in `customerId`. Exactly once per `Idempotency-Key`.',
+  })
   @ApiCreatedResponse({
     type: CustomerResponseDto,
     description: 'Stripe customer created for the caller’s tenant',
@@ -47,7 +53,12 @@ export class CustomersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Read one of your customers' })
+  @ApiOperation({
+    operationId: 'getCustomer',
+    summary: 'Read one of your customers',
+    description: 'Another tenant’s customer is the same 404 as a missing one.',
+  })
+  @ApiUuidParam('id', 'The customer’s `id`')
   @ApiOkResponse({ type: CustomerResponseDto })
   @ApiErrors(
     CommonErrorCode.VALIDATION_FAILED,

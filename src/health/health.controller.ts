@@ -21,7 +21,11 @@ export class HealthController {
   // Above @HealthCheck(): a failed check reaches the client as the error body, not terminus' report.
   @ApiErrors(CommonErrorCode.SERVICE_UNAVAILABLE)
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
+  @ApiOperation({
+    operationId: 'getLiveness',
+    summary: 'Liveness: the process is up and serving HTTP',
+    description: 'Checks nothing else; public, for an orchestrator.',
+  })
   live() {
     return this.health.check([]);
   }
@@ -29,7 +33,12 @@ export class HealthController {
   @Get('ready')
   @ApiErrors(CommonErrorCode.SERVICE_UNAVAILABLE)
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: PostgreSQL reachable (503 if not); Redis up or degraded' })
+  @ApiOperation({
+    operationId: 'getReadiness',
+    summary: 'Readiness: PostgreSQL reachable (503 if not); Redis up or degraded',
+    description:
+      'Redis down is `degraded`, not a failure: the service still runs on PostgreSQL alone. Public, for an orchestrator.',
+  })
   ready() {
     return this.health.check([
       () => this.db.pingCheck('database').withTimeout(2000),

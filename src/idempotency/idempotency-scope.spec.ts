@@ -1,4 +1,11 @@
-import { fingerprintRequest, readIdempotencyKey, scopeId, stripeIdempotencyKey } from './idempotency-scope';
+import fc from 'fast-check';
+import {
+  fingerprintRequest,
+  IDEMPOTENCY_KEY_PATTERN,
+  readIdempotencyKey,
+  scopeId,
+  stripeIdempotencyKey,
+} from './idempotency-scope';
 
 describe('idempotency scope', () => {
   const key = '3f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d';
@@ -10,6 +17,27 @@ describe('idempotency scope', () => {
 
     it('reads a quoted structured-field string', () => {
       expect(readIdempotencyKey(['idempotency-key', `"${key}"`])).toEqual({ key });
+    });
+
+    it('accepts exactly what the API document states: a v4, bare or quoted, in any letter case', () => {
+      const pattern = new RegExp(IDEMPOTENCY_KEY_PATTERN, 'u');
+      const upperCased = (text: string) =>
+        fc
+          .array(fc.boolean(), { minLength: text.length, maxLength: text.length })
+          .map((upper) => [...text].map((char, i) => (upper[i] ? char.toUpperCase() : char)).join(''));
+      const candidates = fc.oneof(
+        fc.uuid({ version: [1, 4, 7] }).chain(upperCased),
+        fc.uuid({ version: 4 }).map((uuid) => `"${uuid}"`),
+        fc.uuid({ version: 4 }).map((uuid) => `"${uuid}`),
+        fc.string(),
+      );
+      fc.assert(
+        fc.property(candidates, (value) => {
+          const read = 'key' in readIdempotencyKey(['Idempotency-Key', value]);
+          expect({ value, documented: pattern.test(value) }).toEqual({ value, documented: read });
+        }),
+        { numRuns: 2000 },
+      );
     });
 
     it('reports a missing header', () => {

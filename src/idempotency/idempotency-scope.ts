@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
+import { jsonSchemaPattern, unanchored } from '../common/validation/json-schema-pattern';
 
 /** An idempotency key belongs to one user of one tenant (docs/design/idempotency.md). */
 export interface IdempotencyScope {
@@ -10,6 +11,11 @@ export interface IdempotencyScope {
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const QUOTED = /^"(.*)"$/;
+
+/** The header's value as the API document states it: the v4 regex above, bare or quoted. */
+export const IDEMPOTENCY_KEY_PATTERN = ((v4: string) => `^(?:${v4}|"${v4}")$`)(
+  unanchored(jsonSchemaPattern(UUID_V4)),
+);
 
 export type KeyReading = { key: string } | { problem: 'missing' | 'invalid' | 'repeated' };
 

@@ -5,6 +5,7 @@ import { ApiErrorHeaders, ApiErrors } from '../common/openapi/api-errors.decorat
 import { ResponseHeaders } from '../common/openapi/response-headers';
 import { IdempotencyErrorCode } from './idempotency.exception';
 import { storagePolicyFor } from './idempotency-policy';
+import { IDEMPOTENCY_KEY_PATTERN } from './idempotency-scope';
 import { IDEMPOTENT_REPLAYED_HEADER, IdempotencyInterceptor } from './idempotency.interceptor';
 import { IDEMPOTENT_OPTIONS, IdempotentOptions } from './idempotent-options';
 
@@ -43,7 +44,8 @@ export const Idempotent = (options: IdempotentOptions = {}) =>
       required: true,
       description:
         'A UUID v4, bare or as a quoted structured-field string. Retries with the same key and body replay the first answer.',
-      schema: { type: 'string', format: 'uuid' },
+      schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
+      example: '"1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed"',
     }),
     ApiErrors(...IDEMPOTENT_ROUTE_ERRORS),
     // The same policy that decides what is stored decides which errors may come back replayed.

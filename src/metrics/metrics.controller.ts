@@ -13,7 +13,11 @@ import { ApiErrors } from '../common/openapi/api-errors.decorator';
 @Controller()
 export class MetricsController extends PrometheusController {
   @Get()
-  @ApiOperation({ summary: 'Prometheus metrics' })
+  @ApiOperation({
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics',
+    description: 'Public, for scraping, in the Prometheus text format.',
+  })
   @ApiOkResponse({
     description: 'Prometheus text exposition format',
     content: { 'text/plain': { schema: { type: 'string' } } },

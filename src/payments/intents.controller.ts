@@ -28,7 +28,12 @@ export class IntentsController {
   @Post()
   @RateLimit('payments')
   @Idempotent({ sharesUnitOfWork: true })
-  @ApiOperation({ summary: 'Create an unconfirmed PaymentIntent for the client to confirm' })
+  @ApiOperation({
+    operationId: 'createIntent',
+    summary: 'Create an unconfirmed PaymentIntent for the client to confirm',
+    description:
+      'The payment starts as `requires_payment_method`; its `clientSecret` lets your client confirm it with Stripe, and webhooks bring its status here. Exactly once per `Idempotency-Key`.',
+  })
   @ApiCreatedResponse({
     type: IntentResponseDto,
     description: 'Unconfirmed PaymentIntent and its client secret',

@@ -6,6 +6,7 @@ import { CommonErrorCode } from '../common/errors/common.exception';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
+import { ApiUuidParam } from '../common/validation/uuid';
 import {
   CurrentIdempotentExecution,
   IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
@@ -35,7 +36,12 @@ export class PaymentsController {
   @Post('process')
   @RateLimit('payments')
   @Idempotent({ sharesUnitOfWork: true })
-  @ApiOperation({ summary: 'Charge a payment method: a PaymentIntent created and confirmed' })
+  @ApiOperation({
+    operationId: 'createPayment',
+    summary: 'Charge a payment method: a PaymentIntent created and confirmed',
+    description:
+      'Exactly once per `Idempotency-Key`: a retry with the same key and body gets the first answer again (`Idempotent-Replayed: true`), a declined card included; another body under the key is `422 IDEMPOTENCY_KEY_MISMATCH`.',
+  })
   @ApiCreatedResponse({
     type: PaymentResponseDto,
     description: 'PaymentIntent created and confirmed',
@@ -61,7 +67,12 @@ export class PaymentsController {
   @Post('fees')
   @RateLimit('payments')
   @Idempotent({ sharesUnitOfWork: true })
-  @ApiOperation({ summary: 'Charge a fee, optionally tied to one of your payments' })
+  @ApiOperation({
+    operationId: 'chargeFee',
+    summary: 'Charge a fee, optionally tied to one of your payments',
+    description:
+      'A payment of `kind: "fee"`; `relatedPaymentId`, when given, must name one of your payments. Exactly once per `Idempotency-Key`, as `createPayment`.',
+  })
   @ApiCreatedResponse({
     type: PaymentResponseDto,
     description: 'Fee charged (kind: "fee")',
@@ -85,7 +96,12 @@ export class PaymentsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Read one of your payments' })
+  @ApiOperation({
+    operationId: 'getPayment',
+    summary: 'Read one of your payments',
+    description: 'Another tenant’s payment is the same 404 as a missing one.',
+  })
+  @ApiUuidParam('id', 'The payment’s `id`')
   @ApiOkResponse({ type: PaymentResponseDto, description: 'The payment' })
   @ApiErrors(
     CommonErrorCode.VALIDATION_FAILED,

@@ -6,6 +6,7 @@ import { CommonErrorCode } from '../common/errors/common.exception';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
+import { ApiUuidParam } from '../common/validation/uuid';
 import {
   CurrentIdempotentExecution,
   IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
@@ -30,7 +31,12 @@ export class RefundsController {
   @Post()
   @RateLimit('refunds')
   @Idempotent()
-  @ApiOperation({ summary: 'Refund all or part of what is left of a succeeded payment' })
+  @ApiOperation({
+    operationId: 'createRefund',
+    summary: 'Refund all or part of what is left of a succeeded payment',
+    description:
+      'Without `amount`, refunds what is left. More than is left is `422 REFUND_EXCEEDS_PAYMENT` (`details.remaining`); a refund that fits only if refunds still in flight fail is `409 REFUND_IN_PROGRESS`, to retry. Exactly once per `Idempotency-Key`.',
+  })
   @ApiCreatedResponse({
     type: RefundResponseDto,
     description: 'The refund; a `pending` one follows Stripe until it settles',
@@ -55,7 +61,12 @@ export class RefundsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Read one of your refunds, whichever channel made it, at its Stripe status' })
+  @ApiOperation({
+    operationId: 'getRefund',
+    summary: 'Read one of your refunds, whichever channel made it, at its Stripe status',
+    description: 'Another tenant’s refund is the same 404 as a missing one.',
+  })
+  @ApiUuidParam('id', 'The refund’s `id`')
   @ApiOkResponse({ type: RefundResponseDto, description: 'The refund' })
   @ApiErrors(
     CommonErrorCode.VALIDATION_FAILED,
@@ -79,8 +90,11 @@ export class PaymentRefundsController {
 
   @Get(':id/refunds')
   @ApiOperation({
+    operationId: 'listPaymentRefunds',
     summary: 'List every refund of one of your payments: made here, in the Stripe Dashboard or elsewhere',
+    description: 'Oldest first, each at its Stripe status. Takes no query parameters.',
   })
+  @ApiUuidParam('id', 'The payment’s `id`')
   @ApiOkResponse({ type: RefundListDto, description: 'The refunds, oldest first' })
   @ApiErrors(
     CommonErrorCode.VALIDATION_FAILED,

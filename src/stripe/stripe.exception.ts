@@ -1,6 +1,8 @@
 import { HttpStatus } from '@nestjs/common';
+import type { SchemaObject } from '@nestjs/swagger';
 import type Stripe from 'stripe';
 import { moduleException } from '../common/errors/app.exception';
+import { errorDetails, fieldDetail } from '../common/openapi/error-details';
 
 export enum StripeErrorCode {
   CARD_DECLINED = 'CARD_DECLINED',
@@ -35,7 +37,36 @@ export interface PaymentFailure {
  * A Stripe failure in our own terms, translated at the edge of this module: callers never
  * see an SDK error. A declined card keeps the PaymentIntent Stripe created for it.
  */
-export class StripeException extends moduleException(STRIPE_ERROR_STATUS) {
+const FAILED_PAYMENT_ID: SchemaObject = {
+  type: 'string',
+  format: 'uuid',
+  description: 'The failed payment, recorded with its status `failed`',
+};
+
+export class StripeException extends moduleException(
+  STRIPE_ERROR_STATUS,
+  {},
+  {
+    [StripeErrorCode.CARD_DECLINED]: errorDetails(
+      {
+        paymentId: FAILED_PAYMENT_ID,
+        declineCode: { type: 'string', description: "Stripe's decline code", example: 'insufficient_funds' },
+      },
+      { required: ['paymentId', 'declineCode'] },
+    ),
+    [StripeErrorCode.PAYMENT_METHOD_INVALID]: errorDetails(
+      { paymentId: FAILED_PAYMENT_ID, field: fieldDetail('paymentMethodId') },
+      { required: ['paymentId', 'field'] },
+    ),
+    [StripeErrorCode.PAYMENT_PROVIDER_REJECTED]: errorDetails(
+      {
+        paymentId: { ...FAILED_PAYMENT_ID, description: 'The failed payment, on the payment routes' },
+        providerCode: { type: 'string', description: "Stripe's error code, when Stripe gave one" },
+      },
+      { description: 'On a payment route: `paymentId`, and `providerCode` the first time' },
+    ),
+  },
+) {
   constructor(
     code: StripeErrorCode,
     message: string,

@@ -38,8 +38,9 @@ export class AdminWebhooksController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listWebhookEvents',
     summary: 'List received Stripe events, newest first (the dead-letter queue: status=dead)',
-    description: `${OPERATOR_ONLY} Each event shows its status, its attempts and the error of each failed attempt.`,
+    description: `${OPERATOR_ONLY} Each event shows its status, its attempts and the error of each failed attempt. A query parameter not listed here is \`400 VALIDATION_FAILED\`.`,
   })
   @ApiOkResponse({ type: WebhookEventPageDto })
   @ApiErrors(CommonErrorCode.VALIDATION_FAILED)
@@ -59,6 +60,7 @@ export class AdminWebhooksController {
   @Post(':eventId/replay')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
+    operationId: 'replayWebhookEvent',
     summary: 'Process one event again; effects already applied are not applied twice',
     description: OPERATOR_ONLY,
   })

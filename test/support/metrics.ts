@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
+import { checkedAgainstContract } from './contract/checked';
 
 /**
  * The current value of one Prometheus counter series (0 when it has not been touched yet).
@@ -11,7 +12,7 @@ export async function readCounter(
   name: string,
   labels: Record<string, string>,
 ): Promise<number> {
-  const response = await request(http).get('/metrics');
+  const response = await checkedAgainstContract(request(http).get('/metrics'), 'get', '/metrics');
   if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
   const wanted = Object.entries(labels)
     .map(([label, value]) => `${label}="${value}"`)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import request from 'supertest';
+import { checkedAgainstContract } from './contract/checked';
 import type { TestApp } from './test-app';
 
 export const WEBHOOK_SECRET = 'whsec_e2e';
@@ -76,11 +77,15 @@ export function intentEvent(
 /** Posts an event to the service as Stripe would: the exact bytes that were signed. */
 export function deliver(app: Pick<TestApp, 'http'>, event: object, options: SignOptions = {}) {
   const payload = JSON.stringify(event);
-  return request(app.http)
-    .post('/webhooks/stripe')
-    .set('Content-Type', 'application/json')
-    .set('Stripe-Signature', signatureFor(payload, options))
-    .send(payload);
+  return checkedAgainstContract(
+    request(app.http)
+      .post('/webhooks/stripe')
+      .set('Content-Type', 'application/json')
+      .set('Stripe-Signature', signatureFor(payload, options))
+      .send(payload),
+    'post',
+    '/webhooks/stripe',
+  );
 }
 
 export function nowSeconds(): number {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { checkedAgainstContract } from './contract/checked';
 import type { TestApp } from './test-app';
 import { bearer, signToken } from './tokens';
 
@@ -29,13 +30,20 @@ export class TestClient {
     return new TestClient({ app, tenantId: this.tenantId, userId: this.userId });
   }
 
-  /** An array of keys sends the header once per value (to test a repeated header). */
+  /**
+   * An array of keys sends the header once per value (to test a repeated header). The answer is
+   * checked against the API document, as every answer of `get` is.
+   */
   post(path: string, body: object, key: string | string[] = randomUUID()) {
-    return request(this.http()).post(path).set(this.headers).set({ 'Idempotency-Key': key }).send(body);
+    return checkedAgainstContract(
+      request(this.http()).post(path).set(this.headers).set({ 'Idempotency-Key': key }).send(body),
+      'post',
+      path,
+    );
   }
 
   get(path: string) {
-    return request(this.http()).get(path).set(this.headers);
+    return checkedAgainstContract(request(this.http()).get(path).set(this.headers), 'get', path);
   }
 
   patch(path: string, body: object) {

@@ -22,6 +22,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       response.raw.end();
       return;
     }
+    // A handler may have named what it created before failing (a commit after it, say): an
+    // error creates nothing, so it carries no Location.
+    response.removeHeader('location');
     response.status(exception.status).headers(exception.headers).send(exception.toBody());
   }
 }

@@ -1,4 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
+import type { ErrorDetails } from '../openapi/error-details';
 import type { ResponseHeaders } from '../openapi/response-headers';
 import { registerErrorCodes } from './error-codes';
 
@@ -38,14 +39,20 @@ export class AppException extends Error {
 
 /**
  * The exception class of one module, from its exhaustive code → status map: the code decides
- * the status, so a module can only throw statuses its map declares. The map (and the headers
- * some codes are sent with, for the API document) joins the service's error codes.
+ * the status, so a module can only throw statuses its map declares. The map (and, for the API
+ * document, the headers some codes are sent with and what their `details` hold) joins the
+ * service's error codes.
  */
 export function moduleException<Code extends string>(
   statusByCode: Record<Code, HttpStatus>,
   documentedHeaders: Partial<Record<Code, ResponseHeaders>> = {},
+  documentedDetails: Partial<Record<Code, ErrorDetails>> = {},
 ) {
-  registerErrorCodes(statusByCode, documentedHeaders as Record<string, ResponseHeaders>);
+  registerErrorCodes(
+    statusByCode,
+    documentedHeaders as Record<string, ResponseHeaders>,
+    documentedDetails as Record<string, ErrorDetails>,
+  );
   return class extends AppException {
     constructor(
       code: Code,

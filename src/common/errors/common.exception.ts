@@ -1,4 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
+import type { SchemaObject } from '@nestjs/swagger';
+import { errorDetails } from '../openapi/error-details';
 import { RETRY_AFTER_HEADER } from '../openapi/response-headers';
 import { moduleException } from './app.exception';
 
@@ -41,10 +43,62 @@ export const COMMON_ERROR_STATUS: Record<CommonErrorCode, HttpStatus> = {
   [CommonErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
-export class CommonException extends moduleException(COMMON_ERROR_STATUS, {
-  [CommonErrorCode.SERVICE_UNAVAILABLE]: RETRY_AFTER_HEADER,
-  [CommonErrorCode.RATE_LIMITED]: RETRY_AFTER_HEADER,
-}) {
+/** A readiness check's report entry: one dependency and its state. */
+const HEALTH_ENTRIES: SchemaObject = {
+  type: 'object',
+  additionalProperties: {
+    type: 'object',
+    description: 'Its state, and whatever else its check reports (`message`…)',
+    properties: { status: { type: 'string', example: 'down' }, message: { type: 'string' } },
+    required: ['status'],
+    additionalProperties: true,
+  },
+};
+
+export class CommonException extends moduleException(
+  COMMON_ERROR_STATUS,
+  {
+    [CommonErrorCode.SERVICE_UNAVAILABLE]: RETRY_AFTER_HEADER,
+    [CommonErrorCode.RATE_LIMITED]: RETRY_AFTER_HEADER,
+  },
+  {
+    [CommonErrorCode.VALIDATION_FAILED]: errorDetails(
+      {
+        fields: {
+          type: 'array',
+          description: 'Each offending field (nested ones by path, `body` for the body itself)',
+          items: {
+            type: 'object',
+            properties: {
+              field: { type: 'string', example: 'amount' },
+              messages: {
+                type: 'array',
+                items: { type: 'string' },
+                example: ['amount must not be less than 1'],
+              },
+            },
+            required: ['field', 'messages'],
+            additionalProperties: false,
+          },
+        },
+      },
+      { required: ['fields'] },
+    ),
+    [CommonErrorCode.SERVICE_UNAVAILABLE]: errorDetails(
+      {
+        status: { type: 'string', enum: ['error'] },
+        info: HEALTH_ENTRIES,
+        error: HEALTH_ENTRIES,
+        details: HEALTH_ENTRIES,
+      },
+      {
+        always: false,
+        required: ['status', 'info', 'error', 'details'],
+        description: 'Sent by a failed readiness check only: each dependency and its state',
+      },
+    ),
+  },
+) {
   /** A dependency the request cannot run without is unreachable; the client should retry. */
   static serviceUnavailable(
     message = 'A required service is unavailable; retry shortly',

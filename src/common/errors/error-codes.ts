@@ -1,4 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
+import type { DocumentedDetails, ErrorDetails } from '../openapi/error-details';
 import type { ResponseHeaders } from '../openapi/response-headers';
 
 /**
@@ -9,14 +10,22 @@ import type { ResponseHeaders } from '../openapi/response-headers';
  */
 const statusByCode = new Map<string, HttpStatus>();
 const headersByCode = new Map<string, ResponseHeaders>();
+const detailsByCode = new Map<string, ErrorDetails>();
 
 /** Adds a module's codes. One code declared by two modules must mean one status: a disagreement fails at load. */
 export function registerErrorCodes(
   statuses: Readonly<Record<string, HttpStatus>>,
   headers: Readonly<Record<string, ResponseHeaders>> = {},
+  details: DocumentedDetails = {},
 ): void {
   mergeStatusMap(statusByCode, statuses);
   for (const [code, header] of Object.entries(headers)) headersByCode.set(code, header);
+  for (const [code, detail] of Object.entries(details)) detailsByCode.set(code, detail);
+}
+
+/** Every registered code, for the API document's error schemas. */
+export function registeredErrorCodes(): string[] {
+  return [...statusByCode.keys()];
 }
 
 export function errorStatusOf(code: string): HttpStatus {
@@ -28,6 +37,11 @@ export function errorStatusOf(code: string): HttpStatus {
 /** The headers documented beside `code` (e.g. `Retry-After`). */
 export function errorHeadersOf(code: string): ResponseHeaders {
   return headersByCode.get(code) ?? {};
+}
+
+/** What `code` carries in `details`; undefined when it carries none. */
+export function errorDetailsOf(code: string): ErrorDetails | undefined {
+  return detailsByCode.get(code);
 }
 
 export function mergeStatusMap(

@@ -31,7 +31,7 @@ class ProbeException extends moduleException(PROBE_ERROR_STATUS, {
 interface DocumentedResponse {
   description: string;
   headers?: Record<string, { description?: string }>;
-  schema: { allOf: [unknown, { properties: { code: { enum: string[] }; statusCode: { enum: number[] } } }] };
+  schema: { $ref?: string; oneOf?: Array<{ $ref: string }>; discriminator?: unknown };
 }
 
 function responsesOf(method: object): Record<string, DocumentedResponse> {
@@ -55,7 +55,7 @@ describe(ApiErrors.name, () => {
     expect(declare).toThrow('Error code NOBODY_THROWS_THIS is in no module');
   });
 
-  it('groups codes by status, one response each, with code restricted to the group', () => {
+  it('groups codes by status, one response each, with the schema of each code of the group', () => {
     class Probe {
       @ApiErrors(ProbeErrorCode.TOO_MUCH, ProbeErrorCode.UPSTREAM_DOWN)
       @ApiErrors(ProbeErrorCode.MISMATCH)
@@ -64,11 +64,21 @@ describe(ApiErrors.name, () => {
     const responses = responsesOf(Probe.prototype.handle);
     expect(Object.keys(responses).sort()).toEqual(['422', '502']);
     expect(responses['422'].description).toBe('PROBE_MISMATCH | PROBE_TOO_MUCH');
-    expect(responses['422'].schema.allOf[1].properties).toEqual({
-      statusCode: { type: 'integer', enum: [422] },
-      code: { type: 'string', enum: ['PROBE_MISMATCH', 'PROBE_TOO_MUCH'] },
+    expect(responses['422'].schema).toEqual({
+      oneOf: [
+        { $ref: '#/components/schemas/ProbeMismatchError' },
+        { $ref: '#/components/schemas/ProbeTooMuchError' },
+      ],
+      discriminator: {
+        propertyName: 'code',
+        mapping: {
+          PROBE_MISMATCH: '#/components/schemas/ProbeMismatchError',
+          PROBE_TOO_MUCH: '#/components/schemas/ProbeTooMuchError',
+        },
+      },
     });
     expect(responses['502'].description).toBe('PROBE_UPSTREAM_DOWN');
+    expect(responses['502'].schema).toEqual({ $ref: '#/components/schemas/ProbeUpstreamDownError' });
   });
 
   it('adds up the same way whichever decorator comes first', () => {

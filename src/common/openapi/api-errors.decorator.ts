@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, DECORATORS, getSchemaPath, HeaderObject } from '@nestjs/swagger';
+import { ApiResponse, DECORATORS, HeaderObject } from '@nestjs/swagger';
 import { errorHeadersOf, errorStatusOf } from '../errors/error-codes';
-import { ErrorBodyDto } from './error-body.dto';
+import { errorResponseSchema } from './error-schemas';
 import { ResponseHeaders } from './response-headers';
 
 /** A code of a module's error enum (`RefundErrorCode.REFUND_EXCEEDS_PAYMENT`); an unknown one fails at load. */
@@ -20,7 +20,7 @@ const DOCUMENTED_ERRORS = 'payment-service:documented-errors';
 /**
  * Documents error codes a route (or every route of a controller) may answer with. Codes are
  * grouped by the status their module's map gives them, one response per status whose schema is
- * the error body with `code` restricted to that group. Several `@ApiErrors()` on one target add
+ * the error body of each code of that group (`errorResponseSchema`). Several `@ApiErrors()` on one target add
  * up, in any order: each application re-renders the union.
  */
 export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
@@ -51,7 +51,6 @@ function documentErrors(added: DocumentedErrors): MethodDecorator & ClassDecorat
     for (const status of byStatus.keys()) delete responses[status];
     Reflect.defineMetadata(DECORATORS.API_RESPONSE, responses, holder);
 
-    if (!previous) ApiExtraModels(ErrorBodyDto)(target, key, descriptor as PropertyDescriptor);
     for (const [status, statusCodes] of byStatus) {
       const headers = {
         ...headersOfCodes(statusCodes),
@@ -60,14 +59,17 @@ function documentErrors(added: DocumentedErrors): MethodDecorator & ClassDecorat
       ApiResponse({
         status,
         description: statusCodes.join(' | '),
-        schema: errorBodySchema(status, statusCodes),
+        schema: errorResponseSchema(statusCodes),
         ...(Object.keys(headers).length > 0 ? { headers } : {}),
       })(target, key as string, descriptor as PropertyDescriptor);
     }
   };
 }
 
-/** The headers the codes of one status carry; one carried by only some of them says which. */
+/**
+ * The headers the codes of one status carry: required when every one of them sends it, and one
+ * carried by only some of them says which.
+ */
 function headersOfCodes(codes: readonly ErrorCode[]): ResponseHeaders {
   const carried = new Map<string, { header: HeaderObject; codes: ErrorCode[] }>();
   for (const code of codes) {
@@ -79,7 +81,7 @@ function headersOfCodes(codes: readonly ErrorCode[]): ResponseHeaders {
   for (const [name, { header, codes: withCodes }] of carried) {
     headers[name] =
       withCodes.length === codes.length
-        ? header
+        ? { ...header, required: true }
         : { ...header, description: `${header.description ?? ''} Sent with ${withCodes.join(', ')}.` };
   }
   return headers;
@@ -93,19 +95,4 @@ export function groupByStatus(codes: readonly ErrorCode[]): Map<HttpStatus, Erro
   }
   for (const group of groups.values()) group.sort();
   return groups;
-}
-
-function errorBodySchema(status: HttpStatus, codes: ErrorCode[]) {
-  return {
-    allOf: [
-      { $ref: getSchemaPath(ErrorBodyDto) },
-      {
-        type: 'object',
-        properties: {
-          statusCode: { type: 'integer', enum: [status] },
-          code: { type: 'string', enum: codes },
-        },
-      },
-    ],
-  };
 }

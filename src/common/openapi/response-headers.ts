@@ -7,6 +7,7 @@ export function locationHeader(path: string): ResponseHeaders {
   return {
     Location: {
       description: `Where the created resource is read: \`${path}\`.`,
+      required: true,
       schema: { type: 'string', example: path.replace('{id}', '6f1c2a4e-8a0b-4c5d-9e2f-1a2b3c4d5e6f') },
     },
   };

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 import {
   IsIn,
   IsInt,
@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import { SUPPORTED_CURRENCIES } from './currency';
 import { MAX_AMOUNT } from './money';
+import { jsonSchemaPattern } from './json-schema-pattern';
 import { IsOptionalNotNull } from './optional.decorator';
 import { IsSafeText, unsafeTextProblem } from './safe-text.decorator';
 
@@ -40,28 +41,55 @@ export const IsCurrency = () =>
     ApiProperty({ enum: SUPPORTED_CURRENCIES, example: 'usd' }),
   );
 
+/** The ids Stripe gives objects of one kind: its prefix (`pm`, `cus`), `_`, then 1–250 of `[A-Za-z0-9_]`. */
+export const stripeIdRegExp = (prefix: string): RegExp => new RegExp(`^${prefix}_[A-Za-z0-9_]{1,250}$`);
+
 /** A Stripe object id of the given prefix, e.g. `pm_…`, `cus_…`. */
 export const IsStripeId = (prefix: string, options: { optional?: boolean; example?: string } = {}) =>
   applyDecorators(
     ...(options.optional ? [IsOptionalNotNull()] : []),
     IsString(),
     IsSafeText(),
-    Matches(new RegExp(`^${prefix}_[A-Za-z0-9_]{1,250}$`), { message: `$property must be a ${prefix}_… id` }),
-    (options.optional ? ApiPropertyOptional : ApiProperty)({ example: options.example ?? `${prefix}_123` }),
+    Matches(stripeIdRegExp(prefix), { message: `$property must be a ${prefix}_… id` }),
+    (options.optional ? ApiPropertyOptional : ApiProperty)({
+      type: 'string',
+      pattern: jsonSchemaPattern(stripeIdRegExp(prefix)),
+      example: options.example ?? `${prefix}_123`,
+    }),
   );
+
+export const MAX_DESCRIPTION_LENGTH = 1000;
 
 export const IsDescription = () =>
   applyDecorators(
     IsOptionalNotNull(),
     IsString(),
     IsSafeText(),
-    MaxLength(1000),
-    ApiPropertyOptional({ maxLength: 1000 }),
+    MaxLength(MAX_DESCRIPTION_LENGTH),
+    ApiPropertyOptional({ type: 'string', maxLength: MAX_DESCRIPTION_LENGTH, example: 'Order #1042' }),
   );
 
 /** Keys the service writes into Stripe metadata itself; clients may not use the prefix. */
 export const RESERVED_METADATA_PREFIX = 'ps_';
 export const MAX_METADATA_KEYS = 40;
+export const MAX_METADATA_KEY_LENGTH = 40;
+export const MAX_METADATA_VALUE_LENGTH = 500;
+/** Stripe refuses square brackets in metadata keys. */
+const METADATA_KEY_FORBIDDEN_CHARS = '[]';
+
+/** The metadata rules as a schema: each one stated from the constants the validator reads. */
+const METADATA_SCHEMA = {
+  type: 'object',
+  maxProperties: MAX_METADATA_KEYS,
+  propertyNames: {
+    minLength: 1,
+    maxLength: MAX_METADATA_KEY_LENGTH,
+    pattern: `^(?!${escapeRegExp(RESERVED_METADATA_PREFIX)})[^${escapeRegExp(METADATA_KEY_FORBIDDEN_CHARS)}]*$`,
+  },
+  additionalProperties: { type: 'string', maxLength: MAX_METADATA_VALUE_LENGTH },
+  description: `Up to ${MAX_METADATA_KEYS} string pairs; keys 1–${MAX_METADATA_KEY_LENGTH} chars without square brackets, not starting with "${RESERVED_METADATA_PREFIX}"; values ≤ ${MAX_METADATA_VALUE_LENGTH} chars`,
+  example: { orderId: 'ord_1042' },
+};
 
 /**
  * Stripe's metadata limits (50 keys, keys ≤ 40 chars without square brackets, string values
@@ -82,11 +110,7 @@ export function IsStripeMetadata(validationOptions?: ValidationOptions): Propert
       },
       validationOptions,
     ),
-    ApiPropertyOptional({
-      type: 'object',
-      additionalProperties: { type: 'string', maxLength: 500 },
-      description: `Up to ${MAX_METADATA_KEYS} string pairs; keys ≤ 40 chars, not starting with "${RESERVED_METADATA_PREFIX}"`,
-    }),
+    ApiPropertyOptional(METADATA_SCHEMA as ApiPropertyOptions),
   );
 }
 
@@ -95,16 +119,24 @@ function metadataProblem(value: unknown): string | undefined {
   const entries = Object.entries(value);
   if (entries.length > MAX_METADATA_KEYS) return `must have at most ${MAX_METADATA_KEYS} keys`;
   for (const [key, item] of entries) {
-    if (key.length < 1 || key.length > 40 || /[[\]]/.test(key))
+    if (
+      key.length < 1 ||
+      key.length > MAX_METADATA_KEY_LENGTH ||
+      [...METADATA_KEY_FORBIDDEN_CHARS].some((char) => key.includes(char))
+    )
       return `key "${key.slice(0, 40)}" is not allowed`;
     if (key.startsWith(RESERVED_METADATA_PREFIX))
       return `keys may not start with "${RESERVED_METADATA_PREFIX}"`;
     const keyProblem = unsafeTextProblem(key);
     if (keyProblem) return `keys ${keyProblem}`;
-    if (typeof item !== 'string' || item.length > 500)
-      return `value of "${key}" must be a string of at most 500 chars`;
+    if (typeof item !== 'string' || item.length > MAX_METADATA_VALUE_LENGTH)
+      return `value of "${key}" must be a string of at most ${MAX_METADATA_VALUE_LENGTH} chars`;
     const valueProblem = unsafeTextProblem(item);
     if (valueProblem) return `value of "${key}" ${valueProblem}`;
   }
   return undefined;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|-]/g, '\\$&');
 }

@@ -8,14 +8,14 @@ export class CreateCustomerDto {
   @IsOptionalNotNull()
   @IsSafeEmail()
   @MaxLength(512)
-  @ApiPropertyOptional({ format: 'email', maxLength: 512 })
+  @ApiPropertyOptional({ type: 'string', format: 'email', maxLength: 512, example: 'jane@example.com' })
   email?: string;
 
   @IsOptionalNotNull()
   @IsString()
   @IsSafeText()
   @MaxLength(256)
-  @ApiPropertyOptional({ maxLength: 256 })
+  @ApiPropertyOptional({ type: 'string', maxLength: 256, example: 'Jane Doe' })
   name?: string;
 
   @IsStripeMetadata()

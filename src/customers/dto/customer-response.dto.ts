@@ -12,7 +12,7 @@ export class CustomerResponseDto {
     string,
     string
   >;
-  @ApiProperty() createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
 
   static from(customer: Customer & { stripeCustomerId: string }): CustomerResponseDto {
     return {

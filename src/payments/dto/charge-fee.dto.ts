@@ -1,7 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsUUID } from 'class-validator';
-import { IsOptionalNotNull } from '../../common/validation/optional.decorator';
 import { IsAmount, IsCurrency, IsDescription, IsStripeId } from '../../common/validation/money.decorators';
+import { IsUuid } from '../../common/validation/uuid';
 
 export class ChargeFeeDto {
   @IsAmount()
@@ -13,9 +11,7 @@ export class ChargeFeeDto {
   @IsStripeId('pm', { example: 'pm_card_visa' })
   paymentMethodId!: string;
 
-  @IsOptionalNotNull()
-  @IsUUID()
-  @ApiPropertyOptional({ format: 'uuid', description: 'A payment of the same tenant this fee belongs to' })
+  @IsUuid({ optional: true, description: 'A payment of the same tenant this fee belongs to' })
   relatedPaymentId?: string;
 
   @IsDescription()

@@ -9,13 +9,18 @@ import {
 
 /** A payment as clients see it (docs/openapi.json). Mapped field by field: never an entity. */
 export class PaymentResponseDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid', example: '6f1c2a4e-8a0b-4c5d-9e2f-1a2b3c4d5e6f' }) id!: string;
   @ApiProperty({ format: 'uuid' }) tenantId!: string;
   @ApiProperty({ enum: PAYMENT_KINDS }) kind!: PaymentKind;
   @ApiProperty({ enum: PAYMENT_STATUSES }) status!: PaymentStatus;
-  @ApiProperty() amount!: number;
-  @ApiProperty() amountRefunded!: number;
-  @ApiProperty() currency!: string;
+  @ApiProperty({ type: 'integer', description: 'Minor units', example: 1000 }) amount!: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'What its pending and succeeded refunds hold, in minor units',
+    example: 0,
+  })
+  amountRefunded!: number;
+  @ApiProperty({ example: 'usd' }) currency!: string;
   @ApiProperty({ nullable: true, type: String }) stripePaymentIntentId!: string | null;
   @ApiProperty({ nullable: true, type: String }) customerId!: string | null;
   @ApiProperty({ nullable: true, type: String }) description!: string | null;
@@ -24,8 +29,8 @@ export class PaymentResponseDto {
     string
   >;
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String }) relatedPaymentId?: string | null;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
   static from(payment: PaymentTransaction): PaymentResponseDto {
     return {
@@ -49,5 +54,9 @@ export class PaymentResponseDto {
 
 /** `POST /intents` answers the payment plus the secret the client confirms it with. */
 export class IntentResponseDto extends PaymentResponseDto {
-  @ApiProperty() clientSecret!: string;
+  @ApiProperty({
+    description: 'What the client confirms the PaymentIntent with',
+    example: 'pi_123_secret_456',
+  })
+  clientSecret!: string;
 }

@@ -1,14 +1,14 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsUUID } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
 import { IsOptionalNotNull } from '../../common/validation/optional.decorator';
 import { IsAmount } from '../../common/validation/money.decorators';
+import { IsUuid } from '../../common/validation/uuid';
 
 export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
 export type RefundReason = (typeof REFUND_REASONS)[number];
 
 export class CreateRefundDto {
-  @IsUUID()
-  @ApiProperty({ format: 'uuid' })
+  @IsUuid({ description: 'The payment to refund, one of yours' })
   paymentId!: string;
 
   /** Omitted: whatever is left to refund. */
@@ -17,6 +17,6 @@ export class CreateRefundDto {
 
   @IsOptionalNotNull()
   @IsIn(REFUND_REASONS)
-  @ApiPropertyOptional({ enum: REFUND_REASONS })
+  @ApiPropertyOptional({ enum: REFUND_REASONS, example: 'requested_by_customer' })
   reason?: RefundReason;
 }

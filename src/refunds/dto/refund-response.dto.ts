@@ -11,8 +11,8 @@ export class RefundResponseDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) tenantId!: string;
   @ApiProperty({ format: 'uuid' }) paymentId!: string;
-  @ApiProperty() amount!: number;
-  @ApiProperty() currency!: string;
+  @ApiProperty({ type: 'integer', description: 'Minor units', example: 400 }) amount!: number;
+  @ApiProperty({ example: 'usd' }) currency!: string;
   @ApiProperty({
     enum: REFUND_STATUSES,
     description:
@@ -34,8 +34,8 @@ export class RefundResponseDto {
   })
   source!: RefundSource;
   @ApiProperty({ nullable: true, type: String }) stripeRefundId!: string | null;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
   static from(refund: Refund): RefundResponseDto {
     return {

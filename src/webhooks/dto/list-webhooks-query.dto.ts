@@ -1,10 +1,15 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { jsonSchemaPattern } from '../../common/validation/json-schema-pattern';
 import { IsOptionalNotNull } from '../../common/validation/optional.decorator';
 import { WEBHOOK_STATUSES, WebhookStatus } from '../entities/webhook-inbox.entity';
 
 export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+const EVENT_TYPE = /^[a-z0-9_.]+$/;
+const MAX_EVENT_TYPE_LENGTH = 255;
+const CURSOR = /^[A-Za-z0-9_-]{1,400}$/;
 
 export class ListWebhooksQueryDto {
   @IsOptionalNotNull()
@@ -14,22 +19,31 @@ export class ListWebhooksQueryDto {
 
   @IsOptionalNotNull()
   @IsString()
-  @Matches(/^[a-z0-9_.]+$/, { message: 'type must be a Stripe event type such as payment_intent.succeeded' })
-  @MaxLength(255)
-  @ApiPropertyOptional({ example: 'payment_intent.succeeded' })
+  @Matches(EVENT_TYPE, { message: 'type must be a Stripe event type such as payment_intent.succeeded' })
+  @MaxLength(MAX_EVENT_TYPE_LENGTH)
+  @ApiPropertyOptional({
+    type: 'string',
+    pattern: jsonSchemaPattern(EVENT_TYPE),
+    maxLength: MAX_EVENT_TYPE_LENGTH,
+    example: 'payment_intent.succeeded',
+  })
   type?: string;
 
   @IsOptionalNotNull()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(100)
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })
+  @Max(MAX_PAGE_SIZE)
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   limit?: number;
 
   @IsOptionalNotNull()
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,400}$/, { message: 'cursor must be a nextCursor this route returned' })
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page' })
+  @Matches(CURSOR, { message: 'cursor must be a nextCursor this route returned' })
+  @ApiPropertyOptional({
+    type: 'string',
+    pattern: jsonSchemaPattern(CURSOR),
+    description: 'The `nextCursor` of the previous page',
+  })
   cursor?: string;
 }

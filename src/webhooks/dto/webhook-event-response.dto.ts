@@ -8,8 +8,10 @@ import {
 
 /** One failed processing attempt. */
 export class WebhookAttemptErrorDto {
-  @ApiProperty({ description: 'Which attempt (1 for the first)', example: 2 }) attempt!: number;
-  @ApiProperty({ description: 'When it failed', example: '2026-01-01T00:00:00.000Z' }) at!: string;
+  @ApiProperty({ type: 'integer', description: 'Which attempt (1 for the first)', example: 2 })
+  attempt!: number;
+  @ApiProperty({ format: 'date-time', description: 'When it failed', example: '2026-01-01T00:00:00.000Z' })
+  at!: string;
   @ApiProperty({ description: 'Its error: type and message', example: 'TransientEventError: …' })
   error!: string;
 }
@@ -19,7 +21,7 @@ export class WebhookEventResponseDto {
   @ApiProperty({ example: 'evt_123' }) eventId!: string;
   @ApiProperty({ example: 'payment_intent.succeeded' }) type!: string;
   @ApiProperty({ enum: WEBHOOK_STATUSES }) status!: WebhookStatus;
-  @ApiProperty({ description: 'Processing attempts so far' }) attempts!: number;
+  @ApiProperty({ type: 'integer', description: 'Processing attempts so far' }) attempts!: number;
   @ApiProperty({
     nullable: true,
     type: String,
@@ -31,8 +33,8 @@ export class WebhookEventResponseDto {
     description: `The last ${ATTEMPT_ERRORS_KEPT} failed attempts, oldest first; kept after a later success`,
   })
   attemptErrors!: WebhookAttemptErrorDto[];
-  @ApiProperty() receivedAt!: string;
-  @ApiProperty({ nullable: true, type: String }) processedAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) receivedAt!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) processedAt!: string | null;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
