@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { idempotencyCacheKeys } from '../src/idempotency/idempotency.cache';
 import { scopeId } from '../src/idempotency/idempotency-scope';
-import { queuePrefix } from '../src/webhooks/webhook-queue.options';
+import { queuePrefix } from '../src/redis/bull-queue-options';
 import { dropDatabase } from '../test/support/databases';
 import { BENCH_DATABASE_URL, BENCH_REDIS_URL, REFERENCE_REDIS_PREFIX } from './bench-protocol';
 import { TENANT_ID, USER_ID } from './scenarios';

@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { WebhookInboxBatcher } from '../src/webhooks/webhook-inbox.batcher';
 import type { VerifiedEvent } from '../src/webhooks/webhook-signature.verifier';
-import { queuePrefix } from '../src/webhooks/webhook-queue.options';
+import { queuePrefix } from '../src/redis/bull-queue-options';
 import { STRIPE_WEBHOOK_QUEUE } from '../src/webhooks/webhooks.constants';
 import { deliver, stripeEvent, waitFor } from './support/stripe-events';
 import { TcpProxy } from './support/tcp-proxy';

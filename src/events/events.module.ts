@@ -3,7 +3,7 @@ import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
-import { webhookQueueOptions } from '../webhooks';
+import { bullQueueOptions } from '../redis/bull-queue-options';
 import { EventOutbox } from './event-outbox';
 import { EventRepository } from './event.repository';
 import { EventsController } from './events.controller';
@@ -14,7 +14,7 @@ import { TENANT_WEBHOOK_QUEUE, TenantWebhookQueue } from './tenant-webhook.queue
 export const tenantWebhookQueueRegistration = BullModule.registerQueueAsync({
   name: TENANT_WEBHOOK_QUEUE,
   inject: [AppConfig],
-  useFactory: webhookQueueOptions,
+  useFactory: bullQueueOptions,
 });
 
 /**

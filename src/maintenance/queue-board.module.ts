@@ -11,7 +11,8 @@ import { AllExceptionsFilter } from '../common/errors/all-exceptions.filter';
 import { AuthModule, JwtAuthGuard } from '../auth';
 import { AppConfig } from '../config/app-config';
 import { TENANT_WEBHOOK_QUEUE } from '../events';
-import { STRIPE_WEBHOOK_QUEUE, webhookQueueOptions } from '../webhooks';
+import { bullQueueOptions } from '../redis/bull-queue-options';
+import { STRIPE_WEBHOOK_QUEUE } from '../webhooks';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 
@@ -30,13 +31,13 @@ function boardRoute(): void {}
     BullModule.registerQueueAsync({
       name: STRIPE_WEBHOOK_QUEUE,
       inject: [AppConfig],
-      useFactory: webhookQueueOptions,
+      useFactory: bullQueueOptions,
     }),
     // And on the tenants' webhooks: relays and deliveries.
     BullModule.registerQueueAsync({
       name: TENANT_WEBHOOK_QUEUE,
       inject: [AppConfig],
-      useFactory: webhookQueueOptions,
+      useFactory: bullQueueOptions,
     }),
   ],
 })

@@ -14,7 +14,7 @@ import { PaymentEventSequenceService } from './payment-event-sequence.service';
 import { StripeEventDispatcher } from './stripe-event.dispatcher';
 import { StripeWebhookProcessor } from './stripe-webhook.processor';
 import { StripeWebhooksController } from './stripe-webhooks.controller';
-import { closeWebhookQueueConnections, webhookQueueOptions } from './webhook-queue.options';
+import { bullQueueOptions, closeBullQueueConnections } from '../redis/bull-queue-options';
 import { WebhookInboxRepository } from './webhook-inbox.repository';
 import { WebhookInboxService } from './webhook-inbox.service';
 import { WebhookJobQueue } from './webhook-job-queue';
@@ -36,7 +36,7 @@ export class WebhooksModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close().catch(() => undefined);
-    closeWebhookQueueConnections(this.config);
+    closeBullQueueConnections(this.config);
   }
 
   static forRoot(config: AppConfig): DynamicModule {
@@ -48,7 +48,7 @@ export class WebhooksModule implements OnApplicationShutdown {
         BullModule.registerQueueAsync({
           name: STRIPE_WEBHOOK_QUEUE,
           inject: [AppConfig],
-          useFactory: webhookQueueOptions,
+          useFactory: bullQueueOptions,
         }),
         PaymentsModule,
         RefundsModule,

@@ -1,7 +1,7 @@
 import type { BullModuleOptions } from '@nestjs/bull';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { createRedisClient } from '../redis/redis-client.factory';
+import { createRedisClient } from './redis-client.factory';
 
 type BullRedis = ReturnType<NonNullable<BullModuleOptions['createClient']>>;
 
@@ -12,14 +12,15 @@ type BullRedis = ReturnType<NonNullable<BullModuleOptions['createClient']>>;
  * load, about every other one) skips a whole interval, so a killed worker's job waited 60–150 s.
  * Checking every 5 s keeps that to the lock's 30 s and a few seconds; a check is one short script.
  */
-export const WEBHOOK_STALLED_CHECK_INTERVAL_MS = 5000;
+export const STALLED_CHECK_INTERVAL_MS = 5000;
 
 /** Bull leaves connections it did not create open: the module closes them at shutdown. */
 const CONNECTIONS = new WeakMap<AppConfig, Redis[]>();
 
 /**
- * One list per application: the webhooks module and the queue board each register the queue
- * with the same config, and both registrations' connections must be closed at shutdown.
+ * One list per application: every registration of a queue with the same config (the Stripe
+ * webhook queue, the tenant webhook queue, the queue board's) has its connections closed together
+ * at shutdown, by the webhooks module.
  */
 function connectionsOf(config: AppConfig): Redis[] {
   const connections = CONNECTIONS.get(config) ?? [];
@@ -28,12 +29,12 @@ function connectionsOf(config: AppConfig): Redis[] {
 }
 
 /**
- * The webhook queue's Redis connections. Commands go through the project's fail-fast client, so
+ * A Bull queue's Redis connections and prefix. Commands go through the project's fail-fast client, so
  * `add` fails at once while Redis is down (the row stays pending for the sweeper) instead of
  * queueing offline. Bull's blocking and subscriber connections wait by design: Bull requires
  * them without per-request retries or a ready check.
  */
-export function webhookQueueOptions(config: AppConfig): BullModuleOptions {
+export function bullQueueOptions(config: AppConfig): BullModuleOptions {
   const connections = connectionsOf(config);
   const track = (client: Redis): BullRedis => {
     connections.push(client);
@@ -41,7 +42,7 @@ export function webhookQueueOptions(config: AppConfig): BullModuleOptions {
   };
   return {
     prefix: queuePrefix(config.databaseUrl),
-    settings: { stalledInterval: WEBHOOK_STALLED_CHECK_INTERVAL_MS },
+    settings: { stalledInterval: STALLED_CHECK_INTERVAL_MS },
     createClient: (type) => {
       // Bull's typings name its own bundled ioredis; the project's client speaks the same protocol.
       if (type === 'client') return track(createRedisClient(config.redisUrl, 'payment-service-webhooks'));
@@ -57,7 +58,7 @@ export function webhookQueueOptions(config: AppConfig): BullModuleOptions {
   };
 }
 
-export function closeWebhookQueueConnections(config: AppConfig): void {
+export function closeBullQueueConnections(config: AppConfig): void {
   for (const client of CONNECTIONS.get(config)?.splice(0) ?? []) client.disconnect();
 }
 
