@@ -19,6 +19,8 @@ export class UnitOfWork {
   /** A statement failed and its transaction was rolled back: `commit()` must say so. */
   private rolledBack = false;
   private closed = false;
+  /** What waits for the pending transaction to commit (see `afterCommit`). */
+  private committed: Array<() => void> = [];
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -74,6 +76,15 @@ export class UnitOfWork {
     transaction?.flush();
   }
 
+  /**
+   * Runs `callback` once the pending transaction (or the next one) has committed, outside the
+   * unit; forgotten if it is rolled back. For work that must follow the commit, never precede it:
+   * handing an event to a queue whose worker would not see it yet.
+   */
+  afterCommit(callback: () => void): void {
+    this.committed.push(callback);
+  }
+
   /** A read joins a pending transaction rather than take a second connection, but never begins one. */
   get hasPending(): boolean {
     return this.pending !== undefined;
@@ -91,6 +102,7 @@ export class UnitOfWork {
 
   /** Forgets the pending transaction; what joins next begins a new one. */
   async rollback(): Promise<void> {
+    this.committed = [];
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
@@ -149,6 +161,7 @@ export class UnitOfWork {
   }
 
   private async commitAndRelease(transaction: PipelinedTransaction): Promise<void> {
+    const committed = this.committed.splice(0);
     try {
       await transaction.commit();
     } catch (error) {
@@ -156,6 +169,7 @@ export class UnitOfWork {
       throw error;
     }
     await transaction.release();
+    UnitOfWork.outside(() => committed.forEach((callback) => callback()));
   }
 }
 

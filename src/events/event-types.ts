@@ -4,6 +4,7 @@
  * can depend on this one and never the other way round.
  */
 export const PAYMENT_EVENT_TYPES = [
+  'payment.requires_payment_method',
   'payment.processing',
   'payment.requires_action',
   'payment.succeeded',
@@ -58,7 +59,8 @@ export interface EventDraft {
   object: object;
   /** Its status before the change; null when the change created it. */
   previousStatus: string | null;
-  cause: EventCause;
+  /** Why it changed; by default the cause the entry point set (`withEventCause`). */
+  cause?: EventCause;
 }
 
 /** An event as `GET /events/:id` answers it and as it is delivered. */

@@ -21,6 +21,30 @@ const RECORD: PreparedStatement = {
          SELECT $1, $2, $3, $4, next.last_sequence, $5, $6::jsonb, $7::jsonb FROM next`,
 };
 
+/**
+ * `RECORD` only while the payment row is as the caller wrote it (`updated_at`, or only there at
+ * all): for an event sent in the same write as its change, without waiting for the change's
+ * answer, which must not be recorded when the change found nothing to change.
+ */
+const RECORD_IF_PAYMENT: PreparedStatement = {
+  name: 'events_record_if_payment',
+  text: `WITH payment AS (
+           SELECT 1 FROM payment_transactions
+           WHERE id = $3 AND ($8::timestamptz IS NULL OR updated_at = $8::timestamptz)),
+         next AS (
+           INSERT INTO event_sequences (stream_id, last_sequence) SELECT $3::uuid, 1 FROM payment
+           ON CONFLICT (stream_id) DO UPDATE SET last_sequence = event_sequences.last_sequence + 1
+           RETURNING last_sequence)
+         INSERT INTO events (id, tenant_id, payment_id, type, sequence, previous_status, data, cause)
+         SELECT $1, $2, $3, $4, next.last_sequence, $5, $6::jsonb, $7::jsonb FROM next`,
+};
+
+/** The state the payment row must be in for a guarded event to be recorded. */
+export interface PaymentGuard {
+  /** Its `updated_at` as the change set it; absent: the row need only exist. */
+  updatedAt?: Date;
+}
+
 export interface NewEvent {
   id: string;
   tenantId: string;
@@ -67,9 +91,12 @@ const COLUMNS = `id, type, created_at, sequence, data, cause, ${micros('created_
 export class EventRepository {
   constructor(@InjectEntityManager() private readonly manager: EntityManager) {}
 
-  /** Inserts the event in `transaction`, with the next number of its stream. */
-  async insert(transaction: EntityManager, event: NewEvent): Promise<void> {
-    await runPrepared(transaction, RECORD, [
+  /**
+   * Inserts the event in `transaction`, with the next number of its stream; with `guard`, only
+   * while the payment row is in that state (see `RECORD_IF_PAYMENT`).
+   */
+  async insert(transaction: EntityManager, event: NewEvent, guard?: PaymentGuard): Promise<void> {
+    const values = [
       event.id,
       event.tenantId,
       event.paymentId,
@@ -77,7 +104,9 @@ export class EventRepository {
       event.previousStatus,
       event.data,
       JSON.stringify(event.cause),
-    ]);
+    ];
+    if (guard) await runPrepared(transaction, RECORD_IF_PAYMENT, [...values, guard.updatedAt ?? null]);
+    else await runPrepared(transaction, RECORD, values);
   }
 
   async findForTenant(tenantId: string, id: string): Promise<TenantEvent | undefined> {

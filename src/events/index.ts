@@ -5,6 +5,8 @@
  */
 export { EventsModule } from './events.module';
 export { EventOutbox } from './event-outbox';
+export { currentEventCause, requestCause, withEventCause } from './event-cause';
+export type { PaymentGuard } from './event.repository';
 export { EventsService } from './events.service';
 export * from './event-types';
 export { EventErrorCode } from './event.exception';

@@ -10,4 +10,4 @@ export { CurrentIdempotentExecution, ensureSameRequest } from './idempotent-requ
 export type { IdempotentExecution } from './idempotent-request';
 export { stripeIdempotencyKey } from './idempotency-scope';
 export { insertFields, recordForRequest, stripeAttemptAge } from './record-for-request';
-export type { InsertRow, RecordedRow } from './record-for-request';
+export type { AlongsideRow, InsertRow, RecordedRow, RequestIdentity } from './record-for-request';

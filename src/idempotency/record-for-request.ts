@@ -3,7 +3,7 @@ import { EntityManager, FindOptionsWhere, ObjectLiteral, Repository } from 'type
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { hydrate } from '../database/hydrate';
 import { RequestRecord, StripeObjectRecord } from '../database/record-columns';
-import { runInUnitOfWork } from '../database/unit-of-work';
+import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
 import { ensureSameRequest, IdempotentExecution } from './idempotent-request';
 
 /** The row of a request, and whether this execution wrote it. */
@@ -33,6 +33,13 @@ export type InsertRow = (
 ) => Promise<ObjectLiteral | undefined>;
 
 /**
+ * One statement that goes with the row in its transaction (the row's event), sent after the
+ * insert without waiting for its answer: it must itself do nothing when the insert did nothing
+ * (the row with `identity.id` is not there then).
+ */
+export type AlongsideRow = (manager: EntityManager, identity: RequestIdentity) => Promise<unknown>;
+
+/**
  * Recovery point 1 of a request that creates a Stripe object: the row, durable before Stripe is
  * called (in a unit of work, committed with the key's claim). A re-execution finds the row its
  * first attempt wrote; the same key with another request is refused (422).
@@ -42,21 +49,46 @@ export async function recordForRequest<T extends RequestRecord>(
   execution: IdempotentExecution,
   insert: InsertRow,
   noun: string,
+  alongside?: AlongsideRow,
 ): Promise<RecordedRow<T>> {
-  const raw = await runInUnitOfWork('commit', repository.manager, (manager) =>
-    insert(manager, {
-      id: randomUUID(),
-      tenantId: execution.tenantId,
-      userId: execution.userId,
-      idempotencyKey: execution.key,
-      requestHash: execution.requestHash,
-    }),
-  );
+  const identity: RequestIdentity = {
+    id: randomUUID(),
+    tenantId: execution.tenantId,
+    userId: execution.userId,
+    idempotencyKey: execution.key,
+    requestHash: execution.requestHash,
+  };
+  const raw = alongside
+    ? await insertWith(repository.manager, identity, insert, alongside)
+    : await runInUnitOfWork('commit', repository.manager, (manager) => insert(manager, identity));
   const recorded: RecordedRow<T> = raw
     ? { row: hydrate(repository, raw), created: true }
     : { row: await findRecorded(repository, execution), created: false };
   ensureSameRequest(execution, recorded.row.requestHash, noun);
   return recorded;
+}
+
+/**
+ * The insert and the statement alongside it in one transaction. In a unit of work they go in one
+ * write with the claim and COMMIT: the insert is deferred, the other is the last statement.
+ */
+async function insertWith(
+  manager: EntityManager,
+  identity: RequestIdentity,
+  insert: InsertRow,
+  alongside: AlongsideRow,
+): Promise<ObjectLiteral | undefined> {
+  const unit = UnitOfWork.current();
+  if (unit) {
+    const { answer } = await unit.defer((transaction) => insert(transaction, identity));
+    await unit.commit((transaction) => alongside(transaction, identity));
+    return answer;
+  }
+  return manager.transaction(async (transaction) => {
+    const inserted = await insert(transaction, identity);
+    if (inserted) await alongside(transaction, identity);
+    return inserted;
+  });
 }
 
 /** `ON CONFLICT DO NOTHING` waited for the row's transaction: the row read now is committed. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type Stripe from 'stripe';
 import { CustomersService } from '../customers';
+import { requestCause, withEventCause } from '../events';
 import { IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
 import {
   CreatePaymentIntentInput,
@@ -39,7 +40,14 @@ export class PaymentCreationService {
     private readonly customers: CustomersService,
   ) {}
 
-  async createIntent(execution: IdempotentExecution, dto: CreateIntentDto): Promise<CreatedIntent> {
+  createIntent(execution: IdempotentExecution, dto: CreateIntentDto): Promise<CreatedIntent> {
+    return withEventCause(requestCause(execution.key), () => this.createIntentNow(execution, dto));
+  }
+
+  private async createIntentNow(
+    execution: IdempotentExecution,
+    dto: CreateIntentDto,
+  ): Promise<CreatedIntent> {
     await this.ensureCustomerOwned(execution, dto.customerId);
     const recorded = await this.payments.record(execution, {
       ...commonFields(dto, 'payment'),
@@ -58,7 +66,14 @@ export class PaymentCreationService {
     };
   }
 
-  async processPayment(execution: IdempotentExecution, dto: ProcessPaymentDto): Promise<PaymentTransaction> {
+  processPayment(execution: IdempotentExecution, dto: ProcessPaymentDto): Promise<PaymentTransaction> {
+    return withEventCause(requestCause(execution.key), () => this.processPaymentNow(execution, dto));
+  }
+
+  private async processPaymentNow(
+    execution: IdempotentExecution,
+    dto: ProcessPaymentDto,
+  ): Promise<PaymentTransaction> {
     await this.ensureCustomerOwned(execution, dto.customerId);
     return this.charge(execution, {
       ...commonFields(dto, 'payment'),
@@ -68,7 +83,11 @@ export class PaymentCreationService {
     });
   }
 
-  async chargeFee(execution: IdempotentExecution, dto: ChargeFeeDto): Promise<PaymentTransaction> {
+  chargeFee(execution: IdempotentExecution, dto: ChargeFeeDto): Promise<PaymentTransaction> {
+    return withEventCause(requestCause(execution.key), () => this.chargeFeeNow(execution, dto));
+  }
+
+  private async chargeFeeNow(execution: IdempotentExecution, dto: ChargeFeeDto): Promise<PaymentTransaction> {
     if (dto.relatedPaymentId && !(await this.payments.exists(execution.tenantId, dto.relatedPaymentId))) {
       throw new PaymentException(
         PaymentErrorCode.RELATED_PAYMENT_NOT_FOUND,

@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
-import { EntityManager, In, Repository } from 'typeorm';
+import { EntityManager, In, ObjectLiteral, Repository } from 'typeorm';
 import { hydrate } from '../database/hydrate';
 import { PreparedStatement, runPrepared } from '../database/prepared-statement';
+import { TransactionRunner } from '../database/transaction-runner';
 import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
 import { IdempotentExecution, InsertRow, recordForRequest, stripeAttemptAge } from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
+import { PaymentEvents } from './payment-events';
 import { PaymentErrorCode, PaymentException } from './payment.exception';
 import { canTransition, paymentStatusOf, REFUNDABLE_STATUSES, refundedStatus } from './payment-status.util';
 import { NewPayment, PaymentRef, RecordedPayment, RefundNews, UnsettledPayment } from './payment.types';
@@ -18,8 +20,8 @@ const INSERT_PAYMENT: PreparedStatement = {
   text: `INSERT INTO payment_transactions
            (id, tenant_id, user_id, idempotency_key, request_hash, kind, status, amount, amount_refunded,
             currency, payment_method_id, customer_id, description, metadata, related_payment_id,
-            stripe_first_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, now())
+            stripe_first_attempt_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, now(), $15, $15)
          ON CONFLICT DO NOTHING
          RETURNING *`,
 };
@@ -42,16 +44,44 @@ const APPLY_INTENT_AT: PreparedStatement = {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Every statement against `payment_transactions`. */
+/**
+ * Every statement against `payment_transactions`. Each change of a payment's status records its
+ * event in the same transaction (`PaymentEvents`): no change without its event, none without a change.
+ */
 @Injectable()
 export class PaymentRepository {
   constructor(
     @InjectRepository(PaymentTransaction) private readonly payments: Repository<PaymentTransaction>,
+    private readonly events: PaymentEvents,
+    private readonly transactions: TransactionRunner,
   ) {}
 
-  /** Recovery point 1: the row, before Stripe is called. */
+  /**
+   * Recovery point 1: the row, before Stripe is called, with its first event. Its times are set
+   * here, so the event can carry the row as it is written without reading it back.
+   */
   record(execution: IdempotentExecution, fields: NewPayment): Promise<RecordedPayment> {
-    return recordForRequest(this.payments, execution, insertPayment(fields), 'payment');
+    const at = new Date();
+    return recordForRequest(
+      this.payments,
+      execution,
+      insertPayment(fields, at),
+      'payment',
+      (manager, identity) =>
+        this.events.reached(
+          manager,
+          this.payments.create({
+            ...fields,
+            ...identity,
+            amountRefunded: 0,
+            stripePaymentIntentId: null,
+            createdAt: at,
+            updatedAt: at,
+          }),
+          null,
+          {},
+        ),
+    );
   }
 
   recordStripeAttempt(recorded: RecordedPayment): Promise<number> {
@@ -78,16 +108,28 @@ export class PaymentRepository {
       updatedAt: new Date(),
     } satisfies Partial<PaymentTransaction>;
     const values = [payment.id, intent.id, applied.status, applied.failureCode, applied.declineCode];
+    const moved = applied.status !== payment.status;
     const unit = UnitOfWork.current();
     if (unit) {
+      const answered = this.payments.merge(this.payments.create(), payment, applied);
       await unit.defer((manager) => runPrepared(manager, APPLY_INTENT_AT, [...values, applied.updatedAt]));
-      return this.payments.merge(this.payments.create(), payment, applied);
+      // Sent with it: recorded only if the update found the row still without its PaymentIntent.
+      if (moved) {
+        await unit.defer((manager) =>
+          this.events.reached(manager, answered, payment.status, { updatedAt: applied.updatedAt }),
+        );
+      }
+      return answered;
     }
-    const updated = await runPrepared(this.payments.manager, APPLY_INTENT, values);
-    // No row: another execution linked its PaymentIntent first.
-    return updated.rows[0]
-      ? hydrate(this.payments, updated.rows[0])
-      : this.payments.findOneByOrFail({ id: payment.id });
+    return this.transactions.run(async (manager) => {
+      const updated = await runPrepared(manager, APPLY_INTENT, values);
+      // No row: another execution linked its PaymentIntent first.
+      if (!updated.rows[0])
+        return manager.getRepository(PaymentTransaction).findOneByOrFail({ id: payment.id });
+      const row = hydrate(this.payments, updated.rows[0]);
+      if (moved) await this.events.reached(manager, row, payment.status);
+      return row;
+    });
   }
 
   /** The payment linked to `intentId`, locked (`FOR UPDATE`) when `lock` until the transaction ends. */
@@ -112,7 +154,9 @@ export class PaymentRepository {
         { id: payment.id },
         { status: 'failed', failureCode: failure.code, declineCode: failure.declineCode },
       );
-      return payments.findOneByOrFail({ id: payment.id });
+      const failed = await payments.findOneByOrFail({ id: payment.id });
+      if (payment.status !== 'failed') await this.events.reached(manager, failed, payment.status);
+      return failed;
     });
   }
 
@@ -170,15 +214,19 @@ export class PaymentRepository {
       REFUNDABLE_STATUSES.has(payment.status) ||
       (news.paid === true && canTransition(payment.status, 'succeeded'));
     const status = paid ? refundedStatus(payment.amount, amountRefunded) : payment.status;
-    await manager.query(
+    const [rows] = await manager.query<[ObjectLiteral[], number]>(
       `UPDATE payment_transactions
        SET amount_refunded = $2::int, status = $3::varchar,
            stripe_payment_intent_id = COALESCE(stripe_payment_intent_id, $4::varchar),
            refunds_synced_at = GREATEST(refunds_synced_at, $5::timestamptz),
            updated_at = CASE WHEN amount_refunded <> $2::int OR status <> $3::varchar THEN now() ELSE updated_at END
-       WHERE id = $1`,
+       WHERE id = $1
+       RETURNING *`,
       [payment.id, amountRefunded, status, paid ? (news.paymentIntentId ?? null) : null, news.readAt ?? null],
     );
+    if (status !== payment.status && rows[0]) {
+      await this.events.reached(manager, hydrate(this.payments, rows[0]), payment.status);
+    }
     return status;
   }
 
@@ -246,7 +294,8 @@ export class PaymentRepository {
     paymentIntentId: string,
     declineCode: string | null,
   ): Promise<void> {
-    await manager.getRepository(PaymentTransaction).update(
+    const payments = manager.getRepository(PaymentTransaction);
+    await payments.update(
       { id: payment.id },
       {
         status,
@@ -254,6 +303,9 @@ export class PaymentRepository {
         ...(status === 'failed' ? { failureCode: StripeErrorCode.CARD_DECLINED, declineCode } : {}),
       },
     );
+    if (status !== payment.status) {
+      await this.events.reached(manager, await payments.findOneByOrFail({ id: payment.id }), payment.status);
+    }
   }
 }
 
@@ -261,7 +313,7 @@ function notFound(): PaymentException {
   return new PaymentException(PaymentErrorCode.PAYMENT_NOT_FOUND, 'Payment not found');
 }
 
-function insertPayment(fields: NewPayment): InsertRow {
+function insertPayment(fields: NewPayment, at: Date): InsertRow {
   return async (manager, row) => {
     const inserted = await runPrepared(manager, INSERT_PAYMENT, [
       row.id,
@@ -278,6 +330,7 @@ function insertPayment(fields: NewPayment): InsertRow {
       fields.description,
       fields.metadata,
       fields.relatedPaymentId,
+      at,
     ]);
     return inserted.rows[0];
   };

@@ -3,6 +3,7 @@ import { InjectMetric, makeCounterProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import { describeError } from '../common/errors/error-like';
 import { AppConfig } from '../config/app-config';
+import { withEventCause } from '../events';
 import { PaymentsService, PaymentStatus } from '../payments';
 import { isMismatch, RefundComparison, RefundsService, RefundStatus, RefundSync } from '../refunds';
 import { ExclusiveJobRunner } from '../scheduling';
@@ -92,13 +93,15 @@ export class ReconciliationService implements OnApplicationBootstrap {
   async reconcile(options: { dryRun?: boolean } = {}): Promise<ReconciliationSummary> {
     const dryRun = options.dryRun ?? false;
     const startedAt = Date.now();
-    const run = await this.jobs.run(JOB, async () => {
-      const state: RunState = { summary: emptySummary(dryRun), compared: new Set() };
-      await this.stuckRefunds(state);
-      await this.differingRefunds(state);
-      await this.unsettledPayments(state);
-      return state.summary;
-    });
+    const run = await this.jobs.run(JOB, () =>
+      withEventCause({ kind: 'reconciliation' }, async () => {
+        const state: RunState = { summary: emptySummary(dryRun), compared: new Set() };
+        await this.stuckRefunds(state);
+        await this.differingRefunds(state);
+        await this.unsettledPayments(state);
+        return state.summary;
+      }),
+    );
     if (!run.ran) {
       this.logger.log({ job: JOB }, 'Reconciliation skipped: another process is running it');
       return { ...emptySummary(dryRun), ran: false };

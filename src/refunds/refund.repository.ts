@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { TransactionRunner } from '../database/transaction-runner';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { EntityManager, In, IsNull, Repository } from 'typeorm';
 import type { IdempotentExecution } from '../idempotency';
 import { Refund, RefundStatus } from './entities/refund.entity';
+import { RefundEvents } from './refund-events';
 import { KnownRefund, RefundChange } from './refund-sync.plan';
 
 /** A refund the reconciliation job looks at. */
@@ -32,7 +34,11 @@ type RefundOwner = { id: string; tenantId: string };
  */
 @Injectable()
 export class RefundRepository {
-  constructor(@InjectRepository(Refund) private readonly refunds: Repository<Refund>) {}
+  constructor(
+    @InjectRepository(Refund) private readonly refunds: Repository<Refund>,
+    private readonly events: RefundEvents,
+    private readonly transactions: TransactionRunner,
+  ) {}
 
   /** The tenant's refund; another tenant's is as absent as a missing one. */
   findOwn(tenantId: string, id: string): Promise<Refund | null> {
@@ -128,14 +134,14 @@ export class RefundRepository {
   }
 
   /** A new API refund, reserving its amount until Stripe's answer settles it. */
-  insertReservation(
+  async insertReservation(
     manager: EntityManager,
     execution: IdempotentExecution,
     payment: RefundOwner & { currency: string },
     fields: { amount: number; reason: string | null },
   ): Promise<Refund> {
     const refunds = manager.getRepository(Refund);
-    return refunds.save(
+    const refund = await refunds.save(
       refunds.create({
         id: randomUUID(),
         tenantId: execution.tenantId,
@@ -152,11 +158,17 @@ export class RefundRepository {
         stripeRefundId: null,
       }),
     );
+    await this.events.reached(manager, refund, null);
+    return refund;
   }
 
   /** A refund whose Stripe call was refused, reserved again for a re-execution of its request. */
-  async reserveAgain(manager: EntityManager, id: string): Promise<void> {
-    await manager.getRepository(Refund).update({ id }, { status: 'pending', failureReason: null });
+  async reserveAgain(manager: EntityManager, refund: Refund): Promise<Refund> {
+    const refunds = manager.getRepository(Refund);
+    await refunds.update({ id: refund.id }, { status: 'pending', failureReason: null });
+    const reserved = await refunds.findOneByOrFail({ id: refund.id });
+    await this.events.reached(manager, reserved, refund.status);
+    return reserved;
   }
 
   /**
@@ -177,10 +189,15 @@ export class RefundRepository {
 
   /** Gives back the reservation of a refund Stripe refused to make (`failureReason`: Stripe's error code). */
   async markRefused(id: string, failureReason: string): Promise<void> {
-    await this.refunds.update(
-      { id, status: 'pending', stripeRefundId: IsNull() },
-      { status: 'failed', failureReason },
-    );
+    await this.transactions.run(async (manager) => {
+      const refunds = manager.getRepository(Refund);
+      const { affected } = await refunds.update(
+        { id, status: 'pending', stripeRefundId: IsNull() },
+        { status: 'failed', failureReason },
+      );
+      if (affected === 1)
+        await this.events.reached(manager, await refunds.findOneByOrFail({ id }), 'pending');
+    });
   }
 
   /**
@@ -197,15 +214,19 @@ export class RefundRepository {
          AND (stripe_first_attempt_at IS NULL OR stripe_first_attempt_at < now() - make_interval(secs => $2))`,
       [id, afterSeconds],
     );
-    return affected === 1;
+    if (affected !== 1) return false;
+    await this.events.reached(manager, await this.findById(id, manager), 'pending');
+    return true;
   }
 
   /** One write of a sync plan, under the payment's row lock. */
   async apply(manager: EntityManager, payment: RefundOwner, change: RefundChange): Promise<void> {
     const { stripe } = change;
+    const refunds = manager.getRepository(Refund);
     if (change.kind === 'record') {
-      await manager.getRepository(Refund).insert({
-        id: randomUUID(),
+      const id = randomUUID();
+      await refunds.insert({
+        id,
         tenantId: payment.tenantId,
         userId: null,
         idempotencyKey: null,
@@ -219,13 +240,15 @@ export class RefundRepository {
         failureReason: stripe.failureReason,
         stripeRefundId: stripe.id,
       });
+      await this.events.reached(manager, await refunds.findOneByOrFail({ id }), null);
       return;
     }
-    await manager
-      .getRepository(Refund)
-      .update(
-        { id: change.refundId },
-        { stripeRefundId: stripe.id, status: stripe.status, failureReason: stripe.failureReason },
-      );
+    await refunds.update(
+      { id: change.refundId },
+      { stripeRefundId: stripe.id, status: stripe.status, failureReason: stripe.failureReason },
+    );
+    if (stripe.status !== change.from) {
+      await this.events.reached(manager, await refunds.findOneByOrFail({ id: change.refundId }), change.from);
+    }
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type Stripe from 'stripe';
 import { EntityManager } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
+import { requestCause, withEventCause } from '../events';
 import { ensureSameRequest, IdempotentExecution, stripeIdempotencyKey } from '../idempotency';
 import { LockedPayment, PaymentsService } from '../payments';
 import { isDefinite, StripeAttempts, StripeException, StripeGateway } from '../stripe';
@@ -43,7 +44,16 @@ export class RefundsService {
     private readonly refunds: RefundRepository,
   ) {}
 
-  async refund(execution: IdempotentExecution, dto: CreateRefundDto, resumes = 1): Promise<Refund> {
+  /** Refunds what `dto` asks of the payment; its changes' events name the request as their cause. */
+  refund(execution: IdempotentExecution, dto: CreateRefundDto): Promise<Refund> {
+    return withEventCause(requestCause(execution.key), () => this.refundNow(execution, dto));
+  }
+
+  private async refundNow(
+    execution: IdempotentExecution,
+    dto: CreateRefundDto,
+    resumes = 1,
+  ): Promise<Refund> {
     const { refund, paymentIntentId } = await this.payments.withRefundLock(
       execution.tenantId,
       dto.paymentId,
@@ -58,7 +68,7 @@ export class RefundsService {
       if (!(error instanceof NoLongerPending)) throw error;
       // The reconciliation job settled or released the row between the reservation and the
       // Stripe call: decide again from the row (answer the settled refund, or reserve anew).
-      if (resumes > 0) return this.refund(execution, dto, resumes - 1);
+      if (resumes > 0) return this.refundNow(execution, dto, resumes - 1);
       throw new RefundException(
         RefundErrorCode.REFUND_IN_PROGRESS,
         'The refund is being settled; retry shortly',
@@ -213,9 +223,8 @@ export class RefundsService {
       );
     }
     if (earlier) {
-      await this.refunds.reserveAgain(manager, earlier.id);
       return {
-        refund: { ...earlier, status: 'pending', failureReason: null },
+        refund: await this.refunds.reserveAgain(manager, earlier),
         paymentIntentId: payment.stripePaymentIntentId,
       };
     }

@@ -4,6 +4,7 @@ import type { Job } from 'bull';
 import type Stripe from 'stripe';
 import { describeError } from '../common/errors/error-like';
 import { AppConfig } from '../config/app-config';
+import { withEventCause } from '../events';
 import { StripeEventDispatcher } from './stripe-event.dispatcher';
 import { WebhookInboxService } from './webhook-inbox.service';
 import { STRIPE_WEBHOOK_QUEUE, StripeWebhookJob } from './webhooks.constants';
@@ -43,9 +44,9 @@ export class StripeWebhookProcessor {
     const startedAt = Date.now();
     try {
       if (!row.payload) throw new UnprocessableEventError('Kept raw: PostgreSQL could not store it as JSON');
-      const { outcome, reason } = await this.dispatcher.dispatch(row.payload as unknown as Stripe.Event, {
-        receivedAt: row.receivedAt,
-      });
+      const { outcome, reason } = await withEventCause({ kind: 'stripe_event', stripeEventId: eventId }, () =>
+        this.dispatcher.dispatch(row.payload as unknown as Stripe.Event, { receivedAt: row.receivedAt }),
+      );
       await this.inbox.finishAttempt(eventId, outcome, reason);
       this.logger.log(
         { eventId, type: row.type, outcome, reason, durationMs: Date.now() - startedAt },

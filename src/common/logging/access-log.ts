@@ -23,6 +23,11 @@ export function currentRequestId(): { req: { id: string } } | Record<string, nev
   return id === undefined ? {} : { req: { id } };
 }
 
+/** The id of the request being served, if any. */
+export function currentRequestIdValue(): string | undefined {
+  return requestIds.getStore();
+}
+
 /** A request's id (Fastify's `genReqId`): the caller's `X-Request-Id` when it is sane, else a new UUID. */
 export function requestIdFor(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];

@@ -10,6 +10,7 @@ import { ENTITIES } from '../../../src/entities';
 import { MetricsModule } from '../../../src/metrics/metrics.module';
 import { RateLimitModule } from '../../../src/rate-limit';
 import { RedisModule } from '../../../src/redis/redis.module';
+import { closeBullQueueConnections } from '../../../src/redis/bull-queue-options';
 import { REDIS_CLIENT } from '../../../src/redis/redis.constants';
 import { StripeGateway } from '../../../src/stripe/stripe.gateway';
 import { testConfig } from '../../support/test-app';
@@ -63,6 +64,11 @@ export async function createMediumModule(
     dataSource: moduleRef.get<DataSource>(getDataSourceToken()),
     redis: moduleRef.get<Redis>(REDIS_CLIENT),
     stripe,
-    close: () => moduleRef.close(),
+    // The app's webhooks module closes the Bull connections the events module's queue opened;
+    // the modules under test here may not include it.
+    close: async () => {
+      await moduleRef.close();
+      closeBullQueueConnections(config);
+    },
   };
 }
