@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectEntityManager } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
-import { beforeCursor, decodeKeysetCursor, micros, Page, pageOf } from '../common/pagination/keyset-cursor';
+import {
+  beforeCursor,
+  createdWithin,
+  decodeKeysetCursor,
+  micros,
+  Page,
+  pageOf,
+} from '../common/pagination/keyset-cursor';
 import { PreparedStatement, runPrepared } from '../database/prepared-statement';
 import { EventCause, EventType, TenantEvent } from './event-types';
 
@@ -132,8 +139,7 @@ export class EventRepository {
     const rows = await this.manager.query<EventRow[]>(
       `SELECT ${COLUMNS} FROM events
        WHERE tenant_id = $1 AND ($2::text IS NULL OR type = $2) AND ($3::uuid IS NULL OR payment_id = $3)
-         AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5::timestamptz + interval '1 millisecond')
-         AND ${beforeCursor('created_at', 'id', 6)}
+         AND ${createdWithin('created_at', 4)} AND ${beforeCursor('created_at', 'id', 6)}
        ORDER BY created_at DESC, id DESC LIMIT $8`,
       [
         query.tenantId,

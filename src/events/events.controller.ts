@@ -7,7 +7,7 @@ import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { invalidCursor } from '../common/pagination/invalid-cursor';
 import { decodeKeysetCursor } from '../common/pagination/keyset-cursor';
 import { ListEventsQueryDto } from './dto/list-events-query.dto';
-import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
+import { createdRangeOf, DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
 import { EventPageDto, EventResponseDto } from './dto/event-response.dto';
 import { EventErrorCode } from './event.exception';
 import { EventsService } from './events.service';
@@ -36,8 +36,7 @@ export class EventsController {
       tenantId: principal.tenantId,
       type: query.type,
       paymentId: query.paymentId,
-      createdFrom: query.createdFrom === undefined ? undefined : new Date(query.createdFrom),
-      createdTo: query.createdTo === undefined ? undefined : new Date(query.createdTo),
+      ...createdRangeOf(query),
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
       cursor: query.cursor,
     });

@@ -2,45 +2,33 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
 import { EntityManager, In, ObjectLiteral, Repository } from 'typeorm';
+import {
+  beforeCursor,
+  createdWithin,
+  decodeKeysetCursor,
+  micros,
+  Page,
+  pageOf,
+} from '../common/pagination/keyset-cursor';
 import { hydrate } from '../database/hydrate';
-import { PreparedStatement, runPrepared } from '../database/prepared-statement';
+import { runPrepared } from '../database/prepared-statement';
 import { TransactionRunner } from '../database/transaction-runner';
 import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
-import { IdempotentExecution, InsertRow, recordForRequest, stripeAttemptAge } from '../idempotency';
+import { IdempotentExecution, recordForRequest, stripeAttemptAge } from '../idempotency';
 import { PaymentFailure, StripeErrorCode } from '../stripe';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
 import { PaymentEvents } from './payment-events';
 import { PaymentErrorCode, PaymentException } from './payment.exception';
 import { canTransition, paymentStatusOf, REFUNDABLE_STATUSES, refundedStatus } from './payment-status.util';
-import { NewPayment, PaymentRef, RecordedPayment, RefundNews, UnsettledPayment } from './payment.types';
-
-// The two writes of every new payment, sent by name: parsed and planned once per connection.
-const INSERT_PAYMENT: PreparedStatement = {
-  name: 'payment_transactions_insert',
-  text: `INSERT INTO payment_transactions
-           (id, tenant_id, user_id, idempotency_key, request_hash, kind, status, amount, amount_refunded,
-            currency, payment_method_id, customer_id, description, metadata, related_payment_id,
-            stripe_first_attempt_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, now(), $15, $15)
-         ON CONFLICT DO NOTHING
-         RETURNING *`,
-};
-const APPLY_INTENT: PreparedStatement = {
-  name: 'payment_transactions_apply_intent',
-  text: `UPDATE payment_transactions
-         SET stripe_payment_intent_id = $2, status = $3, failure_code = $4, decline_code = $5,
-             updated_at = now()
-         WHERE id = $1 AND stripe_payment_intent_id IS NULL
-         RETURNING *`,
-};
-/** `APPLY_INTENT` for a row known without reading it back: deferred to the key's completion. */
-const APPLY_INTENT_AT: PreparedStatement = {
-  name: 'payment_transactions_apply_intent_at',
-  text: `UPDATE payment_transactions
-         SET stripe_payment_intent_id = $2, status = $3, failure_code = $4, decline_code = $5,
-             updated_at = $6
-         WHERE id = $1 AND stripe_payment_intent_id IS NULL`,
-};
+import { APPLY_INTENT, APPLY_INTENT_AT, insertPayment } from './payment.statements';
+import {
+  NewPayment,
+  PaymentQuery,
+  PaymentRef,
+  RecordedPayment,
+  RefundNews,
+  UnsettledPayment,
+} from './payment.types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -165,6 +153,28 @@ export class PaymentRepository {
     const payment = await this.payments.findOneBy({ id, tenantId });
     if (!payment) throw notFound();
     return payment;
+  }
+
+  /** The tenant's payments, newest first, keyset-paginated on (created_at, id). */
+  async list(query: PaymentQuery): Promise<Page<PaymentTransaction>> {
+    const after = query.cursor ? decodeKeysetCursor(query.cursor) : undefined;
+    const rows = await this.payments.query<Array<ObjectLiteral & { id: string; cursor_micros: string }>>(
+      `SELECT *, ${micros('created_at')}::text AS cursor_micros FROM payment_transactions
+       WHERE tenant_id = $1 AND ($2::varchar IS NULL OR status = $2) AND ($3::varchar IS NULL OR customer_id = $3)
+         AND ${createdWithin('created_at', 4)} AND ${beforeCursor('created_at', 'id', 6)}
+       ORDER BY created_at DESC, id DESC LIMIT $8`,
+      [
+        query.tenantId,
+        query.status ?? null,
+        query.customerId ?? null,
+        query.createdFrom ?? null,
+        query.createdTo ?? null,
+        after?.micros ?? null,
+        after?.id ?? null,
+        query.limit + 1,
+      ],
+    );
+    return pageOf(rows, query.limit, (row) => hydrate(this.payments, row));
   }
 
   /** Read in the request's pending transaction, if any, so a request never holds two connections. */
@@ -311,27 +321,4 @@ export class PaymentRepository {
 
 function notFound(): PaymentException {
   return new PaymentException(PaymentErrorCode.PAYMENT_NOT_FOUND, 'Payment not found');
-}
-
-function insertPayment(fields: NewPayment, at: Date): InsertRow {
-  return async (manager, row) => {
-    const inserted = await runPrepared(manager, INSERT_PAYMENT, [
-      row.id,
-      row.tenantId,
-      row.userId,
-      row.idempotencyKey,
-      row.requestHash,
-      fields.kind,
-      fields.status,
-      fields.amount,
-      fields.currency,
-      fields.paymentMethodId,
-      fields.customerId,
-      fields.description,
-      fields.metadata,
-      fields.relatedPaymentId,
-      at,
-    ]);
-    return inserted.rows[0];
-  };
 }

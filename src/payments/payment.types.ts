@@ -42,3 +42,14 @@ export interface RefundNews {
   /** When the read of Stripe's refund list these come from began. */
   readAt?: Date;
 }
+
+/** A page of a tenant's payments, newest first (`GET /payments`). */
+export interface PaymentQuery {
+  tenantId: string;
+  status?: PaymentStatus;
+  customerId?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  limit: number;
+  cursor?: string;
+}

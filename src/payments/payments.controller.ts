@@ -1,10 +1,13 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiAuthenticated, CurrentPrincipal, Principal } from '../auth';
 import { CommonErrorCode } from '../common/errors/common.exception';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { invalidCursor } from '../common/pagination/invalid-cursor';
+import { decodeKeysetCursor } from '../common/pagination/keyset-cursor';
+import { createdRangeOf, DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
 import { locationHeader } from '../common/openapi/response-headers';
 import { ApiUuidParam } from '../common/validation/uuid';
 import {
@@ -17,7 +20,8 @@ import { CustomerErrorCode } from '../customers';
 import { StripeErrorCode } from '../stripe';
 import { RateLimit } from '../rate-limit';
 import { ChargeFeeDto } from './dto/charge-fee.dto';
-import { PaymentResponseDto } from './dto/payment-response.dto';
+import { ListPaymentsQueryDto } from './dto/list-payments-query.dto';
+import { PaymentPageDto, PaymentResponseDto } from './dto/payment-response.dto';
 import { ProcessPaymentDto } from './dto/process-payment.dto';
 import { PaymentErrorCode } from './payment.exception';
 import { PaymentCreationService } from './payment-creation.service';
@@ -93,6 +97,33 @@ export class PaymentsController {
     const payment = await this.creation.chargeFee(execution, dto);
     response.header('Location', `/payments/${payment.id}`);
     return PaymentResponseDto.from(payment);
+  }
+
+  @Get()
+  @ApiOperation({
+    operationId: 'listPayments',
+    summary: 'List your payments, newest first',
+    description: `Filtered by \`status\`, \`customerId\` and creation time (\`createdFrom\`, \`createdTo\`, both inclusive). Pages of \`limit\` (1–100, ${DEFAULT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next. A payment created while you page appears on no page already read: it is newer than the first. Any other query parameter is \`400 VALIDATION_FAILED\`.`,
+  })
+  @ApiOkResponse({ type: PaymentPageDto, description: 'A page of your payments' })
+  @ApiErrors(CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.SERVICE_UNAVAILABLE)
+  async list(
+    @Query() query: ListPaymentsQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PaymentPageDto> {
+    if (query.cursor !== undefined && !decodeKeysetCursor(query.cursor)) throw invalidCursor();
+    const page = await this.payments.list({
+      tenantId: principal.tenantId,
+      status: query.status,
+      customerId: query.customerId,
+      ...createdRangeOf(query),
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      cursor: query.cursor,
+    });
+    return {
+      data: page.data.map((payment) => PaymentResponseDto.from(payment)),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @Get(':id')

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { Page } from '../common/pagination/keyset-cursor';
 import { TransactionRunner } from '../database/transaction-runner';
 import { StripeGateway } from '../stripe';
 import { PaymentStatus, PaymentTransaction } from './entities/payment-transaction.entity';
 import { PaymentRepository } from './payment.repository';
-import { PaymentRef, RefundNews, StatusMove, UnsettledPayment } from './payment.types';
+import { PaymentQuery, PaymentRef, RefundNews, StatusMove, UnsettledPayment } from './payment.types';
 import {
   canTransition,
   paymentStatusOf,
@@ -50,6 +51,10 @@ export class PaymentsService {
 
   getPayment(tenantId: string, id: string): Promise<PaymentTransaction> {
     return this.payments.find(tenantId, id);
+  }
+
+  list(query: PaymentQuery): Promise<Page<PaymentTransaction>> {
+    return this.payments.list(query);
   }
 
   /** Payments Stripe has not finished that no webhook settled for `afterSeconds`. */

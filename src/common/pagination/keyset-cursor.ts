@@ -48,3 +48,11 @@ export function pageOf<Row extends { cursor_micros: string; id: string }, T>(
       rows.length > limit && last ? encodeKeysetCursor({ micros: last.cursor_micros, id: last.id }) : null,
   };
 }
+
+/**
+ * The SQL of "created within the range at `$n` (from) and `$n+1` (to)", either bound optional.
+ * `to` is inclusive to the millisecond a client can write, though the column holds microseconds.
+ */
+export function createdWithin(column: string, n: number): string {
+  return `($${n}::timestamptz IS NULL OR ${column} >= $${n}) AND ($${n + 1}::timestamptz IS NULL OR ${column} < $${n + 1}::timestamptz + interval '1 millisecond')`;
+}

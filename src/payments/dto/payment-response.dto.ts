@@ -60,3 +60,13 @@ export class IntentResponseDto extends PaymentResponseDto {
   })
   clientSecret!: string;
 }
+
+export class PaymentPageDto {
+  @ApiProperty({ type: [PaymentResponseDto] }) data!: PaymentResponseDto[];
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as `cursor` for the next page; null on the last',
+  })
+  nextCursor!: string | null;
+}

@@ -1,0 +1,58 @@
+import { runPrepared, PreparedStatement } from '../database/prepared-statement';
+import { InsertRow } from '../idempotency';
+import { NewPayment } from './payment.types';
+
+/**
+ * The payment repository's prepared statements, the writes of every new payment: sent by name,
+ * parsed and planned once per connection.
+ */
+
+const INSERT_PAYMENT: PreparedStatement = {
+  name: 'payment_transactions_insert',
+  text: `INSERT INTO payment_transactions
+           (id, tenant_id, user_id, idempotency_key, request_hash, kind, status, amount, amount_refunded,
+            currency, payment_method_id, customer_id, description, metadata, related_payment_id,
+            stripe_first_attempt_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, now(), $15, $15)
+         ON CONFLICT DO NOTHING
+         RETURNING *`,
+};
+export const APPLY_INTENT: PreparedStatement = {
+  name: 'payment_transactions_apply_intent',
+  text: `UPDATE payment_transactions
+         SET stripe_payment_intent_id = $2, status = $3, failure_code = $4, decline_code = $5,
+             updated_at = now()
+         WHERE id = $1 AND stripe_payment_intent_id IS NULL
+         RETURNING *`,
+};
+/** `APPLY_INTENT` for a row known without reading it back: deferred to the key's completion. */
+export const APPLY_INTENT_AT: PreparedStatement = {
+  name: 'payment_transactions_apply_intent_at',
+  text: `UPDATE payment_transactions
+         SET stripe_payment_intent_id = $2, status = $3, failure_code = $4, decline_code = $5,
+             updated_at = $6
+         WHERE id = $1 AND stripe_payment_intent_id IS NULL`,
+};
+
+export function insertPayment(fields: NewPayment, at: Date): InsertRow {
+  return async (manager, row) => {
+    const inserted = await runPrepared(manager, INSERT_PAYMENT, [
+      row.id,
+      row.tenantId,
+      row.userId,
+      row.idempotencyKey,
+      row.requestHash,
+      fields.kind,
+      fields.status,
+      fields.amount,
+      fields.currency,
+      fields.paymentMethodId,
+      fields.customerId,
+      fields.description,
+      fields.metadata,
+      fields.relatedPaymentId,
+      at,
+    ]);
+    return inserted.rows[0];
+  };
+}
