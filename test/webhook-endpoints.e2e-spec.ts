@@ -171,6 +171,8 @@ describe('Webhook endpoints', () => {
     ['POST', '/webhook-endpoints/not-a-uuid/rotate-secret', {}],
     ['POST', `/webhook-endpoints/${UNKNOWN}/recover`, {}],
     ['POST', `/webhook-endpoints/${UNKNOWN}/recover`, { since: 'last week' }],
+    ['POST', `/webhook-endpoints/${UNKNOWN}/recover`, { since: '2026-W01-1' }],
+    ['POST', `/webhook-endpoints/${UNKNOWN}/recover`, { since: '2026-12-05' }],
     ['POST', `/webhook-endpoints/${UNKNOWN}/recover`, { since: '2026-01-01T00:00:00Z', all: true }],
     ['GET', `/webhook-endpoints/${UNKNOWN}/deliveries?limit=0`, undefined],
     ['GET', `/webhook-endpoints/${UNKNOWN}/deliveries?limit=101`, undefined],
