@@ -16,6 +16,6 @@ export class RecoverDeliveriesDto {
 }
 
 export class RedeliveryResponseDto {
-  @ApiProperty({ format: 'uuid', isArray: true, description: 'The deliveries due now' })
+  @ApiProperty({ type: 'string', format: 'uuid', isArray: true, description: 'The deliveries due now' })
   deliveryIds!: string[];
 }

@@ -1152,7 +1152,7 @@ export interface components {
         };
         RedeliveryResponseDto: {
             /** @description The deliveries due now */
-            deliveryIds: unknown[][];
+            deliveryIds: string[];
         };
         RefundExceedsPaymentError: {
             /**
