@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { OpenAPIObject, OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
+import type {
+  OpenAPIObject,
+  OperationObject,
+  ParameterObject,
+  ResponseObject,
+  SchemaObject,
+} from '@nestjs/swagger';
 import request from 'supertest';
 import { OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument } from '../src/common/openapi/openapi-document';
+import { DATE_TIME_SCHEMA } from '../src/common/validation/date-time';
+import { UUID_SCHEMA } from '../src/common/validation/uuid';
 import { IDEMPOTENCY_KEY_PATTERN } from '../src/idempotency/idempotency-scope';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, signToken } from './support/tokens';
@@ -16,6 +24,7 @@ const REQUIRED_STATUSES: Record<Route, number[]> = {
   'post /payments/fees': [201, 400, 401, 402, 404, 409, 413, 422, 502, 503],
   'post /intents': [201, 400, 401, 409, 413, 422, 502, 503],
   'post /refunds': [201, 400, 401, 404, 409, 413, 422, 502, 503],
+  'get /payments': [200, 400, 401, 503],
   'get /payments/{id}': [200, 400, 401, 404, 503],
   'get /payments/{id}/refunds': [200, 400, 401, 404, 503],
   'get /refunds/{id}': [200, 400, 401, 404, 503],
@@ -29,15 +38,31 @@ const REQUIRED_STATUSES: Record<Route, number[]> = {
   'post /admin/webhooks/{eventId}/replay': [202, 401, 403, 404, 503],
   'get /events': [200, 400, 401, 503],
   'get /events/{id}': [200, 400, 401, 404, 503],
-  'post /events/{id}/resend': [202, 400, 401, 404, 409, 413, 422, 503],
-  'post /webhook-endpoints': [201, 400, 401, 409, 413, 422, 503],
+  'post /events/{id}/resend': [202, 400, 401, 404, 409, 413, 415, 422, 503],
+  'post /webhook-endpoints': [201, 400, 401, 409, 413, 415, 422, 503],
   'get /webhook-endpoints': [200, 401, 503],
   'get /webhook-endpoints/{id}': [200, 400, 401, 404, 503],
-  'patch /webhook-endpoints/{id}': [200, 400, 401, 404, 503],
-  'delete /webhook-endpoints/{id}': [204, 400, 401, 404, 503],
-  'post /webhook-endpoints/{id}/rotate-secret': [200, 400, 401, 404, 409, 413, 422, 503],
-  'post /webhook-endpoints/{id}/recover': [202, 400, 401, 404, 409, 413, 422, 503],
+  // Fastify reads a body sent with a PATCH or a DELETE, whether or not the route takes one.
+  'patch /webhook-endpoints/{id}': [200, 400, 401, 404, 413, 415, 503],
+  'delete /webhook-endpoints/{id}': [204, 400, 401, 404, 413, 415, 503],
+  'post /webhook-endpoints/{id}/rotate-secret': [200, 400, 401, 404, 409, 413, 415, 422, 503],
+  'post /webhook-endpoints/{id}/recover': [202, 400, 401, 404, 409, 413, 415, 422, 503],
   'get /webhook-endpoints/{id}/deliveries': [200, 400, 401, 404, 503],
+};
+
+/** The operationId of each events and endpoints route, as a generated client names its method. */
+const EVENT_ROUTE_OPERATIONS: Record<string, string> = {
+  'get /events': 'listEvents',
+  'get /events/{id}': 'getEvent',
+  'post /events/{id}/resend': 'resendEvent',
+  'post /webhook-endpoints': 'createWebhookEndpoint',
+  'get /webhook-endpoints': 'listWebhookEndpoints',
+  'get /webhook-endpoints/{id}': 'getWebhookEndpoint',
+  'patch /webhook-endpoints/{id}': 'updateWebhookEndpoint',
+  'delete /webhook-endpoints/{id}': 'deleteWebhookEndpoint',
+  'post /webhook-endpoints/{id}/rotate-secret': 'rotateWebhookEndpointSecret',
+  'post /webhook-endpoints/{id}/recover': 'recoverWebhookDeliveries',
+  'get /webhook-endpoints/{id}/deliveries': 'listWebhookDeliveries',
 };
 
 const IDEMPOTENT_ROUTES: Route[] = [
@@ -231,7 +256,76 @@ describe('OpenAPI document', () => {
     expect(documentedCodes('post /webhook-endpoints', 400)).toContain('WEBHOOK_URL_INVALID');
     expect(documentedCodes('post /webhook-endpoints', 422)).toContain('WEBHOOK_ENDPOINT_LIMIT_REACHED');
     expect(documentedCodes('patch /webhook-endpoints/{id}', 400)).toContain('WEBHOOK_URL_INVALID');
-    expect(documentedCodes('get /events/{id}', 404)).toEqual(['EVENT_NOT_FOUND']);
+    expect(documentedCodes('get /events/{id}', 404)).toEqual(['EVENT_NOT_FOUND', 'ROUTE_NOT_FOUND']);
+    expect(documentedCodes('post /events/{id}/resend', 409)).toEqual([
+      'DUPLICATE_IN_PROGRESS',
+      'WEBHOOK_ENDPOINT_DISABLED',
+    ]);
+    expect(response('post /webhook-endpoints', 201).headers?.Location).toMatchObject({ required: true });
+  });
+
+  it('gives every route an operationId a generated client reads, not the controller’s method name', () => {
+    for (const route of Object.keys(REQUIRED_STATUSES) as Route[]) {
+      expect({ route, operationId: operation(route).operationId }).toEqual({
+        route,
+        operationId: expect.stringMatching(/^[a-z]+(?:[A-Z][a-z]+)+$/) as string,
+      });
+    }
+  });
+
+  it('names, tags and describes the events and endpoints routes as the others', () => {
+    const tags = new Map((document.tags ?? []).map((tag) => [tag.name, tag.description]));
+    for (const [route, operationId] of Object.entries(EVENT_ROUTE_OPERATIONS)) {
+      const { tags: operationTags, summary, description } = operation(route as Route);
+      expect({ route, operationId: operation(route as Route).operationId }).toEqual({ route, operationId });
+      expect(operationTags).toEqual([route.includes('/webhook-endpoints') ? 'webhook-endpoints' : 'events']);
+      expect(tags.get(operationTags?.[0] ?? '')).toEqual(expect.any(String));
+      expect({ route, summary: Boolean(summary), description: Boolean(description) }).toEqual({
+        route,
+        summary: true,
+        description: true,
+      });
+      for (const parameter of (operation(route as Route).parameters ?? []) as ParameterObject[]) {
+        if (parameter.in === 'path')
+          expect(parameter.schema).toMatchObject({ format: 'uuid', pattern: UUID_SCHEMA.pattern });
+      }
+    }
+  });
+
+  it('types the details of the webhook endpoints’ codes', () => {
+    const detailsOf = (name: string) =>
+      (document.components?.schemas?.[name] as SchemaObject).properties?.details as SchemaObject;
+    expect(detailsOf('WebhookUrlInvalidError').required).toEqual(['fields']);
+    expect(detailsOf('WebhookEndpointLimitReachedError').properties?.limit).toMatchObject({
+      type: 'integer',
+    });
+    expect(detailsOf('WebhookEndpointNotFoundError')).toBeUndefined();
+  });
+
+  it('states the query parameters of the payment, event and delivery lists as they are validated', () => {
+    const query = (route: Route) =>
+      Object.fromEntries(
+        ((operation(route).parameters ?? []) as ParameterObject[])
+          .filter((parameter) => parameter.in === 'query')
+          .map((parameter) => [parameter.name, parameter.schema as SchemaObject]),
+      );
+    const events = query('get /events');
+    expect(events.limit).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
+    expect(events.paymentId).toMatchObject({ format: 'uuid', pattern: UUID_SCHEMA.pattern });
+    expect(events.createdFrom).toMatchObject({ format: 'date-time', pattern: DATE_TIME_SCHEMA.pattern });
+    expect(events.cursor).toHaveProperty('pattern');
+    const payments = query('get /payments');
+    expect(Object.keys(payments).sort()).toEqual([
+      'createdFrom',
+      'createdTo',
+      'cursor',
+      'customerId',
+      'limit',
+      'status',
+    ]);
+    expect(payments.createdTo).toMatchObject({ format: 'date-time', pattern: DATE_TIME_SCHEMA.pattern });
+    expect(query('get /webhook-endpoints/{id}/deliveries').limit).toMatchObject({ type: 'integer' });
+    expect(Object.keys(query('get /webhook-endpoints'))).toEqual([]);
   });
 
   it('documents the Idempotency-Key header and replays on the idempotent routes', () => {

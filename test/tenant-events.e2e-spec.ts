@@ -158,6 +158,10 @@ describe('Tenant events: the outbox and GET /events', () => {
     ['/events?type=payment.exploded', 'type'],
     ['/events?paymentId=not-a-uuid', 'paymentId'],
     ['/events?createdFrom=yesterday', 'createdFrom'],
+    // ISO 8601, but no instant Date reads the same everywhere (a week date, no offset): not a 500.
+    ['/events?createdFrom=2026-W01-1', 'createdFrom'],
+    ['/events?createdTo=20261205T134000Z', 'createdTo'],
+    ['/events?createdTo=2026-12-05T13:40:00', 'createdTo'],
     ['/events?cursor=%24%24', 'cursor'],
     [`/events?cursor=${Buffer.from('123:nope').toString('base64url')}`, 'cursor'],
     ['/events?unknown=1', 'unknown'],

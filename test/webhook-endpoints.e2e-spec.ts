@@ -151,6 +151,22 @@ describe('Webhook endpoints', () => {
     ).toBe(200);
   });
 
+  it('keeps one Idempotency-Key to one endpoint: reused on another, it is a mismatch, never the first one’s secret', async () => {
+    const client = new TestClient({ app });
+    const create = () =>
+      client.post('/webhook-endpoints', { url: 'http://127.0.0.1:9/', enabledEvents: ['*'] });
+    const [first, second] = [endpointOf(await create()), endpointOf(await create())];
+    const key = randomUUID();
+    const rotated = await client.post(`/webhook-endpoints/${first.id}/rotate-secret`, {}, key);
+    expect(rotated.status).toBe(200);
+    const again = await client.post(`/webhook-endpoints/${first.id}/rotate-secret`, {}, key);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const elsewhere = await client.post(`/webhook-endpoints/${second.id}/rotate-secret`, {}, key);
+    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.body.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+    expect(JSON.stringify(elsewhere.body)).not.toContain(String(rotated.body.secret));
+  });
+
   const UNKNOWN = randomUUID();
   it.each([
     ['POST', '/webhook-endpoints', { url: 'http://127.0.0.1:9/', enabledEvents: ['*'], extra: 1 }],
@@ -171,6 +187,8 @@ describe('Webhook endpoints', () => {
     ['POST', '/webhook-endpoints/not-a-uuid/rotate-secret', {}],
     ['POST', `/webhook-endpoints/${UNKNOWN}/recover`, {}],
     ['POST', `/webhook-endpoints/${UNKNOWN}/recover`, { since: 'last week' }],
+    ['POST', `/webhook-endpoints/${UNKNOWN}/recover`, { since: '2026-W01-1' }],
+    ['POST', `/webhook-endpoints/${UNKNOWN}/recover`, { since: '2026-12-05' }],
     ['POST', `/webhook-endpoints/${UNKNOWN}/recover`, { since: '2026-01-01T00:00:00Z', all: true }],
     ['GET', `/webhook-endpoints/${UNKNOWN}/deliveries?limit=0`, undefined],
     ['GET', `/webhook-endpoints/${UNKNOWN}/deliveries?limit=101`, undefined],

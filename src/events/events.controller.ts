@@ -6,8 +6,9 @@ import { uuidParamExceptionFactory } from '../common/errors/validation-exception
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { invalidCursor } from '../common/pagination/invalid-cursor';
 import { decodeKeysetCursor } from '../common/pagination/keyset-cursor';
+import { createdRangeOf, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../common/pagination/page-query.dto';
+import { ApiUuidParam } from '../common/validation/uuid';
 import { ListEventsQueryDto } from './dto/list-events-query.dto';
-import { createdRangeOf, DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
 import { EventPageDto, EventResponseDto } from './dto/event-response.dto';
 import { EventErrorCode } from './event.exception';
 import { EventsService } from './events.service';
@@ -22,10 +23,11 @@ export class EventsController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listEvents',
     summary: 'List your events, newest first',
-    description: `Kept \`EVENT_RETENTION_DAYS\` (90 by default). Each is the body its webhooks deliver. Pages of \`limit\` (1–100, ${DEFAULT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next.`,
+    description: `What happened to your payments, refunds and webhook endpoints, kept \`EVENT_RETENTION_DAYS\` (90 by default); each is the body its webhooks deliver. Filter by \`type\`, \`paymentId\` (its refunds’ events included) and creation time. Pages of \`limit\` (1–${MAX_PAGE_SIZE}, ${DEFAULT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next. A query parameter not listed here is \`400 VALIDATION_FAILED\`.`,
   })
-  @ApiOkResponse({ type: EventPageDto })
+  @ApiOkResponse({ type: EventPageDto, description: 'A page of your events, newest first' })
   @ApiErrors(CommonErrorCode.VALIDATION_FAILED)
   async list(
     @Query() query: ListEventsQueryDto,
@@ -44,8 +46,14 @@ export class EventsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Read one of your events' })
-  @ApiOkResponse({ type: EventResponseDto })
+  @ApiOperation({
+    operationId: 'getEvent',
+    summary: 'Read one of your events',
+    description:
+      'The event exactly as its webhooks deliver it. Another tenant’s event, or one past `EVENT_RETENTION_DAYS`, is the same 404 as a missing one.',
+  })
+  @ApiUuidParam('id', 'The event’s `id` (the `webhook-id` of its deliveries)')
+  @ApiOkResponse({ type: EventResponseDto, description: 'The event' })
   @ApiErrors(CommonErrorCode.VALIDATION_FAILED, EventErrorCode.EVENT_NOT_FOUND)
   async get(
     @Param('id', new ParseUUIDPipe({ exceptionFactory: uuidParamExceptionFactory('id') })) id: string,

@@ -77,6 +77,16 @@ describe('idempotency scope', () => {
         fingerprintRequest('POST', '/refunds', [2, 1]),
       );
     });
+
+    it('differs by the path’s parameters, and is unchanged for a route without any', () => {
+      const rotate = '/webhook-endpoints/:id/rotate-secret';
+      const ofA = fingerprintRequest('POST', rotate, {}, { id: 'a' });
+      expect(fingerprintRequest('POST', rotate, {}, { id: 'b' })).not.toBe(ofA);
+      expect(fingerprintRequest('POST', rotate, {}, { id: 'a' })).toBe(ofA);
+      expect(fingerprintRequest('POST', '/refunds', { amount: 1 }, {})).toBe(
+        fingerprintRequest('POST', '/refunds', { amount: 1 }),
+      );
+    });
   });
 
   describe(stripeIdempotencyKey.name, () => {

@@ -37,11 +37,19 @@ export function readIdempotencyKey(rawHeaders: readonly string[]): KeyReading {
 }
 
 /**
- * The request's fingerprint: method, route template and the body as canonical JSON (object
- * keys sorted at every depth, so key order never matters). A sha256, hex.
+ * The request's fingerprint: method, route template, the path's parameters (so one key cannot
+ * replay one endpoint's secret rotation as another's) and the body, as canonical JSON (object
+ * keys sorted at every depth, so key order never matters). A sha256, hex. A route without path
+ * parameters hashes as it did before they were part of it.
  */
-export function fingerprintRequest(method: string, route: string, body: unknown): string {
-  return sha256(`${method.toUpperCase()} ${route}\n${stringify(body ?? null)}`);
+export function fingerprintRequest(
+  method: string,
+  route: string,
+  body: unknown,
+  params: Record<string, string> = {},
+): string {
+  const target = Object.keys(params).length > 0 ? `${route} ${stringify(params)}` : route;
+  return sha256(`${method.toUpperCase()} ${target}\n${stringify(body ?? null)}`);
 }
 
 /** A stable, opaque id of the scope for cache keys: no tenant or user id in clear. */

@@ -39,7 +39,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
       userId: principal.userId,
       key: keyOf(request.raw.rawHeaders),
     };
-    const requestHash = fingerprintRequest(request.method, routeOf(request), request.body);
+    const requestHash = fingerprintRequest(
+      request.method,
+      routeOf(request),
+      request.body,
+      request.params as Record<string, string>,
+    );
 
     const unit = this.sharesUnitOfWork(context) ? this.transactions.unitOfWork() : undefined;
     const outcome = await this.begin(unit, scope, requestHash);

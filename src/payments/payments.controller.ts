@@ -7,7 +7,7 @@ import { uuidParamExceptionFactory } from '../common/errors/validation-exception
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { invalidCursor } from '../common/pagination/invalid-cursor';
 import { decodeKeysetCursor } from '../common/pagination/keyset-cursor';
-import { createdRangeOf, DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
+import { createdRangeOf, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../common/pagination/page-query.dto';
 import { locationHeader } from '../common/openapi/response-headers';
 import { ApiUuidParam } from '../common/validation/uuid';
 import {
@@ -103,7 +103,7 @@ export class PaymentsController {
   @ApiOperation({
     operationId: 'listPayments',
     summary: 'List your payments, newest first',
-    description: `Filtered by \`status\`, \`customerId\` and creation time (\`createdFrom\`, \`createdTo\`, both inclusive). Pages of \`limit\` (1–100, ${DEFAULT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next. A payment created while you page appears on no page already read: it is newer than the first. Any other query parameter is \`400 VALIDATION_FAILED\`.`,
+    description: `Filtered by \`status\`, \`customerId\` and creation time (\`createdFrom\`, \`createdTo\`, both inclusive). Pages of \`limit\` (1–${MAX_PAGE_SIZE}, ${DEFAULT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next. A payment created while you page appears on no page already read: it is newer than the first. Any other query parameter is \`400 VALIDATION_FAILED\`.`,
   })
   @ApiOkResponse({ type: PaymentPageDto, description: 'A page of your payments' })
   @ApiErrors(CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.SERVICE_UNAVAILABLE)

@@ -14,6 +14,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBody,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -24,15 +25,16 @@ import type { FastifyReply } from 'fastify';
 import { ApiAuthenticated, CurrentPrincipal, Principal } from '../auth';
 import { CommonErrorCode } from '../common/errors/common.exception';
 import { uuidParamExceptionFactory } from '../common/errors/validation-exception.factory';
-import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { ApiBodyErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
 import { locationHeader } from '../common/openapi/response-headers';
 import { invalidCursor } from '../common/pagination/invalid-cursor';
 import { decodeKeysetCursor } from '../common/pagination/keyset-cursor';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../common/pagination/page-query.dto';
+import { ApiUuidParam } from '../common/validation/uuid';
 import { IDEMPOTENT_REPLAYED_RESPONSE_HEADER, Idempotent } from '../idempotency';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
 import { EmptyBodyDto } from './dto/empty-body.dto';
 import { ListDeliveriesQueryDto } from './dto/list-deliveries-query.dto';
-import { DEFAULT_PAGE_SIZE } from '../common/pagination/page-query.dto';
 import { RecoverDeliveriesDto, RedeliveryResponseDto } from './dto/redeliver.dto';
 import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';
 import { WebhookDeliveryPageDto, WebhookDeliveryResponseDto } from './dto/webhook-delivery-response.dto';
@@ -48,6 +50,7 @@ import { WebhookEndpointsService } from './webhook-endpoints.service';
 
 const EndpointId = () =>
   Param('id', new ParseUUIDPipe({ exceptionFactory: uuidParamExceptionFactory('id') }));
+const ApiEndpointId = () => ApiUuidParam('id', 'The endpoint’s `id`');
 
 /** The tenant's webhook endpoints (docs/design/tenant-events.md), their secrets and their deliveries. */
 @ApiTags('webhook-endpoints')
@@ -63,12 +66,14 @@ export class WebhookEndpointsController {
   @Post()
   @Idempotent()
   @ApiOperation({
+    operationId: 'createWebhookEndpoint',
     summary: 'Register an endpoint to receive your events, signed (Standard Webhooks)',
     description:
-      'The answer carries the signing secret, shown only now (and in replays of this request). Each delivery is a POST of the event (as `GET /events/{id}` shows it) with the headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` and `webhook-signature` (one `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` per active secret). Any 2xx within `OUTGOING_WEBHOOK_TIMEOUT_MS` is success; otherwise it is retried (at once, 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h) until 3 days after the event. Redirects are not followed.',
+      'The answer carries the signing secret, shown only now (and in replays of this request). A URL the service may not deliver to is `400 WEBHOOK_URL_INVALID` (`details.fields`); past `WEBHOOK_ENDPOINTS_PER_TENANT` endpoints, `422 WEBHOOK_ENDPOINT_LIMIT_REACHED`. Exactly once per `Idempotency-Key`. Each delivery is a POST of the event (as `GET /events/{id}` shows it) with the headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` and `webhook-signature` (one `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` per active secret). Any 2xx within `OUTGOING_WEBHOOK_TIMEOUT_MS` is success; otherwise it is retried (at once, 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h) until 3 days after the event. Redirects are not followed.',
   })
   @ApiCreatedResponse({
     type: WebhookEndpointWithSecretDto,
+    description: 'The endpoint, with its signing secret',
     headers: { ...locationHeader('/webhook-endpoints/{id}'), ...IDEMPOTENT_REPLAYED_RESPONSE_HEADER },
   })
   @ApiErrors(
@@ -86,16 +91,25 @@ export class WebhookEndpointsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List your endpoints (without their secrets)' })
-  @ApiOkResponse({ type: WebhookEndpointListDto })
+  @ApiOperation({
+    operationId: 'listWebhookEndpoints',
+    summary: 'List your endpoints (without their secrets)',
+    description: 'Oldest first, enabled and disabled alike. Takes no query parameters.',
+  })
+  @ApiOkResponse({ type: WebhookEndpointListDto, description: 'Your endpoints' })
   async list(@CurrentPrincipal() principal: Principal): Promise<WebhookEndpointListDto> {
     const endpoints = await this.endpoints.list(principal.tenantId);
     return { data: endpoints.map((endpoint) => WebhookEndpointResponseDto.from(endpoint)) };
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Read one of your endpoints (without its secret)' })
-  @ApiOkResponse({ type: WebhookEndpointResponseDto })
+  @ApiOperation({
+    operationId: 'getWebhookEndpoint',
+    summary: 'Read one of your endpoints (without its secret)',
+    description: 'Another tenant’s endpoint is the same 404 as a missing one.',
+  })
+  @ApiEndpointId()
+  @ApiOkResponse({ type: WebhookEndpointResponseDto, description: 'The endpoint' })
   @ApiErrors(CommonErrorCode.VALIDATION_FAILED, WebhookEndpointErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND)
   async get(
     @EndpointId() id: string,
@@ -105,11 +119,17 @@ export class WebhookEndpointsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change an endpoint: its URL, events, description, or whether it is disabled' })
-  @ApiOkResponse({ type: WebhookEndpointResponseDto })
+  @ApiOperation({
+    operationId: 'updateWebhookEndpoint',
+    summary: 'Change an endpoint: its URL, events, description, or whether it is disabled',
+    description:
+      'Only the fields sent change; without a body, or `{}`, nothing does. A new URL is checked as on creation (`400 WEBHOOK_URL_INVALID`). Disabling fails the deliveries still pending; `recoverWebhookDeliveries` brings them back once it is enabled again.',
+  })
+  @ApiEndpointId()
+  @ApiBody({ type: UpdateWebhookEndpointDto, required: false })
+  @ApiOkResponse({ type: WebhookEndpointResponseDto, description: 'The endpoint as changed' })
+  @ApiBodyErrors()
   @ApiErrors(
-    CommonErrorCode.VALIDATION_FAILED,
-    CommonErrorCode.MALFORMED_JSON,
     WebhookEndpointErrorCode.WEBHOOK_URL_INVALID,
     WebhookEndpointErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND,
   )
@@ -123,9 +143,16 @@ export class WebhookEndpointsController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete an endpoint, and its deliveries' })
+  @ApiOperation({
+    operationId: 'deleteWebhookEndpoint',
+    summary: 'Delete an endpoint, and its deliveries',
+    description:
+      'Nothing more is delivered to it, and its deliveries are gone from `listWebhookDeliveries`; the events stay. Takes no body (one sent is still read, and refused if it is not JSON).',
+  })
+  @ApiEndpointId()
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(CommonErrorCode.VALIDATION_FAILED, WebhookEndpointErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND)
+  @ApiBodyErrors()
+  @ApiErrors(WebhookEndpointErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND)
   async delete(@EndpointId() id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.endpoints.delete(principal.tenantId, id);
   }
@@ -134,10 +161,18 @@ export class WebhookEndpointsController {
   @HttpCode(HttpStatus.OK)
   @Idempotent()
   @ApiOperation({
+    operationId: 'rotateWebhookEndpointSecret',
     summary: 'Give an endpoint a new signing secret; the old one keeps signing beside it for 24 h',
-    description: 'The new secret is shown only in this answer (and in replays of this request).',
+    description:
+      'The new secret is shown only in this answer (and in replays of this request); until `previousSecretExpiresAt` each delivery carries a signature by each secret. Takes no fields: send no body, or `{}`. Exactly once per `Idempotency-Key`.',
   })
-  @ApiOkResponse({ type: RotatedWebhookEndpointDto, headers: IDEMPOTENT_REPLAYED_RESPONSE_HEADER })
+  @ApiEndpointId()
+  @ApiBody({ type: EmptyBodyDto, required: false })
+  @ApiOkResponse({
+    type: RotatedWebhookEndpointDto,
+    description: 'The endpoint, with its new signing secret',
+    headers: IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
+  })
   @ApiErrors(WebhookEndpointErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND)
   async rotateSecret(
     @EndpointId() id: string,
@@ -155,10 +190,17 @@ export class WebhookEndpointsController {
   @HttpCode(HttpStatus.ACCEPTED)
   @Idempotent()
   @ApiOperation({
+    operationId: 'recoverWebhookDeliveries',
     summary: 'Deliver again every failed delivery to this endpoint of events created since a time',
-    description: 'Each starts a new round of attempts, retried on the usual schedule for 3 days.',
+    description:
+      'Each starts a new round of attempts, retried on the usual schedule for 3 days. A disabled endpoint is `409 WEBHOOK_ENDPOINT_DISABLED`: enable it first. Exactly once per `Idempotency-Key`.',
   })
-  @ApiAcceptedResponse({ type: RedeliveryResponseDto, headers: IDEMPOTENT_REPLAYED_RESPONSE_HEADER })
+  @ApiEndpointId()
+  @ApiAcceptedResponse({
+    type: RedeliveryResponseDto,
+    description: 'The deliveries started again, none when none had failed',
+    headers: IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
+  })
   @ApiErrors(
     WebhookEndpointErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND,
     WebhookEndpointErrorCode.WEBHOOK_ENDPOINT_DISABLED,
@@ -172,8 +214,13 @@ export class WebhookEndpointsController {
   }
 
   @Get(':id/deliveries')
-  @ApiOperation({ summary: 'List the deliveries to an endpoint, newest first, with their attempts' })
-  @ApiOkResponse({ type: WebhookDeliveryPageDto })
+  @ApiOperation({
+    operationId: 'listWebhookDeliveries',
+    summary: 'List the deliveries to an endpoint, newest first, with their attempts',
+    description: `Each event’s delivery to this endpoint, with its status and its last attempts, filtered by \`status\`. Pages of \`limit\` (1–${MAX_PAGE_SIZE}, ${DEFAULT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next. A query parameter not listed here is \`400 VALIDATION_FAILED\`.`,
+  })
+  @ApiEndpointId()
+  @ApiOkResponse({ type: WebhookDeliveryPageDto, description: 'A page of deliveries, newest first' })
   @ApiErrors(CommonErrorCode.VALIDATION_FAILED, WebhookEndpointErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND)
   async deliveriesOf(
     @EndpointId() id: string,

@@ -2,12 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { OperationObject, ParameterObject } from '@nestjs/swagger';
 import { getMetadataStorage } from 'class-validator';
 import request, { type Response, type Test } from 'supertest';
+import { DataSource } from 'typeorm';
+import { ListEventsQueryDto } from '../../src/events/dto/list-events-query.dto';
+import { ListPaymentsQueryDto } from '../../src/payments/dto/list-payments-query.dto';
+import { ListDeliveriesQueryDto } from '../../src/webhook-endpoints/dto/list-deliveries-query.dto';
 import { ListWebhooksQueryDto } from '../../src/webhooks/dto/list-webhooks-query.dto';
 import { OpenApiContract } from '../support/contract/openapi-contract';
 import { createPaymentsHarness, PaymentsHarness } from '../support/payments-app';
 import { rawExchange } from '../support/raw-exchange';
 import { deliver, signatureFor, stripeEvent } from '../support/stripe-events';
 import { TcpProxy } from '../support/tcp-proxy';
+import { insertPayment, paymentEvent, recordEvents } from '../support/tenant-events';
 import { createTestApp, TestApp } from '../support/test-app';
 import { TestClient } from '../support/test-client';
 import { bearer, signToken } from '../support/tokens';
@@ -67,15 +72,23 @@ async function rawAnswer(port: number, bytes: string): Promise<Omit<Observed, 'b
   return { status, headers: fields, text: body };
 }
 
+type Method = 'get' | 'post' | 'patch' | 'delete';
 const operations = Object.entries(contract.document.paths).flatMap(([template, item]) =>
-  (['get', 'post'] as const)
+  (['get', 'post', 'patch', 'delete'] as const)
     .filter((method) => item[method])
     .map((method) => ({ method, template, operation: item[method] as OperationObject })),
 );
 const concrete = (template: string) =>
   template.replace('{id}', randomUUID()).replace('{eventId}', `evt_${randomUUID().replaceAll('-', '')}`);
-const call = (http: TestApp['http'], method: 'get' | 'post', url: string) =>
-  method === 'get' ? request(http).get(url) : request(http).post(url);
+const call = (http: TestApp['http'], method: Method, url: string) => request(http)[method](url);
+
+/** Each list's query DTO: its query parameters are exactly what the DTO validates. */
+const QUERY_DTOS: Record<string, { dto: new () => object; token: () => Record<string, string> }> = {
+  '/admin/webhooks': { dto: ListWebhooksQueryDto, token: () => admin },
+  '/events': { dto: ListEventsQueryDto, token: () => tenant() },
+  '/payments': { dto: ListPaymentsQueryDto, token: () => tenant() },
+  '/webhook-endpoints/{id}/deliveries': { dto: ListDeliveriesQueryDto, token: () => tenant() },
+};
 
 const visa = { amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' };
 const declinedCard = { ...visa, paymentMethodId: 'pm_card_chargeDeclined' };
@@ -85,6 +98,75 @@ const CREATING: Array<{ path: string; body: object; stripe: string }> = [
   { path: '/intents', body: { amount: 1000, currency: 'usd' }, stripe: '/v1/payment_intents' },
   { path: '/customers', body: { email: 'jane@example.com' }, stripe: '/v1/customers' },
 ];
+/** On this machine (the harness allows private URLs), where nothing listens: deliveries fail, as they may. */
+const endpointBody = { url: 'http://127.0.0.1:9/hooks', enabledEvents: ['*'] };
+const anHourAgo = () => new Date(Date.now() - 3_600_000).toISOString();
+/** A body each POST of the events and endpoints routes takes. */
+const EVENT_ROUTE_BODIES: Record<string, () => object> = {
+  '/webhook-endpoints': () => endpointBody,
+  '/webhook-endpoints/{id}/recover': () => ({ since: anHourAgo() }),
+  '/webhook-endpoints/{id}/rotate-secret': () => ({}),
+  '/events/{id}/resend': () => ({}),
+};
+
+/**
+ * Holds `table` against writes (reads go on) in a transaction of the test, starts the request
+ * `held`, and once it waits on the table with `statement` (a regex of its SQL), stopped
+ * mid-handler with its Idempotency-Key claimed, runs `during`; then lets it go and answers its
+ * answer.
+ */
+async function whileHeldByWrite(
+  db: DataSource,
+  { table, statement }: { table: string; statement: string },
+  held: () => Promise<Observed>,
+  during: () => Promise<void>,
+): Promise<Observed> {
+  const runner = db.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.startTransaction();
+    await runner.query(`LOCK TABLE ${table} IN SHARE MODE`);
+    let answered = false;
+    const answer = held().finally(() => {
+      answered = true;
+    });
+    // Read below; should `during` fail first, the held request's own failure is not the story.
+    answer.catch(() => undefined);
+    if (!(await untilWaiting(db, table, statement, () => answered))) {
+      throw new Error(`The held request answered ${(await answer).status} before it wrote ${table}`);
+    }
+    await during();
+    await runner.commitTransaction();
+    return await answer;
+  } finally {
+    if (runner.isTransactionActive) await runner.rollbackTransaction();
+    await runner.release();
+  }
+}
+
+/**
+ * Whether a session runs `statement` and waits for a lock on `table` (PostgreSQL's own view of its
+ * locks) before `gaveUp()`; polled, as nothing tells the test when a statement starts to wait.
+ */
+async function untilWaiting(
+  db: DataSource,
+  table: string,
+  statement: string,
+  gaveUp: () => boolean,
+): Promise<boolean> {
+  for (;;) {
+    const [{ waiting }] = await db.query<Array<{ waiting: boolean }>>(
+      `SELECT EXISTS (SELECT 1 FROM pg_locks
+         JOIN pg_class ON pg_class.oid = pg_locks.relation
+         JOIN pg_stat_activity ON pg_stat_activity.pid = pg_locks.pid
+         WHERE NOT pg_locks.granted AND pg_class.relname = $1 AND pg_stat_activity.query ~* $2) AS waiting`,
+      [table, statement],
+    );
+    if (waiting) return true;
+    if (gaveUp()) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 describe('Every route, every documented outcome', () => {
   let harness: PaymentsHarness;
@@ -96,6 +178,7 @@ describe('Every route, every documented outcome', () => {
       RATE_LIMIT_PAYMENTS_PER_WINDOW: '40',
       RATE_LIMIT_REFUNDS_PER_WINDOW: '40',
       RATE_LIMIT_CUSTOMERS_PER_WINDOW: '40',
+      OUTGOING_WEBHOOKS_ALLOW_PRIVATE_URLS: 'true',
     });
     const address = harness.app.http.address();
     port = typeof address === 'object' && address ? address.port : 0;
@@ -106,9 +189,10 @@ describe('Every route, every documented outcome', () => {
   });
   afterAll(() => harness.close());
 
-  const send = (method: 'get' | 'post', url: string, body?: object, key: string = randomUUID()) => {
+  const send = (method: Method, url: string, body?: object, key: string = randomUUID()) => {
     const test = call(harness.app.http, method, url).set(client.headers);
-    return observe(method, url, method === 'post' ? test.set('Idempotency-Key', key).send(body ?? {}) : test);
+    if (method === 'post') return observe(method, url, test.set('Idempotency-Key', key).send(body ?? {}));
+    return observe(method, url, body === undefined ? test : test.send(body));
   };
   const paid = async () => (await send('post', '/payments/process', visa)).body as { id: string };
 
@@ -152,24 +236,32 @@ describe('Every route, every documented outcome', () => {
   });
 
   it('lists as query parameters exactly what the query DTO validates, and refuses any other', async () => {
-    const documented = (contract.operationFor('get', '/admin/webhooks')?.operation.parameters ?? [])
-      .filter((parameter): parameter is ParameterObject => 'in' in parameter && parameter.in === 'query')
-      .map(({ name }) => name)
-      .sort();
-    const validated = [
-      ...new Set(
-        getMetadataStorage()
-          .getTargetValidationMetadatas(ListWebhooksQueryDto, '', false, false)
-          .map(({ propertyName }) => propertyName),
-      ),
-    ].sort();
-    expect(documented).toEqual(validated);
-    const answer = await observe(
-      'get',
-      '/admin/webhooks?cursor_=x',
-      request(harness.app.http).get('/admin/webhooks?cursor_=x').set(admin),
-    );
-    expect(answer.body.details?.fields?.map(({ field }) => field)).toEqual(['cursor_']);
+    const queryOf = (operation: OperationObject) =>
+      (operation.parameters ?? [])
+        .filter((parameter): parameter is ParameterObject => 'in' in parameter && parameter.in === 'query')
+        .map(({ name }) => name)
+        .sort();
+    // A route without a query DTO takes no query parameters.
+    for (const { template, operation } of operations.filter(({ template }) => !QUERY_DTOS[template])) {
+      expect({ template, query: queryOf(operation) }).toEqual({ template, query: [] });
+    }
+    for (const [template, { dto, token }] of Object.entries(QUERY_DTOS)) {
+      const validated = [
+        ...new Set(
+          getMetadataStorage()
+            .getTargetValidationMetadatas(dto, '', false, false)
+            .map(({ propertyName }) => propertyName),
+        ),
+      ].sort();
+      const documented = queryOf(contract.operationFor('get', template)?.operation ?? { responses: {} });
+      expect({ template, documented }).toEqual({ template, documented: validated });
+      const url = `${concrete(template)}?cursor_=x`;
+      const answer = await observe('get', url, request(harness.app.http).get(url).set(token()));
+      expect({ template, fields: answer.body.details?.fields?.map(({ field }) => field) }).toEqual({
+        template,
+        fields: ['cursor_'],
+      });
+    }
   });
 
   it('answers the outcomes of each route', async () => {
@@ -192,6 +284,7 @@ describe('Every route, every documented outcome', () => {
     const payment = await paid();
     expect((await send('get', `/payments/${payment.id}`)).status).toBe(200);
     expect((await send('get', `/payments/${payment.id}/refunds`)).status).toBe(200);
+    expect((await send('get', '/payments?status=succeeded&limit=5')).status).toBe(200);
     const customer = (await send('post', '/customers', {})).body as { id: string };
     expect((await send('get', `/customers/${customer.id}`)).status).toBe(200);
     for (const template of ['/payments/{id}', '/payments/{id}/refunds', '/refunds/{id}', '/customers/{id}']) {
@@ -245,7 +338,119 @@ describe('Every route, every documented outcome', () => {
     }
   });
 
+  it('answers the outcomes of the events and webhook endpoints routes', async () => {
+    // An endpoint: created, its creation replayed, its key reused for another body, a URL refused.
+    const key = randomUUID();
+    const created = await send('post', '/webhook-endpoints', endpointBody, key);
+    expect(created.status).toBe(201);
+    const id = String(created.body.id);
+    expect(created.headers.location).toBe(`/webhook-endpoints/${id}`);
+    const replayed = await send('post', '/webhook-endpoints', endpointBody, key);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    const mismatch = await send(
+      'post',
+      '/webhook-endpoints',
+      { ...endpointBody, description: 'another' },
+      key,
+    );
+    expect(mismatch.body.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+    const refused = await send('post', '/webhook-endpoints', { ...endpointBody, url: 'not a url' });
+    expect(refused.body.code).toBe('WEBHOOK_URL_INVALID');
+
+    // Its reads and changes, and a new secret (the key of the creation is another request's).
+    expect((await send('get', '/webhook-endpoints')).status).toBe(200);
+    expect((await send('get', `/webhook-endpoints/${id}`)).status).toBe(200);
+    expect((await send('get', `/webhook-endpoints/${id}/deliveries?limit=5`)).status).toBe(200);
+    expect((await send('patch', `/webhook-endpoints/${id}`, { description: 'orders' })).status).toBe(200);
+    const badUrl = await send('patch', `/webhook-endpoints/${id}`, { url: 'ftp://example.invalid/hooks' });
+    expect(badUrl.body.code).toBe('WEBHOOK_URL_INVALID');
+    expect((await send('post', `/webhook-endpoints/${id}/rotate-secret`)).status).toBe(200);
+    const rotatedUnderAnotherKey = await send('post', `/webhook-endpoints/${id}/rotate-secret`, {}, key);
+    expect(rotatedUnderAnotherKey.body.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+
+    // An event of the tenant: read, listed, delivered again; the endpoint's failures recovered.
+    const paymentId = await insertPayment(harness.app, client.tenantId);
+    // Not relayed: the resend below makes its one delivery.
+    const draft = paymentEvent(client.tenantId, paymentId, 'succeeded');
+    const [eventId] = await recordEvents(harness.app, [draft], { relay: false });
+    expect((await send('get', `/events?paymentId=${paymentId}&limit=5`)).status).toBe(200);
+    expect((await send('get', `/events/${eventId}`)).status).toBe(200);
+    const resend = randomUUID();
+    expect((await send('post', `/events/${eventId}/resend`, { endpointId: id }, resend)).status).toBe(202);
+    expect((await send('post', `/events/${eventId}/resend`, {}, resend)).body.code).toBe(
+      'IDEMPOTENCY_KEY_MISMATCH',
+    );
+    const elsewhere = await send('post', `/events/${eventId}/resend`, { endpointId: randomUUID() });
+    expect(elsewhere.body.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
+    const recovery = randomUUID();
+    const since = anHourAgo();
+    expect((await send('post', `/webhook-endpoints/${id}/recover`, { since }, recovery)).status).toBe(202);
+    const recoveredAgain = await send(
+      'post',
+      `/webhook-endpoints/${id}/recover`,
+      { since: anHourAgo() },
+      recovery,
+    );
+    expect(recoveredAgain.body.code).toBe('IDEMPOTENCY_KEY_MISMATCH');
+
+    // Disabled, it takes no redelivery.
+    expect((await send('patch', `/webhook-endpoints/${id}`, { disabled: true })).status).toBe(200);
+    expect((await send('post', `/events/${eventId}/resend`, { endpointId: id })).body.code).toBe(
+      'WEBHOOK_ENDPOINT_DISABLED',
+    );
+    expect((await send('post', `/webhook-endpoints/${id}/recover`, { since })).body.code).toBe(
+      'WEBHOOK_ENDPOINT_DISABLED',
+    );
+
+    // Unknown ids, on every route that takes one; then the endpoint deleted.
+    for (const { method, template } of operations.filter(({ template }) =>
+      /^\/(events|webhook-endpoints)\/\{id\}/.test(template),
+    )) {
+      const answer = await send(method, concrete(template), EVENT_ROUTE_BODIES[template]?.());
+      expect({ template, method, status: answer.status }).toEqual({ template, method, status: 404 });
+    }
+    expect((await send('delete', `/webhook-endpoints/${id}`)).status).toBe(204);
+
+    // A tenant holds at most WEBHOOK_ENDPOINTS_PER_TENANT endpoints.
+    const limit = harness.app.config.outgoingWebhooks.endpointsPerTenant;
+    for (let i = 0; i < limit; i++) {
+      expect((await send('post', '/webhook-endpoints', endpointBody)).status).toBe(201);
+    }
+    const over = await send('post', '/webhook-endpoints', endpointBody);
+    expect(over.body).toMatchObject({ code: 'WEBHOOK_ENDPOINT_LIMIT_REACHED', details: { limit } });
+  });
+
+  it('answers 409 to the same key while an endpoint’s creation or rotation still runs', async () => {
+    const db = harness.app.app.get(DataSource);
+    const key = randomUUID();
+    const created = await whileHeldByWrite(
+      db,
+      { table: 'webhook_endpoints', statement: '^\\s*INSERT INTO webhook_endpoints' },
+      () => send('post', '/webhook-endpoints', endpointBody, key),
+      async () => {
+        const second = await send('post', '/webhook-endpoints', endpointBody, key);
+        expect({ code: second.body.code, retryAfter: second.headers['retry-after'] }).toEqual({
+          code: 'DUPLICATE_IN_PROGRESS',
+          retryAfter: expect.any(String) as string,
+        });
+      },
+    );
+    expect(created.status).toBe(201);
+    const rotation = randomUUID();
+    const rotate = `/webhook-endpoints/${String(created.body.id)}/rotate-secret`;
+    const rotated = await whileHeldByWrite(
+      db,
+      { table: 'webhook_endpoints', statement: 'SET previous_secret = secret' },
+      () => send('post', rotate, {}, rotation),
+      async () => {
+        expect((await send('post', rotate, {}, rotation)).body.code).toBe('DUPLICATE_IN_PROGRESS');
+      },
+    );
+    expect(rotated.status).toBe(200);
+  });
+
   it('answers 401 without a token, 403 to a tenant on admin routes, 413 and 415 on bodies', async () => {
+    // A PATCH or a DELETE is read as a POST is, whether or not its route takes a body.
     for (const { method, template, operation } of operations) {
       const url = concrete(template);
       if ((operation.security ?? []).length > 0) {
@@ -256,7 +461,7 @@ describe('Every route, every documented outcome', () => {
           403,
         );
       }
-      if (method === 'post' && operation.responses['415']) {
+      if (method !== 'get' && operation.responses['415']) {
         const xml = call(harness.app.http, method, url)
           .set(client.headers)
           .set('Idempotency-Key', randomUUID())
@@ -264,7 +469,7 @@ describe('Every route, every documented outcome', () => {
           .send('<amount>1</amount>');
         expect((await observe(method, url, xml)).status).toBe(415);
       }
-      if (method === 'post' && operation.responses['413'] && template !== '/webhooks/stripe') {
+      if (method !== 'get' && operation.responses['413'] && template !== '/webhooks/stripe') {
         const big = call(harness.app.http, method, url)
           .set(client.headers)
           .set('Idempotency-Key', randomUUID())
@@ -377,7 +582,8 @@ describe('Every route, every documented outcome', () => {
             .set('Stripe-Signature', signatureFor(payload))
             .send(payload);
         } else if (method === 'post') {
-          const body = CREATING.find(({ path }) => path === template)?.body ?? { paymentId: randomUUID() };
+          const body = CREATING.find(({ path }) => path === template)?.body ??
+            EVENT_ROUTE_BODIES[template]?.() ?? { paymentId: randomUUID() };
           test = test.set('Idempotency-Key', randomUUID()).send(body);
         }
         const answer = await observe(method, target, test);

@@ -35,13 +35,18 @@ export async function insertPayment(testApp: Pick<TestApp, 'app'>, tenantId: str
   return id;
 }
 
-/** A payment event as the payments code would draft it. */
+/**
+ * A payment event as the payments code would draft it: the object is the payment as
+ * `GET /payments/{id}` answers it (the row `insertPayment` writes, at `status`), every field of
+ * it, as the API document describes an event's `data.object`.
+ */
 export function paymentEvent(
   tenantId: string,
   paymentId: string,
   status: string,
   previousStatus: string | null = 'processing',
 ): EventDraft {
+  const now = new Date().toISOString();
   return {
     tenantId,
     paymentId,
@@ -54,6 +59,12 @@ export function paymentEvent(
       amount: 1000,
       amountRefunded: 0,
       currency: 'usd',
+      stripePaymentIntentId: `pi_events_${paymentId.slice(0, 8)}`,
+      customerId: null,
+      description: null,
+      metadata: {},
+      createdAt: now,
+      updatedAt: now,
     },
     previousStatus,
     cause: { kind: 'request', requestId: 'req-1', idempotencyKey: randomUUID() },

@@ -32,7 +32,7 @@ export class TestClient {
 
   /**
    * An array of keys sends the header once per value (to test a repeated header). The answer is
-   * checked against the API document, as every answer of `get` is.
+   * checked against the API document, as every answer of `get`, `patch` and `delete` is.
    */
   post(path: string, body: object, key: string | string[] = randomUUID()) {
     return checkedAgainstContract(
@@ -47,16 +47,24 @@ export class TestClient {
   }
 
   patch(path: string, body: object) {
-    return request(this.http()).patch(path).set(this.headers).send(body);
+    return checkedAgainstContract(
+      request(this.http()).patch(path).set(this.headers).send(body),
+      'patch',
+      path,
+    );
   }
 
   delete(path: string) {
-    return request(this.http()).delete(path).set(this.headers);
+    return checkedAgainstContract(request(this.http()).delete(path).set(this.headers), 'delete', path);
   }
 
-  /** The same request without a bearer token. */
+  /** The same request without a bearer token, its answer checked as well. */
   anonymous(method: 'get' | 'post' | 'patch' | 'delete', path: string) {
-    return request(this.http())[method](path).set({ 'Idempotency-Key': randomUUID() });
+    return checkedAgainstContract(
+      request(this.http())[method](path).set({ 'Idempotency-Key': randomUUID() }),
+      method,
+      path,
+    );
   }
 
   /** A succeeded payment of `amount` usd, ready to refund. */

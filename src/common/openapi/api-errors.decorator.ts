@@ -1,5 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import { ApiResponse, DECORATORS, HeaderObject } from '@nestjs/swagger';
+import { CommonErrorCode } from '../errors/common.exception';
 import { errorHeadersOf, errorStatusOf } from '../errors/error-codes';
 import { errorResponseSchema } from './error-schemas';
 import { ResponseHeaders } from './response-headers';
@@ -26,6 +27,21 @@ const DOCUMENTED_ERRORS = 'payment-service:documented-errors';
 export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
   return documentErrors({ codes, headerRules: [] });
 }
+
+/**
+ * What reading a JSON body answers before the route runs (`configureApp`): not JSON, too large, a
+ * type or charset nothing reads, nested too deep. Fastify reads the body a request sends on every
+ * method but GET and HEAD, so a PATCH or DELETE answers these whether or not its route takes a
+ * body. (An idempotent route gets them from `@Idempotent()`.)
+ */
+export const ApiBodyErrors = () =>
+  ApiErrors(
+    CommonErrorCode.VALIDATION_FAILED,
+    CommonErrorCode.MALFORMED_JSON,
+    CommonErrorCode.BAD_REQUEST,
+    CommonErrorCode.PAYLOAD_TOO_LARGE,
+    CommonErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  );
 
 /** Adds headers to the documented error responses of a route by status (see `Idempotent()`). */
 export function ApiErrorHeaders(rule: StatusHeaders): MethodDecorator & ClassDecorator {

@@ -30,6 +30,14 @@ export function buildOpenApiDocument(app: INestApplication, options: DocumentRul
       .addTag('payments', 'Charges, fees and PaymentIntents, each exactly once per `Idempotency-Key`.')
       .addTag('refunds', 'Refunds, whichever channel made them, at their Stripe status.')
       .addTag('customers', 'Stripe customers, each owned by one tenant.')
+      .addTag(
+        'events',
+        'What happened to your payments, refunds and webhook endpoints, kept and readable, each the body its webhooks deliver.',
+      )
+      .addTag(
+        'webhook-endpoints',
+        'Where your events are delivered, signed (Standard Webhooks) and retried for 3 days; the deliveries and their attempts.',
+      )
       .addTag('webhooks', 'Stripe’s events, verified, stored once and processed in the background.')
       .addTag('health', 'Liveness and readiness, for an orchestrator.')
       .addTag('metrics', 'Prometheus metrics, for scraping.')

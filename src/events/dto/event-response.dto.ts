@@ -31,16 +31,24 @@ export class EventDataDto {
     nullable: true,
     type: String,
     description: 'Its status before the change; null when the change created it',
+    example: 'processing',
   })
   previousStatus!: string | null;
 }
 
 /** An event as `GET /events/:id` answers it and as webhooks deliver it (the body, byte for byte). */
 export class EventResponseDto {
-  @ApiProperty({ format: 'uuid', description: 'Also the `webhook-id` of its deliveries' }) id!: string;
-  @ApiProperty({ enum: EVENT_TYPES }) type!: EventType;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({
+    format: 'uuid',
+    description: 'Also the `webhook-id` of its deliveries',
+    example: '5b0f1f0e-8d8e-4f7a-9a57-0f3c1e2b4d61',
+  })
+  id!: string;
+  @ApiProperty({ enum: EVENT_TYPES, example: 'payment.succeeded' }) type!: EventType;
+  @ApiProperty({ format: 'date-time', example: '2026-12-05T13:40:00.123Z' }) createdAt!: string;
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
     description:
       'Strictly increasing per payment, across the payment’s and its refunds’ events (per tenant for events of no payment): order by it, not by arrival',
     example: 3,

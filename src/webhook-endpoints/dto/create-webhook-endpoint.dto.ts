@@ -35,12 +35,15 @@ export class CreateWebhookEndpointDto {
   @ApiProperty({
     enum: EVENT_TYPE_PATTERNS,
     isArray: true,
+    minItems: 1,
+    maxItems: EVENT_TYPE_PATTERNS.length,
     description: 'Event types, every event of a kind (`payment.*`, `refund.*`), or everything (`*`)',
+    example: ['payment.*', 'refund.failed'],
   })
   enabledEvents!: EventTypePattern[];
 
   @IsOptionalNotNull()
   @Description()
-  @ApiPropertyOptional({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: 500, example: 'orders' })
   description?: string;
 }

@@ -8,12 +8,23 @@ import { Description, EnabledEvents, URL_MAX_LENGTH, WebhookUrl } from './create
 export class UpdateWebhookEndpointDto {
   @IsOptionalNotNull()
   @WebhookUrl()
-  @ApiPropertyOptional({ maxLength: URL_MAX_LENGTH, description: 'Checked as on creation' })
+  @ApiPropertyOptional({
+    maxLength: URL_MAX_LENGTH,
+    description: 'Checked as on creation',
+    example: 'https://example.com/webhooks/v2',
+  })
   url?: string;
 
   @IsOptionalNotNull()
   @EnabledEvents()
-  @ApiPropertyOptional({ enum: EVENT_TYPE_PATTERNS, isArray: true })
+  @ApiPropertyOptional({
+    enum: EVENT_TYPE_PATTERNS,
+    isArray: true,
+    minItems: 1,
+    maxItems: EVENT_TYPE_PATTERNS.length,
+    description: 'As on creation; replaces the list',
+    example: ['*'],
+  })
   enabledEvents?: EventTypePattern[];
 
   @IsOptionalNotNull()

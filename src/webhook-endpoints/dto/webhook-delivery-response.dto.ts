@@ -9,6 +9,8 @@ import {
 
 export class DeliveryAttemptDto {
   @ApiProperty({
+    type: 'integer',
+    minimum: 0,
     description:
       'Which attempt (1 for the first); 0 for a delivery settled without an attempt (its endpoint disabled, its event gone)',
     example: 1,
@@ -17,11 +19,12 @@ export class DeliveryAttemptDto {
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty({
     nullable: true,
-    type: Number,
+    type: 'integer',
     description: 'The receiver’s status code; null when none came',
+    example: 200,
   })
   statusCode!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) durationMs!: number | null;
+  @ApiProperty({ nullable: true, type: 'integer', minimum: 0, example: 84 }) durationMs!: number | null;
   @ApiProperty({ nullable: true, type: String, description: 'Why it failed; null for a success' })
   error!: string | null;
   @ApiProperty({
@@ -46,7 +49,8 @@ export class WebhookDeliveryResponseDto {
       '`pending`: an attempt is due at `nextAttemptAt`; `succeeded`: a 2xx came; `failed`: given up (3 days after the event, or the endpoint disabled)',
   })
   status!: DeliveryStatus;
-  @ApiProperty() attempts!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Attempts made so far', example: 1 })
+  attempts!: number;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextAttemptAt!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) deliveredAt!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

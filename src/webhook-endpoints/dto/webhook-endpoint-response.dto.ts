@@ -4,10 +4,11 @@ import { DISABLED_REASONS, DisabledReason, WebhookEndpoint } from '../webhook-en
 
 /** An endpoint as its tenant sees it, without its secret. Mapped field by field: never a row. */
 export class WebhookEndpointResponseDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid', example: '0b6c3f4e-2a1d-4e5f-8a9b-1c2d3e4f5a6b' }) id!: string;
   @ApiProperty({ example: 'https://example.com/webhooks' }) url!: string;
-  @ApiProperty({ nullable: true, type: String }) description!: string | null;
-  @ApiProperty({ enum: EVENT_TYPE_PATTERNS, isArray: true }) enabledEvents!: string[];
+  @ApiProperty({ nullable: true, type: String, example: 'orders' }) description!: string | null;
+  @ApiProperty({ enum: EVENT_TYPE_PATTERNS, isArray: true, example: ['payment.*', 'refund.failed'] })
+  enabledEvents!: string[];
   @ApiProperty({ enum: ['enabled', 'disabled'] }) status!: 'enabled' | 'disabled';
   @ApiProperty({
     enum: DISABLED_REASONS,

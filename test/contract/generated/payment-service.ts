@@ -84,6 +84,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your events, newest first
+         * @description What happened to your payments, refunds and webhook endpoints, kept `EVENT_RETENTION_DAYS` (90 by default); each is the body its webhooks deliver. Filter by `type`, `paymentId` (its refunds’ events included) and creation time. Pages of `limit` (1–100, 20 by default); pass `nextCursor` as `cursor` for the next. A query parameter not listed here is `400 VALIDATION_FAILED`.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of your events
+         * @description The event exactly as its webhooks deliver it. Another tenant’s event, or one past `EVENT_RETENTION_DAYS`, is the same 404 as a missing one.
+         */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver one of your events again now
+         * @description To `endpointId`, or (without a body, or `{}`) to every enabled endpoint subscribed to its type. Each delivery starts a new round of attempts, retried on the usual schedule for 3 days; the `webhook-id` is the event’s id, as before. A disabled `endpointId` is `409 WEBHOOK_ENDPOINT_DISABLED`. Exactly once per `Idempotency-Key`.
+         */
+        post: operations["resendEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -156,6 +216,26 @@ export interface paths {
          * @description Public, for scraping, in the Prometheus text format.
          */
         get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your payments, newest first
+         * @description Filtered by `status`, `customerId` and creation time (`createdFrom`, `createdTo`, both inclusive). Pages of `limit` (1–100, 20 by default); pass `nextCursor` as `cursor` for the next. A payment created while you page appears on no page already read: it is newer than the first. Any other query parameter is `400 VALIDATION_FAILED`.
+         */
+        get: operations["listPayments"];
         put?: never;
         post?: never;
         delete?: never;
@@ -278,6 +358,118 @@ export interface paths {
         get: operations["getRefund"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your endpoints (without their secrets)
+         * @description Oldest first, enabled and disabled alike. Takes no query parameters.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register an endpoint to receive your events, signed (Standard Webhooks)
+         * @description The answer carries the signing secret, shown only now (and in replays of this request). A URL the service may not deliver to is `400 WEBHOOK_URL_INVALID` (`details.fields`); past `WEBHOOK_ENDPOINTS_PER_TENANT` endpoints, `422 WEBHOOK_ENDPOINT_LIMIT_REACHED`. Exactly once per `Idempotency-Key`. Each delivery is a POST of the event (as `GET /events/{id}` shows it) with the headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` and `webhook-signature` (one `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` per active secret). Any 2xx within `OUTGOING_WEBHOOK_TIMEOUT_MS` is success; otherwise it is retried (at once, 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h) until 3 days after the event. Redirects are not followed.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of your endpoints (without its secret)
+         * @description Another tenant’s endpoint is the same 404 as a missing one.
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an endpoint, and its deliveries
+         * @description Nothing more is delivered to it, and its deliveries are gone from `listWebhookDeliveries`; the events stay. Takes no body (one sent is still read, and refused if it is not JSON).
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an endpoint: its URL, events, description, or whether it is disabled
+         * @description Only the fields sent change; without a body, or `{}`, nothing does. A new URL is checked as on creation (`400 WEBHOOK_URL_INVALID`). Disabling fails the deliveries still pending; `recoverWebhookDeliveries` brings them back once it is enabled again.
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the deliveries to an endpoint, newest first, with their attempts
+         * @description Each event’s delivery to this endpoint, with its status and its last attempts, filtered by `status`. Pages of `limit` (1–100, 20 by default); pass `nextCursor` as `cursor` for the next. A query parameter not listed here is `400 VALIDATION_FAILED`.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver again every failed delivery to this endpoint of events created since a time
+         * @description Each starts a new round of attempts, retried on the usual schedule for 3 days. A disabled endpoint is `409 WEBHOOK_ENDPOINT_DISABLED`: enable it first. Exactly once per `Idempotency-Key`.
+         */
+        post: operations["recoverWebhookDeliveries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give an endpoint a new signing secret; the old one keeps signing beside it for 24 h
+         * @description The new secret is shown only in this answer (and in replays of this request); until `previousSecretExpiresAt` each delivery carries a signature by each secret. Takes no fields: send no body, or `{}`. Exactly once per `Idempotency-Key`.
+         */
+        post: operations["rotateWebhookEndpointSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -478,6 +670,23 @@ export interface components {
              */
             reason?: "duplicate" | "fraudulent" | "requested_by_customer";
         };
+        CreateWebhookEndpointDto: {
+            /** @example orders */
+            description?: string;
+            /**
+             * @description Event types, every event of a kind (`payment.*`, `refund.*`), or everything (`*`)
+             * @example [
+             *       "payment.*",
+             *       "refund.failed"
+             *     ]
+             */
+            enabledEvents: ("payment.requires_payment_method" | "payment.processing" | "payment.requires_action" | "payment.succeeded" | "payment.failed" | "payment.canceled" | "payment.partially_refunded" | "payment.refunded" | "refund.pending" | "refund.requires_action" | "refund.succeeded" | "refund.failed" | "refund.canceled" | "webhook_endpoint.disabled" | "payment.*" | "refund.*" | "*")[];
+            /**
+             * @description `https` in production (`http` allowed elsewhere); its host must resolve to public addresses only, unless `OUTGOING_WEBHOOKS_ALLOW_PRIVATE_URLS=true`
+             * @example https://example.com/webhooks
+             */
+            url: string;
+        };
         CustomerNotFoundError: {
             /**
              * @description Stable; clients branch on it (enum property replaced by openapi-typescript)
@@ -515,6 +724,29 @@ export interface components {
              */
             stripeCustomerId: string;
         };
+        DeliveryAttemptDto: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * @description Which attempt (1 for the first); 0 for a delivery settled without an attempt (its endpoint disabled, its event gone)
+             * @example 1
+             */
+            attempt: number;
+            /** @example 84 */
+            durationMs: number | null;
+            /** @description Why it failed; null for a success */
+            error: string | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt was due after this one
+             */
+            nextAttemptAt: string | null;
+            /**
+             * @description The receiver’s status code; null when none came
+             * @example 200
+             */
+            statusCode: number | null;
+        };
         DuplicateInProgressError: {
             /**
              * @description Stable; clients branch on it (enum property replaced by openapi-typescript)
@@ -528,6 +760,79 @@ export interface components {
              * @enum {integer}
              */
             statusCode: 409;
+        };
+        EmptyBodyDto: Record<string, never>;
+        EventCauseDto: {
+            /**
+             * Format: uuid
+             * @description The request’s `Idempotency-Key`
+             */
+            idempotencyKey?: string;
+            /**
+             * @description `request`: a request of this API; `stripe_event`: a Stripe event; `reconciliation`: the reconciliation job; `delivery_failures`: the service disabled an endpoint
+             * @enum {string}
+             */
+            kind: "request" | "stripe_event" | "reconciliation" | "delivery_failures";
+            /** @description The request’s `X-Request-Id` */
+            requestId?: string;
+            /**
+             * @description The Stripe event’s id
+             * @example evt_123
+             */
+            stripeEventId?: string;
+        };
+        EventDataDto: {
+            /** @description The payment (`payment.*`), refund (`refund.*`) or endpoint (`webhook_endpoint.*`) as its own `GET` returned it right after the change */
+            object: components["schemas"]["PaymentResponseDto"] | components["schemas"]["RefundResponseDto"] | components["schemas"]["WebhookEndpointResponseDto"];
+            /**
+             * @description Its status before the change; null when the change created it
+             * @example processing
+             */
+            previousStatus: string | null;
+        };
+        EventNotFoundError: {
+            /**
+             * @description Stable; clients branch on it (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            code: "EVENT_NOT_FOUND";
+            /** @description For people; may change between releases */
+            message: string;
+            /**
+             * @description The HTTP status, repeated
+             * @enum {integer}
+             */
+            statusCode: 404;
+        };
+        EventPageDto: {
+            data: components["schemas"]["EventResponseDto"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        EventResponseDto: {
+            cause: components["schemas"]["EventCauseDto"];
+            /**
+             * Format: date-time
+             * @example 2026-12-05T13:40:00.123Z
+             */
+            createdAt: string;
+            data: components["schemas"]["EventDataDto"];
+            /**
+             * Format: uuid
+             * @description Also the `webhook-id` of its deliveries
+             * @example 5b0f1f0e-8d8e-4f7a-9a57-0f3c1e2b4d61
+             */
+            id: string;
+            /**
+             * @description Strictly increasing per payment, across the payment’s and its refunds’ events (per tenant for events of no payment): order by it, not by arrival
+             * @example 3
+             */
+            sequence: number;
+            /**
+             * @example payment.succeeded
+             * @enum {string}
+             */
+            type: "payment.requires_payment_method" | "payment.processing" | "payment.requires_action" | "payment.succeeded" | "payment.failed" | "payment.canceled" | "payment.partially_refunded" | "payment.refunded" | "refund.pending" | "refund.requires_action" | "refund.succeeded" | "refund.failed" | "refund.canceled" | "webhook_endpoint.disabled";
         };
         HeadersTooLargeError: {
             /**
@@ -744,6 +1049,11 @@ export interface components {
              */
             statusCode: 409;
         };
+        PaymentPageDto: {
+            data: components["schemas"]["PaymentResponseDto"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
         PaymentProviderRejectedError: {
             /**
              * @description Stable; clients branch on it (enum property replaced by openapi-typescript)
@@ -856,6 +1166,18 @@ export interface components {
              * @enum {integer}
              */
             statusCode: 429;
+        };
+        RecoverDeliveriesDto: {
+            /**
+             * Format: date-time
+             * @description Failed deliveries of events created at or after this instant are made again
+             * @example 2026-12-05T13:40:00Z
+             */
+            since: string;
+        };
+        RedeliveryResponseDto: {
+            /** @description The deliveries due now */
+            deliveryIds: string[];
         };
         RefundExceedsPaymentError: {
             /**
@@ -986,6 +1308,55 @@ export interface components {
              */
             statusCode: 408;
         };
+        ResendEventDto: {
+            /**
+             * Format: uuid
+             * @description Only to this endpoint; by default to every enabled endpoint subscribed to the event’s type
+             * @example 6f1c2a4e-8a0b-4c5d-9e2f-1a2b3c4d5e6f
+             */
+            endpointId?: string;
+        };
+        RotatedWebhookEndpointDto: {
+            /** Format: date-time */
+            createdAt: string;
+            /** @example orders */
+            description: string | null;
+            /** Format: date-time */
+            disabledAt: string | null;
+            /**
+             * @description `manual`: disabled by `PATCH {disabled: true}`; `failing`: disabled by the service after 5 days of failed deliveries
+             * @enum {string|null}
+             */
+            disabledReason: "manual" | "failing" | null;
+            /**
+             * @example [
+             *       "payment.*",
+             *       "refund.failed"
+             *     ]
+             */
+            enabledEvents: ("payment.requires_payment_method" | "payment.processing" | "payment.requires_action" | "payment.succeeded" | "payment.failed" | "payment.canceled" | "payment.partially_refunded" | "payment.refunded" | "refund.pending" | "refund.requires_action" | "refund.succeeded" | "refund.failed" | "refund.canceled" | "webhook_endpoint.disabled" | "payment.*" | "refund.*" | "*")[];
+            /**
+             * Format: uuid
+             * @example 0b6c3f4e-2a1d-4e5f-8a9b-1c2d3e4f5a6b
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description Until then the previous secret signs too: each delivery carries one signature per secret
+             */
+            previousSecretExpiresAt: string;
+            /**
+             * @description The signing secret (Standard Webhooks): shown only in this answer (and its idempotent replays). Verify deliveries with it.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /** Format: date-time */
+            updatedAt: string;
+            /** @example https://example.com/webhooks */
+            url: string;
+        };
         RouteNotFoundError: {
             /**
              * @description Stable; clients branch on it (enum property replaced by openapi-typescript)
@@ -1060,6 +1431,24 @@ export interface components {
              */
             statusCode: 415;
         };
+        UpdateWebhookEndpointDto: {
+            /** @description An empty string clears it */
+            description?: string;
+            /** @description `true` stops deliveries (those pending fail; `recover` brings them back); `false` enables the endpoint again and gives it 5 days of failures anew */
+            disabled?: boolean;
+            /**
+             * @description As on creation; replaces the list
+             * @example [
+             *       "*"
+             *     ]
+             */
+            enabledEvents?: ("payment.requires_payment_method" | "payment.processing" | "payment.requires_action" | "payment.succeeded" | "payment.failed" | "payment.canceled" | "payment.partially_refunded" | "payment.refunded" | "refund.pending" | "refund.requires_action" | "refund.succeeded" | "refund.failed" | "refund.canceled" | "webhook_endpoint.disabled" | "payment.*" | "refund.*" | "*")[];
+            /**
+             * @description Checked as on creation
+             * @example https://example.com/webhooks/v2
+             */
+            url?: string;
+        };
         ValidationFailedError: {
             /**
              * @description Stable; clients branch on it (enum property replaced by openapi-typescript)
@@ -1104,6 +1493,161 @@ export interface components {
              * @example TransientEventError: …
              */
             error: string;
+        };
+        WebhookDeliveryPageDto: {
+            data: components["schemas"]["WebhookDeliveryResponseDto"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        WebhookDeliveryResponseDto: {
+            /** @description The last 20 attempts, oldest first */
+            attemptLog: components["schemas"]["DeliveryAttemptDto"][];
+            /**
+             * @description Attempts made so far
+             * @example 1
+             */
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            /** Format: uuid */
+            endpointId: string;
+            /**
+             * Format: uuid
+             * @description The event: the `webhook-id` of every attempt
+             */
+            eventId: string;
+            /** @enum {string} */
+            eventType: "payment.requires_payment_method" | "payment.processing" | "payment.requires_action" | "payment.succeeded" | "payment.failed" | "payment.canceled" | "payment.partially_refunded" | "payment.refunded" | "refund.pending" | "refund.requires_action" | "refund.succeeded" | "refund.failed" | "refund.canceled" | "webhook_endpoint.disabled";
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /**
+             * @description `pending`: an attempt is due at `nextAttemptAt`; `succeeded`: a 2xx came; `failed`: given up (3 days after the event, or the endpoint disabled)
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
+        };
+        WebhookEndpointDisabledError: {
+            /**
+             * @description Stable; clients branch on it (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            code: "WEBHOOK_ENDPOINT_DISABLED";
+            /** @description For people; may change between releases */
+            message: string;
+            /**
+             * @description The HTTP status, repeated
+             * @enum {integer}
+             */
+            statusCode: 409;
+        };
+        WebhookEndpointLimitReachedError: {
+            /**
+             * @description Stable; clients branch on it (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            code: "WEBHOOK_ENDPOINT_LIMIT_REACHED";
+            details: {
+                /**
+                 * @description How many endpoints a tenant may have (`WEBHOOK_ENDPOINTS_PER_TENANT`)
+                 * @example 10
+                 */
+                limit: number;
+            };
+            /** @description For people; may change between releases */
+            message: string;
+            /**
+             * @description The HTTP status, repeated
+             * @enum {integer}
+             */
+            statusCode: 422;
+        };
+        WebhookEndpointListDto: {
+            data: components["schemas"]["WebhookEndpointResponseDto"][];
+        };
+        WebhookEndpointNotFoundError: {
+            /**
+             * @description Stable; clients branch on it (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            code: "WEBHOOK_ENDPOINT_NOT_FOUND";
+            /** @description For people; may change between releases */
+            message: string;
+            /**
+             * @description The HTTP status, repeated
+             * @enum {integer}
+             */
+            statusCode: 404;
+        };
+        WebhookEndpointResponseDto: {
+            /** Format: date-time */
+            createdAt: string;
+            /** @example orders */
+            description: string | null;
+            /** Format: date-time */
+            disabledAt: string | null;
+            /**
+             * @description `manual`: disabled by `PATCH {disabled: true}`; `failing`: disabled by the service after 5 days of failed deliveries
+             * @enum {string|null}
+             */
+            disabledReason: "manual" | "failing" | null;
+            /**
+             * @example [
+             *       "payment.*",
+             *       "refund.failed"
+             *     ]
+             */
+            enabledEvents: ("payment.requires_payment_method" | "payment.processing" | "payment.requires_action" | "payment.succeeded" | "payment.failed" | "payment.canceled" | "payment.partially_refunded" | "payment.refunded" | "refund.pending" | "refund.requires_action" | "refund.succeeded" | "refund.failed" | "refund.canceled" | "webhook_endpoint.disabled" | "payment.*" | "refund.*" | "*")[];
+            /**
+             * Format: uuid
+             * @example 0b6c3f4e-2a1d-4e5f-8a9b-1c2d3e4f5a6b
+             */
+            id: string;
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /** Format: date-time */
+            updatedAt: string;
+            /** @example https://example.com/webhooks */
+            url: string;
+        };
+        WebhookEndpointWithSecretDto: {
+            /** Format: date-time */
+            createdAt: string;
+            /** @example orders */
+            description: string | null;
+            /** Format: date-time */
+            disabledAt: string | null;
+            /**
+             * @description `manual`: disabled by `PATCH {disabled: true}`; `failing`: disabled by the service after 5 days of failed deliveries
+             * @enum {string|null}
+             */
+            disabledReason: "manual" | "failing" | null;
+            /**
+             * @example [
+             *       "payment.*",
+             *       "refund.failed"
+             *     ]
+             */
+            enabledEvents: ("payment.requires_payment_method" | "payment.processing" | "payment.requires_action" | "payment.succeeded" | "payment.failed" | "payment.canceled" | "payment.partially_refunded" | "payment.refunded" | "refund.pending" | "refund.requires_action" | "refund.succeeded" | "refund.failed" | "refund.canceled" | "webhook_endpoint.disabled" | "payment.*" | "refund.*" | "*")[];
+            /**
+             * Format: uuid
+             * @example 0b6c3f4e-2a1d-4e5f-8a9b-1c2d3e4f5a6b
+             */
+            id: string;
+            /**
+             * @description The signing secret (Standard Webhooks): shown only in this answer (and its idempotent replays). Verify deliveries with it.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /** Format: date-time */
+            updatedAt: string;
+            /** @example https://example.com/webhooks */
+            url: string;
         };
         WebhookEventNotFoundError: {
             /**
@@ -1169,6 +1713,36 @@ export interface components {
              * @enum {string}
              */
             code: "WEBHOOK_SIGNATURE_INVALID";
+            /** @description For people; may change between releases */
+            message: string;
+            /**
+             * @description The HTTP status, repeated
+             * @enum {integer}
+             */
+            statusCode: 400;
+        };
+        WebhookUrlInvalidError: {
+            /**
+             * @description Stable; clients branch on it (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            code: "WEBHOOK_URL_INVALID";
+            details: {
+                /** @description The URL, and why it is refused */
+                fields: {
+                    /**
+                     * @description The request field this error is about
+                     * @enum {string}
+                     */
+                    field: "url";
+                    /**
+                     * @example [
+                     *       "url must use https"
+                     *     ]
+                     */
+                    messages: string[];
+                }[];
+            };
             /** @description For people; may change between releases */
             message: string;
             /**
@@ -1598,6 +2172,333 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page */
+                cursor?: string;
+                /** @description Created at or after this instant */
+                createdFrom?: string;
+                /** @description Created at or before this instant */
+                createdTo?: string;
+                type?: "payment.requires_payment_method" | "payment.processing" | "payment.requires_action" | "payment.succeeded" | "payment.failed" | "payment.canceled" | "payment.partially_refunded" | "payment.refunded" | "refund.pending" | "refund.requires_action" | "refund.succeeded" | "refund.failed" | "refund.canceled" | "webhook_endpoint.disabled";
+                /** @description Events of this payment and of its refunds */
+                paymentId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your events, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPageDto"];
+                };
+            };
+            /** @description MALFORMED_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event’s `id` (the `webhook-id` of its deliveries) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventResponseDto"];
+                };
+            };
+            /** @description MALFORMED_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND | ROUTE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventNotFoundError"] | components["schemas"]["RouteNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    resendEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A UUID v4, bare or as a quoted structured-field string. Retries with the same key and body replay the first answer. */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description The event’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ResendEventDto"];
+            };
+        };
+        responses: {
+            /** @description The deliveries started, none when no endpoint takes the event */
+            202: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same key and body; absent on a first execution */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeliveryResponseDto"];
+                };
+            };
+            /** @description BAD_REQUEST | IDEMPOTENCY_KEY_INVALID | IDEMPOTENCY_KEY_REQUIRED | MALFORMED_JSON | MALFORMED_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"] | components["schemas"]["IdempotencyKeyInvalidError"] | components["schemas"]["IdempotencyKeyRequiredError"] | components["schemas"]["MalformedJsonError"] | components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description EVENT_NOT_FOUND | ROUTE_NOT_FOUND | WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventNotFoundError"] | components["schemas"]["RouteNotFoundError"] | components["schemas"]["WebhookEndpointNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description DUPLICATE_IN_PROGRESS | WEBHOOK_ENDPOINT_DISABLED */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. Sent with DUPLICATE_IN_PROGRESS. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateInProgressError"] | components["schemas"]["WebhookEndpointDisabledError"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_MISMATCH */
+            422: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same key and body; absent on a first execution */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdempotencyKeyMismatchError"];
                 };
             };
             /** @description HEADERS_TOO_LARGE */
@@ -2081,6 +2982,103 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+        };
+    };
+    listPayments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page */
+                cursor?: string;
+                /** @description Created at or after this instant */
+                createdFrom?: string;
+                /** @description Created at or before this instant */
+                createdTo?: string;
+                status?: "requires_payment_method" | "requires_action" | "processing" | "succeeded" | "failed" | "canceled" | "partially_refunded" | "refunded";
+                customerId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your payments */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentPageDto"];
+                };
+            };
+            /** @description MALFORMED_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
                 };
             };
         };
@@ -2818,6 +3816,912 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointListDto"];
+                };
+            };
+            /** @description MALFORMED_REQUEST */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedRequestError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A UUID v4, bare or as a quoted structured-field string. Retries with the same key and body replay the first answer. */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointDto"];
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its signing secret */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same key and body; absent on a first execution */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Where the created resource is read: `/webhook-endpoints/{id}`. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecretDto"];
+                };
+            };
+            /** @description BAD_REQUEST | IDEMPOTENCY_KEY_INVALID | IDEMPOTENCY_KEY_REQUIRED | MALFORMED_JSON | MALFORMED_REQUEST | VALIDATION_FAILED | WEBHOOK_URL_INVALID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"] | components["schemas"]["IdempotencyKeyInvalidError"] | components["schemas"]["IdempotencyKeyRequiredError"] | components["schemas"]["MalformedJsonError"] | components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"] | components["schemas"]["WebhookUrlInvalidError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description DUPLICATE_IN_PROGRESS */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateInProgressError"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_MISMATCH | WEBHOOK_ENDPOINT_LIMIT_REACHED */
+            422: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same key and body; absent on a first execution */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdempotencyKeyMismatchError"] | components["schemas"]["WebhookEndpointLimitReachedError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointResponseDto"];
+                };
+            };
+            /** @description MALFORMED_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND | WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteNotFoundError"] | components["schemas"]["WebhookEndpointNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description BAD_REQUEST | MALFORMED_JSON | MALFORMED_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"] | components["schemas"]["MalformedJsonError"] | components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND | WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteNotFoundError"] | components["schemas"]["WebhookEndpointNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointDto"];
+            };
+        };
+        responses: {
+            /** @description The endpoint as changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointResponseDto"];
+                };
+            };
+            /** @description BAD_REQUEST | MALFORMED_JSON | MALFORMED_REQUEST | VALIDATION_FAILED | WEBHOOK_URL_INVALID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"] | components["schemas"]["MalformedJsonError"] | components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"] | components["schemas"]["WebhookUrlInvalidError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND | WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteNotFoundError"] | components["schemas"]["WebhookEndpointNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page */
+                cursor?: string;
+                status?: "pending" | "succeeded" | "failed";
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPageDto"];
+                };
+            };
+            /** @description MALFORMED_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND | WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteNotFoundError"] | components["schemas"]["WebhookEndpointNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    recoverWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A UUID v4, bare or as a quoted structured-field string. Retries with the same key and body replay the first answer. */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description The endpoint’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoverDeliveriesDto"];
+            };
+        };
+        responses: {
+            /** @description The deliveries started again, none when none had failed */
+            202: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same key and body; absent on a first execution */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeliveryResponseDto"];
+                };
+            };
+            /** @description BAD_REQUEST | IDEMPOTENCY_KEY_INVALID | IDEMPOTENCY_KEY_REQUIRED | MALFORMED_JSON | MALFORMED_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"] | components["schemas"]["IdempotencyKeyInvalidError"] | components["schemas"]["IdempotencyKeyRequiredError"] | components["schemas"]["MalformedJsonError"] | components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND | WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteNotFoundError"] | components["schemas"]["WebhookEndpointNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description DUPLICATE_IN_PROGRESS | WEBHOOK_ENDPOINT_DISABLED */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. Sent with DUPLICATE_IN_PROGRESS. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateInProgressError"] | components["schemas"]["WebhookEndpointDisabledError"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_MISMATCH */
+            422: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same key and body; absent on a first execution */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdempotencyKeyMismatchError"];
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadersTooLargeError"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InternalErrorError"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailableError"];
+                };
+            };
+        };
+    };
+    rotateWebhookEndpointSecret: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A UUID v4, bare or as a quoted structured-field string. Retries with the same key and body replay the first answer. */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description The endpoint’s `id` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBodyDto"];
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its new signing secret */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same key and body; absent on a first execution */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedWebhookEndpointDto"];
+                };
+            };
+            /** @description BAD_REQUEST | IDEMPOTENCY_KEY_INVALID | IDEMPOTENCY_KEY_REQUIRED | MALFORMED_JSON | MALFORMED_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadRequestError"] | components["schemas"]["IdempotencyKeyInvalidError"] | components["schemas"]["IdempotencyKeyRequiredError"] | components["schemas"]["MalformedJsonError"] | components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"];
+                };
+            };
+            /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthTokenExpiredError"] | components["schemas"]["AuthTokenInvalidError"] | components["schemas"]["AuthTokenMissingError"];
+                };
+            };
+            /** @description ROUTE_NOT_FOUND | WEBHOOK_ENDPOINT_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteNotFoundError"] | components["schemas"]["WebhookEndpointNotFoundError"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description DUPLICATE_IN_PROGRESS */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateInProgressError"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_MISMATCH */
+            422: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same key and body; absent on a first execution */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdempotencyKeyMismatchError"];
                 };
             };
             /** @description HEADERS_TOO_LARGE */
