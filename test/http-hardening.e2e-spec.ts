@@ -166,6 +166,13 @@ describe('HTTP hardening', () => {
         .set('Access-Control-Request-Method', 'POST');
       expect(allowed.status).toBeLessThan(300);
       expect(allowed.headers['access-control-allow-origin']).toBe('https://shop.example.com');
+      // A browser client manages its webhook endpoints too.
+      const patch = await request(testApp.http)
+        .options('/webhook-endpoints/6f1c2a4e-8a0b-4c5d-9e2f-1a2b3c4d5e6f')
+        .set('Origin', 'https://shop.example.com')
+        .set('Access-Control-Request-Method', 'PATCH');
+      expect(patch.headers['access-control-allow-methods']).toEqual(expect.stringContaining('PATCH'));
+      expect(patch.headers['access-control-allow-methods']).toEqual(expect.stringContaining('DELETE'));
 
       const other = await request(testApp.http).get('/health').set('Origin', 'https://evil.example.com');
       expect(other.headers['access-control-allow-origin']).toBeUndefined();

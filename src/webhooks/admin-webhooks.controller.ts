@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nest
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, AuthErrorCode } from '../auth';
 import { CommonErrorCode, CommonException } from '../common/errors/common.exception';
-import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { ApiBodyErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
 import { DEFAULT_PAGE_SIZE, ListWebhooksQueryDto } from './dto/list-webhooks-query.dto';
 import {
   WebhookEventPageDto,
@@ -66,6 +66,7 @@ export class AdminWebhooksController {
   })
   @ApiAcceptedResponse({ type: WebhookReplayResponseDto })
   @ApiErrors(WebhookErrorCode.WEBHOOK_EVENT_NOT_FOUND)
+  @ApiBodyErrors()
   async replay(@Param('eventId') eventId: string): Promise<WebhookReplayResponseDto> {
     if ((await this.inbox.replay(eventId)) === 'not_found') {
       throw new WebhookException(WebhookErrorCode.WEBHOOK_EVENT_NOT_FOUND, 'No such event in the inbox');

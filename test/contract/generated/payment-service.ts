@@ -1880,13 +1880,13 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookReplayResponseDto"];
                 };
             };
-            /** @description MALFORMED_REQUEST */
+            /** @description BAD_REQUEST | MALFORMED_JSON | MALFORMED_REQUEST | VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MalformedRequestError"];
+                    "application/json": components["schemas"]["BadRequestError"] | components["schemas"]["MalformedJsonError"] | components["schemas"]["MalformedRequestError"] | components["schemas"]["ValidationFailedError"];
                 };
             };
             /** @description AUTH_TOKEN_EXPIRED | AUTH_TOKEN_INVALID | AUTH_TOKEN_MISSING */
@@ -1925,6 +1925,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestTimeoutError"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsupportedMediaTypeError"];
                 };
             };
             /** @description HEADERS_TOO_LARGE */
