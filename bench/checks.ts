@@ -3,6 +3,8 @@ import { BENCH_DATABASE_URL } from './bench-protocol';
 import {
   AMOUNT,
   Context,
+  ENDPOINT_URL,
+  ENDPOINTS_PATH,
   HEALTH_PATH,
   PAYMENT_BODY,
   PAYMENT_PATH,
@@ -63,6 +65,7 @@ export function problemWith(
         ? undefined
         : 'a replay answered another body than the first execution';
     case 'new payment':
+    case 'subscribed payment':
     case 'reference':
       return newPaymentProblem(answer, tally.paymentIds);
   }
@@ -95,15 +98,21 @@ function describe(answer: Answer): string {
 }
 
 /** How many of these events are rows of webhook_inbox. */
-export async function countStoredEvents(eventIds: readonly string[]): Promise<number> {
+export function countStoredEvents(eventIds: readonly string[]): Promise<number> {
+  return count('SELECT count(*)::int AS n FROM webhook_inbox WHERE event_id = ANY($1::text[])', [eventIds]);
+}
+
+/** How many events the outbox holds for this payment. */
+function countPaymentEvents(paymentId: string): Promise<number> {
+  return count('SELECT count(*)::int AS n FROM events WHERE payment_id = $1', [paymentId]);
+}
+
+async function count(sql: string, values: unknown[]): Promise<number> {
   const client = new Client({ connectionString: BENCH_DATABASE_URL, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
-    const { rows } = await client.query<{ stored: number }>(
-      'SELECT count(*)::int AS stored FROM webhook_inbox WHERE event_id = ANY($1::text[])',
-      [eventIds],
-    );
-    return rows[0].stored;
+    const { rows } = await client.query<{ n: number }>(sql, values);
+    return rows[0].n;
   } finally {
     await client.end();
   }
@@ -179,6 +188,34 @@ export async function prepare(context: Context): Promise<void> {
     redelivered,
   );
   expect((await countStoredEvents([event.id])) === 1, 'the signed event is a row of webhook_inbox', received);
+
+  const subscriber = { authorization: context.subscribedAuthorization };
+  const endpoint = await send(
+    context,
+    'service',
+    ENDPOINTS_PATH,
+    { ...subscriber, ...newKey() },
+    JSON.stringify({ url: ENDPOINT_URL, enabledEvents: ['*'] }),
+  );
+  expect(endpoint.status === 201, 'the subscribed tenant registers an endpoint (201)', endpoint);
+  const subscribed = await send(
+    context,
+    'service',
+    PAYMENT_PATH,
+    { ...subscriber, ...newKey() },
+    PAYMENT_BODY,
+  );
+  expect(
+    problemWith('subscribed payment', subscribed, context, ids) === undefined,
+    'the subscribed tenant charges a new key (201)',
+    subscribed,
+  );
+  const paymentId = String((JSON.parse(subscribed.body) as { id: string }).id);
+  expect(
+    (await countPaymentEvents(paymentId)) >= 1,
+    'a payment records its events in its transaction',
+    subscribed,
+  );
 
   const referenceKey = newKey();
   const reference = await send(context, 'reference', PAYMENT_PATH, referenceKey, PAYMENT_BODY);

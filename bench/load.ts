@@ -68,10 +68,12 @@ function planFor(route: RouteName, context: Context): RequestPlan {
     case 'health':
       return { method: 'GET', path: HEALTH_PATH, headers: {} };
     case 'new payment':
+    case 'subscribed payment':
       return {
         method: 'POST',
         path: PAYMENT_PATH,
-        headers: asUser,
+        headers:
+          route === 'new payment' ? asUser : { ...json, authorization: context.subscribedAuthorization },
         body: PAYMENT_BODY,
         fresh: () => {
           const key = randomUUID();

@@ -5,6 +5,8 @@ import { BENCH_WEBHOOK_SECRET } from './bench-protocol';
 /** What the load generator sends: the routes measured, their requests and what the run remembers. */
 
 export const TENANT_ID = randomUUID();
+/** A second tenant, with one webhook endpoint subscribed to every event. */
+export const SUBSCRIBED_TENANT_ID = randomUUID();
 export const USER_ID = 'bench-user';
 export const AMOUNT = 1234;
 export const PAYMENT_BODY = JSON.stringify({
@@ -17,13 +19,23 @@ export const HEALTH_PATH = '/health';
 export const REPLAYED_HEADER = 'idempotent-replayed';
 export const WEBHOOK_PATH = '/webhooks/stripe';
 export const WEBHOOK_RECEIPT = JSON.stringify({ received: true });
+export const ENDPOINTS_PATH = '/webhook-endpoints';
+/** Never called: the measured service runs no deliveries (WORKER_MODE=api). */
+export const ENDPOINT_URL = 'https://127.0.0.1:9/bench-hooks';
 
 /**
  * The routes measured, in the order they run; `reference` is the framework-free server's. Each
  * pair a target compares runs close together, so drift in the machine's load or in the size of
  * the tables and the emulator's store weighs on both sides alike.
  */
-export const ROUTES = ['health', 'replay', 'webhook', 'new payment', 'reference'] as const;
+export const ROUTES = [
+  'health',
+  'replay',
+  'webhook',
+  'new payment',
+  'subscribed payment',
+  'reference',
+] as const;
 export type RouteName = (typeof ROUTES)[number];
 
 /** Which process answers the route: its port, and whose CPU is counted. */
@@ -36,6 +48,8 @@ export function targetOf(route: RouteName): Target {
 export interface Context {
   ports: Record<Target, number>;
   authorization: string;
+  /** The subscribed tenant's user. */
+  subscribedAuthorization: string;
   replayKey: string;
   /** The exact body of the replay key's one execution: every replay must send it back. */
   replayBody: string;

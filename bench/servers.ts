@@ -96,6 +96,8 @@ function startService(
         RATE_LIMIT_PAYMENTS_PER_WINDOW: '1000000',
         // Events are acknowledged (stored, enqueued) but not processed: processing would compete for the cores.
         WORKER_MODE: 'api',
+        // The subscribed tenant's endpoint is on this machine; it is saved, never called.
+        OUTGOING_WEBHOOKS_ALLOW_PRIVATE_URLS: 'true',
       },
       readiness: { url: `http://127.0.0.1:${ports.service}/health` },
     },
