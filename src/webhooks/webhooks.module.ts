@@ -24,8 +24,8 @@ import { WebhookSweeper } from './webhook.sweeper';
 import { STRIPE_WEBHOOK_QUEUE } from './webhooks.constants';
 
 /**
- * Stripe webhooks (docs/design/webhooks.md): receiving and the inbox in every process; the Bull processor and
- * the sweeper only where `WORKER_MODE` is `worker` or `all`, so an `api` process never processes.
+ * Stripe webhooks (docs/design/webhooks.md). Every process receives events; only `worker` and `all` processes
+ * run the Bull processor and the sweeper.
  */
 @Module({})
 export class WebhooksModule implements OnApplicationShutdown {
