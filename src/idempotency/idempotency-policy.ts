@@ -1,10 +1,7 @@
 /**
- * Which finished responses are stored for replay (docs/design/idempotency.md):
- * - 2xx for the long TTL;
- * - a 4xx the handler produced after it started (402 card declined, 422 business rule) for the
- *   short TTL;
- * - never: request validation (400), auth (401/403), 404, 409, 429 and the like, which say
- *   nothing was done, and every 5xx. Those release the key so the client may retry at once.
+ * Which responses are stored for replay (docs/design/idempotency.md): 2xx for the long TTL; a 4xx the handler
+ * produced (402 card declined, 422 business rule) for the short TTL. Validation, auth, 404, 409, 429 and the
+ * like say nothing was done, and neither does a 5xx: those release the key so the client may retry at once.
  */
 export type StoragePolicy = 'success' | 'client-error' | 'none';
 

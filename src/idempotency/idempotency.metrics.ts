@@ -9,10 +9,8 @@ const OUTCOMES = ['new', 'replayed', 'conflict', 'mismatch', 'takeover'] as cons
 export type IdempotencyOutcome = (typeof OUTCOMES)[number];
 
 /**
- * Idempotent requests by outcome, counted in plain numbers and handed to the counter only when
- * `/metrics` is scraped. prom-client's `inc({ outcome })` builds and hashes a label key on every
- * call, bound `labels()` children included, and this is the one metric every idempotent request
- * moves. Process-wide, like the registry the counter is kept in.
+ * Counted in plain numbers and copied to the counter at scrape time: prom-client builds and hashes a label
+ * key on every `inc`, even on bound `labels()` children, and every idempotent request moves this metric.
  */
 const requestsByOutcome: Record<IdempotencyOutcome, number> = {
   new: 0,
