@@ -2,46 +2,41 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PipelinedTransaction } from './pipelined-transaction';
 
-/** Statements run on the manager of the transaction they take part in. */
 export type Statements<T> = (manager: EntityManager) => Promise<T>;
 
 const current = new AsyncLocalStorage<UnitOfWork>();
 
 /**
- * The transactions of one request, shared by code that does not know about each other, so that
- * a new payment costs two commits (the key's claim with recovery point 1, then recovery point 3
- * with the key's completion) and holds no connection while Stripe is called. Not
- * `@nestjs-cls/transactional`, which scopes a transaction to one callback: here the interceptor
- * begins a transaction the payment's repository commits, and the other way round.
+ * The transactions of one request, shared by code that does not know about each other, so a new payment costs
+ * two commits (the claim with recovery point 1, recovery point 3 with the completion) and holds no connection
+ * while Stripe is called. `@nestjs-cls/transactional` scopes a transaction to one callback, but here the
+ * interceptor begins a transaction that the repository commits, and the other way round.
  */
 export class UnitOfWork {
   private pending: Promise<PipelinedTransaction> | undefined;
-  /** A statement failed and its transaction was rolled back: `commit()` must say so. */
+  /** Set when a statement failed and rolled back its transaction, so `commit()` can report it. */
   private rolledBack = false;
   private closed = false;
-  /** What waits for the pending transaction to commit (see `afterCommit`). */
   private committed: Array<() => void> = [];
 
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The running request's unit, if any: repositories join it without being handed it. */
   static current(): UnitOfWork | undefined {
     return current.getStore();
   }
 
-  /** For what outlives the request (a timer, a write kept for later), which must not join its unit. */
+  /** For work that outlives the request (a timer, a write kept for later) and must not join its unit. */
   static outside<T>(work: () => T): T {
     return current.exit(work);
   }
 
-  /** Makes this the unit of `work` and of everything it starts. */
   run<T>(work: () => T): T {
     return current.run(this, work);
   }
 
   /**
-   * Runs `work` in the pending transaction, beginning one if needed. A failure rolls it back at
-   * once (PostgreSQL would refuse anything more), so what joins next, releasing the key, begins afresh.
+   * Begins a transaction if none is pending. A failure rolls it back at once, since PostgreSQL would refuse
+   * anything more, so the next join (such as releasing the key) begins afresh.
    */
   async join<T>(work: Statements<T>): Promise<T> {
     const transaction = await this.pendingTransaction();
@@ -57,8 +52,8 @@ export class UnitOfWork {
   }
 
   /**
-   * Holds back the one statement `work` sends, to be written with the next statement, COMMIT or
-   * `flush`: no round trip of its own. Should it fail, nothing after it commits.
+   * Holds back the one statement `work` sends, to be written with the next statement, COMMIT or `flush`,
+   * saving a round trip. If it fails, nothing after it commits.
    */
   async defer<T>(work: Statements<T>): Promise<{ answer: Promise<T> }> {
     const transaction = await this.pendingTransaction();
@@ -77,9 +72,8 @@ export class UnitOfWork {
   }
 
   /**
-   * Runs `callback` once the pending transaction (or the next one) has committed, outside the
-   * unit; forgotten if it is rolled back. For work that must follow the commit, never precede it:
-   * handing an event to a queue whose worker would not see it yet.
+   * Runs `callback` outside the unit once the pending (or next) transaction commits; dropped on rollback. For
+   * work that must follow the commit, such as enqueueing a job whose worker would not see the rows yet.
    */
   afterCommit(callback: () => void): void {
     this.committed.push(callback);
@@ -91,8 +85,8 @@ export class UnitOfWork {
   }
 
   /**
-   * Commits the pending transaction, rejecting when its work was lost. `last`, one statement, is
-   * sent with COMMIT; a second one it sends is refused rather than run outside the transaction.
+   * Rejects when the transaction's work was lost. `last` is sent with COMMIT; a second statement from it is
+   * refused rather than run outside the transaction.
    */
   commit(): Promise<void>;
   commit<T>(last: Statements<T>): Promise<T>;
@@ -100,7 +94,6 @@ export class UnitOfWork {
     return last ? this.commitWith(last) : this.commitPending();
   }
 
-  /** Forgets the pending transaction; what joins next begins a new one. */
   async rollback(): Promise<void> {
     this.committed = [];
     const pending = this.pending;
@@ -174,9 +167,9 @@ export class UnitOfWork {
 }
 
 /**
- * Lets a repository serve requests with a unit of work and without (jobs, the CLI, webhooks):
- * `read` joins only a pending transaction (no second connection), `write` joins or begins one,
- * `commit` is its last statement; outside a unit, `work` runs on `manager` as it is.
+ * Lets a repository serve callers with and without a unit of work (jobs, the CLI, webhooks): `read` joins
+ * only a pending transaction, `write` joins or begins one, and `commit` is its last statement. Outside a
+ * unit, `work` runs on `manager` as is.
  */
 export function runInUnitOfWork<T>(
   role: 'read' | 'write' | 'commit',
