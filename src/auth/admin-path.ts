@@ -1,12 +1,11 @@
 /**
- * Whether a request URL names `/admin` or anything under it, however it is spelled.
+ * True when a request URL names `/admin` or anything under it, however it is spelled.
  *
- * Decided on the normalised path rather than by making routing strict: Express matches routes
- * case-insensitively and ignores a trailing slash, a proxy in front may collapse `//` or
- * resolve `/./`, and percent-encoding may be decoded by any hop. Normalising here (decode
- * `%XX` until stable, `\` as `/`, lower case, no empty or `.` segments, `..` resolved) treats
- * every spelling that some layer could route to an admin handler as admin, whatever the router
- * settings are today. Over-matching is harmless: a spelling no handler serves is a 404 anyway.
+ * Decided on a normalised path rather than strict routing: routes match in any letter case and with a
+ * trailing slash, a proxy in front may collapse `//` or resolve `/./`, and any hop may decode
+ * percent-encoding. Normalising (decode `%XX` until stable, `\` as `/`, lower case, drop empty and `.`
+ * segments, resolve `..`) treats as admin every spelling some layer could route to an admin handler.
+ * Over-matching is harmless: a spelling no handler serves is a 404 anyway.
  */
 export function isAdminPath(url: string): boolean {
   return normalisedSegments(url)[0] === 'admin';

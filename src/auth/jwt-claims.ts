@@ -2,8 +2,8 @@ import { isUUID } from 'class-validator';
 import { Principal } from './principal';
 
 /**
- * The claims a token must carry (docs/design/requests.md), checked after the signature: `sub` (1–128 chars), `tenant_id`
- * (UUID), `exp` (a number; a token that never expires is refused), optional `roles: string[]`.
+ * Checked after the signature (docs/design/requests.md): `sub` (1–128 characters), `tenant_id` (UUID), `exp`
+ * (a number; a token that never expires is refused) and optional `roles: string[]`.
  */
 export function principalFromClaims(claims: unknown): Principal | undefined {
   if (typeof claims !== 'object' || claims === null) return undefined;
@@ -14,6 +14,6 @@ export function principalFromClaims(claims: unknown): Principal | undefined {
   if (roles !== undefined && !(Array.isArray(roles) && roles.every((role) => typeof role === 'string'))) {
     return undefined;
   }
-  // A copy: the claims object is the verifier's cached one, shared by every request with this token.
+  // Copied: the claims object is the verifier's cached one, shared by every request with this token.
   return { userId: sub, tenantId: tenantId.toLowerCase(), roles: roles ? [...roles] : [] };
 }
