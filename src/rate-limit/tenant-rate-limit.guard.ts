@@ -13,9 +13,8 @@ import { CommonException } from '../common/errors/common.exception';
 import { AppConfig } from '../config/app-config';
 
 /**
- * `@nestjs/throttler`'s guard, counting per tenant instead of per IP. It is applied on the route
- * by `@RateLimit()`, so it runs after the global `JwtAuthGuard` has put the tenant on the
- * request, and before `@Idempotent()`'s interceptor claims a key: a 429 leaves no trace.
+ * Counts per tenant instead of per IP. Applied on the route by `@RateLimit()`, so it runs after the global
+ * `JwtAuthGuard` has set the tenant and before `@Idempotent()` claims a key: a 429 leaves no trace.
  */
 @Injectable()
 export class TenantRateLimitGuard extends ThrottlerGuard {

@@ -4,15 +4,13 @@ import Redis from 'ioredis';
 const logger = new Logger('Redis');
 
 /**
- * Redis is an accelerator, never the only guard: commands must fail at once while it is
- * down (no offline queue, one try) so callers fall back to PostgreSQL instead of waiting,
- * and the client keeps reconnecting in the background. Errors are logged on state changes
- * only, not once per failed reconnect.
+ * Redis is an accelerator, never the only guard: commands fail at once while it is down (no offline queue,
+ * one try) so callers fall back to PostgreSQL, and the client reconnects in the background. Errors are logged
+ * on state changes only.
  *
- * `autoPipelining` sends the commands issued in one event-loop turn as one write: under load,
- * the rate-limit and idempotency scripts of concurrent requests share round trips (measured on
- * replays: 10–25 % less service CPU, 60 % less Redis CPU). Off for Bull's connection, whose own
- * pipelines and scripts it is not known to be safe with.
+ * `autoPipelining` sends the commands of one event-loop turn as one write, so concurrent requests' rate-limit
+ * and idempotency scripts share round trips (on replays: 10–25 % less service CPU, 60 % less Redis CPU). It
+ * is off for Bull's connection, whose own pipelines and scripts it is not known to be safe with.
  */
 export function createRedisClient(
   url: string,

@@ -1,13 +1,11 @@
 import type Redis from 'ioredis';
 
-/** A Lua script bound to a client: called with its keys, then its arguments. */
 export type RedisScript<Result> = (...keysThenArguments: Array<string | number>) => Promise<Result>;
 
 /**
- * Registers `lua` on `redis` as a command (ioredis `defineCommand`): each connection is sent
- * the script's text once (EVAL), then only its SHA1 (EVALSHA), and a Redis that forgot it
- * (restarted, flushed) is sent the text again. Cheaper than an EVAL per call for both sides:
- * Redis neither receives nor hashes the text on every request.
+ * Registered with ioredis `defineCommand`: each connection gets the script text once (EVAL) and then only its
+ * SHA1 (EVALSHA), resending the text to a Redis that forgot it. Redis neither receives nor hashes the text on
+ * every call.
  */
 export function defineScript<Result>(
   redis: Redis,
