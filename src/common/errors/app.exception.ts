@@ -11,8 +11,8 @@ export interface ErrorBody {
 }
 
 /**
- * The one error shape the service answers with (docs/errors.md). Each module defines its own code enum
- * and an exhaustive code → status map, and throws a subclass of this.
+ * The one error shape the service answers with (docs/errors.md). Each module throws a subclass with its own
+ * code enum.
  */
 export class AppException extends Error {
   constructor(
@@ -20,7 +20,6 @@ export class AppException extends Error {
     readonly status: HttpStatus,
     message: string,
     readonly details?: Record<string, unknown>,
-    /** Extra response headers, e.g. Retry-After. */
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
@@ -38,10 +37,9 @@ export class AppException extends Error {
 }
 
 /**
- * The exception class of one module, from its exhaustive code → status map: the code decides
- * the status, so a module can only throw statuses its map declares. The map (and, for the API
- * document, the headers some codes are sent with and what their `details` hold) joins the
- * service's error codes.
+ * Builds a module's exception class from its exhaustive code → status map, so a module can only throw the
+ * statuses its map declares. The map joins the service's error codes, along with the headers and `details`
+ * some codes document.
  */
 export function moduleException<Code extends string>(
   statusByCode: Record<Code, HttpStatus>,

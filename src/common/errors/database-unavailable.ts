@@ -15,8 +15,8 @@ const POOL_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i;
 
 /**
- * True when an error means PostgreSQL could not be reached or dropped the connection, as
- * opposed to a query that ran and failed. Those become 503 with Retry-After, never 500.
+ * True when PostgreSQL could not be reached or dropped the connection, as opposed to a query that ran and
+ * failed. These become 503 with Retry-After, never 500.
  */
 export function isDatabaseUnavailableError(error: unknown): boolean {
   const cause = asErrorLike(error instanceof QueryFailedError ? (error.driverError as unknown) : error);

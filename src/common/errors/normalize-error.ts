@@ -11,8 +11,8 @@ export interface NormalizedError {
 }
 
 /**
- * The single mapping from anything thrown to the error a client sees. The exception filter
- * renders it, and the idempotency layer stores exactly the same body for replays.
+ * The single mapping from anything thrown to the error a client sees: the exception filter renders it, and
+ * idempotency stores the same body for replays.
  */
 export function normalizeError(error: unknown): NormalizedError {
   if (error instanceof AppException) return { exception: error, origin: 'app' };
@@ -43,7 +43,7 @@ function fromHttpException(error: HttpException): AppException {
     return new CommonException(CommonErrorCode.MALFORMED_JSON, 'Request body is not valid JSON');
   }
   if (status === 503) {
-    // A readiness check that failed (terminus): say which dependency, nothing more.
+    // Name the failed dependency of a readiness check (terminus), nothing more.
     const report = error.getResponse();
     return new CommonException(
       CommonErrorCode.SERVICE_UNAVAILABLE,

@@ -2,8 +2,8 @@ import { ConsoleLogger } from '@nestjs/common';
 import { describeError } from '../errors/error-like';
 
 /**
- * The logger Nest uses until the pino logger takes over, and when startup fails before it can:
- * JSON lines like the rest, and an error reduced to its type, code and message (never a stack).
+ * Used until pino takes over, and when startup fails first: JSON lines, errors reduced to type, code and
+ * message.
  */
 export class BootLogger extends ConsoleLogger {
   constructor() {

@@ -2,14 +2,10 @@ import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { describeError } from '../errors/error-like';
 
 /**
- * A reading a gauge takes when `/metrics` is scraped (the state of a table, whoever wrote it),
- * rather than a number the code keeps up to date.
- *
- * prom-client's registry is process-wide and keeps the first metric registered under a name,
- * while each application has its own database connection (a test process runs several): the
- * gauge asks the most recently started application that is still running. A reading that fails
- * (the database is away) leaves the gauge unknown for that scrape (NaN, or no series), and
- * `/metrics` still answers.
+ * A gauge reading taken at scrape time rather than a number the code keeps up to date. prom-client's registry
+ * is process-wide while each application has its own database (a test process runs several), so the gauge
+ * asks the most recently started application still running. A failed reading leaves the gauge unknown for
+ * that scrape.
  */
 export class ScrapeTimeReadings<T> {
   private readonly logger = new Logger(ScrapeTimeReadings.name);
@@ -17,7 +13,6 @@ export class ScrapeTimeReadings<T> {
 
   constructor(private readonly what: string) {}
 
-  /** Registers an application's reader; answers the function that unregisters it. */
   add(reader: () => Promise<T>): () => void {
     this.readers.push(reader);
     return () => {
@@ -38,7 +33,7 @@ export class ScrapeTimeReadings<T> {
   }
 }
 
-/** Lends an application's reading to a gauge for as long as the application runs. */
+/** Supplies an application's reading to a gauge while the application runs. */
 export abstract class ScrapeTimeSource<T> implements OnModuleInit, OnModuleDestroy {
   private unregister: (() => void) | undefined;
 
