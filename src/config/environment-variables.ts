@@ -3,8 +3,8 @@ import { applyDecorators } from '@nestjs/common';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 /**
- * The process environment as the service accepts it (docs/configuration.md). Defaults live here and only
- * here; `loadAppConfig` turns a validated instance into the typed `AppConfig`.
+ * The environment as the service accepts it (docs/configuration.md). Defaults live here only; `loadAppConfig`
+ * turns a validated instance into `AppConfig`.
  */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export const WORKER_MODES = ['api', 'worker', 'all'] as const;
@@ -18,7 +18,6 @@ const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }):
   return raw;
 };
 
-/** One message for every way an integer setting can be wrong. */
 function IntegerInRange(min: number, max?: number): PropertyDecorator {
   const message = `$property must be an integer ${max === undefined ? `>= ${min}` : `from ${min} to ${max}`}`;
   const decorators = [IsInt({ message }), Min(min, { message })];

@@ -2,9 +2,9 @@ import { applyDecorators } from '@nestjs/common';
 import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 
 /**
- * The one way to mark a DTO field optional (docs/design/requests.md): an ABSENT field skips validation and takes
- * its default, an explicit `null` fails. class-validator's `IsOptional()` skips `null` too, so a
- * service reading `dto.amount ?? remaining` would turn `"amount": null` into "refund everything".
+ * Marks a DTO field optional (docs/design/requests.md): an absent field skips validation and takes its
+ * default, while an explicit `null` fails. `IsOptional()` skips `null` too, so `dto.amount ?? remaining`
+ * would turn `"amount": null` into "refund everything".
  */
 export const IsOptionalNotNull = (validationOptions?: ValidationOptions) =>
   applyDecorators(
