@@ -22,7 +22,6 @@ export interface IdempotencyLease {
 
 const CLAIMED = Promise.resolve(true);
 
-/** Renews the lock of a running execution, so that a slow but live one is never taken over. */
 @Injectable()
 export class IdempotencyLeases {
   private readonly logger = new Logger(IdempotencyLeases.name);
@@ -60,10 +59,7 @@ export class IdempotencyLeases {
     return lease;
   }
 
-  /**
-   * Rejects with 409 once another execution has taken the key over. A lock confirmed less than half a TTL ago
-   * cannot have been taken (that needs a whole TTL without renewal), so no query is made.
-   */
+  /** Rejects with 409 once taken over; a lock confirmed within half a TTL is trusted without a query. */
   async ensureHeld(lease: IdempotencyLease): Promise<void> {
     // No client sees this error: `settle` answers from the key's record instead.
     if (!(await this.confirmClaim(lease))) throw new Error('The claim claimed nothing');
@@ -77,7 +73,6 @@ export class IdempotencyLeases {
     }
   }
 
-  /** Flushes a deferred claim and resolves to whether it claimed the key. */
   async confirmClaim(lease: IdempotencyLease): Promise<boolean> {
     await UnitOfWork.current()?.flush();
     return lease.claimed;

@@ -1,7 +1,7 @@
 /**
- * Which responses are stored for replay (docs/design/idempotency.md): 2xx for the long TTL; a 4xx the handler
- * produced (402 card declined, 422 business rule) for the short TTL. Validation, auth, 404, 409, 429 and the
- * like say nothing was done, and neither does a 5xx: those release the key so the client may retry at once.
+ * Stored for replay (docs/design/idempotency.md): 2xx for the long TTL, and 4xx the handler produced (402,
+ * 422) for the short one. Other 4xx and every 5xx mean nothing was done, so they release the key for an
+ * immediate retry.
  */
 export type StoragePolicy = 'success' | 'client-error' | 'none';
 

@@ -71,19 +71,17 @@ const COMPLETE: PreparedStatement = {
 };
 
 /**
- * The record of truth (docs/design/idempotency.md). Each transition is one statement: the primary key decides
- * who claims a key, the lock token lets only its holder renew, complete or release it, and the database clock
- * gives every instance the same expiry. Renewals run outside the request's unit of work so that a heartbeat
- * neither waits for nor rolls back with its transaction.
+ * The record of truth (docs/design/idempotency.md). Each transition is one statement guarded by the lock
+ * token, with expiry by the database clock. Renewals run outside the request's unit of work, so a heartbeat
+ * neither waits for nor rolls back with it.
  */
 @Injectable()
 export class IdempotencyRecordStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Takes over a record that is dead in effect: completed and expired, or in progress with a lock not renewed
-   * for `lockTtlSeconds` (and, for a different request, also expired). A live lock is never taken; otherwise
-   * the existing record is returned for the caller to decide.
+   * Takes over a record dead in effect: completed and expired, or in progress with a lock not renewed for
+   * `lockTtlSeconds` (for a different request, only once also expired). A live lock is never taken.
    */
   async claim(
     scope: IdempotencyScope,
@@ -100,10 +98,7 @@ export class IdempotencyRecordStore {
     return { claimed: false, existing: await this.find(scope) };
   }
 
-  /**
-   * Sends the claim with the request's next statement (`UnitOfWork.defer`). When `claimed` resolves false,
-   * the transaction has been aborted and nothing sent after the claim commits.
-   */
+  /** Sends the claim with the next statement; if it claims nothing, nothing after it commits. */
   async claimWithNextStatement(
     scope: IdempotencyScope,
     requestHash: string,
@@ -174,7 +169,6 @@ export class IdempotencyRecordStore {
     return rowCount === 1;
   }
 
-  /** Deletes the in-progress record so the key can be retried at once (after a 5xx or a validation error). */
   async release(scope: IdempotencyScope, lockToken: string): Promise<void> {
     await runInUnitOfWork('commit', this.dataSource.manager, (manager) =>
       manager.query(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [

@@ -18,10 +18,7 @@ export const IDEMPOTENCY_KEY_PATTERN = ((v4: string) => `^(?:${v4}|"${v4}")$`)(
 
 export type KeyReading = { key: string } | { problem: 'missing' | 'invalid' | 'repeated' };
 
-/**
- * Reads the raw header list so that a repeated header is detected (Node would join the values with a comma).
- * Accepts a UUID v4, bare or as a quoted structured-field string, and lower-cases it.
- */
+/** Reads the raw header list so a repeated header is detected (Node would join the values with a comma). */
 export function readIdempotencyKey(rawHeaders: readonly string[]): KeyReading {
   const values: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -34,11 +31,7 @@ export function readIdempotencyKey(rawHeaders: readonly string[]): KeyReading {
   return UUID_V4.test(key) ? { key: key.toLowerCase() } : { problem: 'invalid' };
 }
 
-/**
- * sha256 of the method, route template, path parameters and body as canonical JSON (keys sorted at every
- * depth). The path parameters keep one key from replaying one endpoint's secret rotation as another's; a
- * route without them hashes as it did before they were included.
- */
+/** Path parameters keep one key from replaying one endpoint's secret rotation as another's. */
 export function fingerprintRequest(
   method: string,
   route: string,
@@ -55,9 +48,8 @@ export function scopeId(scope: IdempotencyScope): string {
 }
 
 /**
- * Deterministic, so that a re-execution after a crash or a lost answer sends the same key and Stripe replays
- * instead of charging again. Hashed (67 characters; Stripe allows 255) so that no tenant data leaves in
- * clear.
+ * Deterministic, so a re-execution sends the same key and Stripe replays instead of charging again. Hashed,
+ * so no tenant data leaves in clear.
  */
 export function stripeIdempotencyKey(scope: IdempotencyScope, operation: string): string {
   return `ps1_${sha256(`${scope.tenantId}\n${scope.userId}\n${scope.key}\n${operation}`)}`;

@@ -27,7 +27,6 @@ local cached = redis.call('GET', KEYS[2])
 if cached then return {'cached', cached} end
 if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {'acquired'} end
 return {'held', redis.call('GET', KEYS[1]) or ''}`;
-// Only the holder may extend or drop its marker, so the token check and the action run atomically.
 const RENEW_IF_OWNER = `
 local current = redis.call('GET', KEYS[1])
 if current and cjson.decode(current).token == ARGV[1] then
@@ -50,9 +49,8 @@ end
 return 0`;
 
 /**
- * Redis in front of PostgreSQL: a cache of completed responses (a replay costs one GET) and a fast `SET NX
- * PX` lock. It is never the only guard: every method swallows and counts Redis failures, and the caller
- * carries on with PostgreSQL alone.
+ * A cache of completed responses and a fast `SET NX PX` lock in front of PostgreSQL. It is never the only
+ * guard: Redis failures are swallowed and counted, and the caller carries on with PostgreSQL alone.
  */
 @Injectable()
 export class IdempotencyCache {
@@ -104,10 +102,7 @@ export class IdempotencyCache {
     await this.attempt('release', () => this.deleteIfOwner(lockKey(scopeId), token));
   }
 
-  /**
-   * `token` is the finishing execution's own marker to drop; undefined when a reader back-fills the cache
-   * from PostgreSQL, in which case any marker left is stale.
-   */
+  /** `token` is undefined when back-filling from PostgreSQL; any marker left is then stale. */
   async storeResponse(
     scopeId: string,
     token: string | undefined,

@@ -17,10 +17,7 @@ import { IdempotentRequest } from './idempotent-request';
 
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
-/**
- * Runs after authentication, since the key is scoped to the caller, and before validation, so that the body
- * is fingerprinted as sent.
- */
+/** After authentication (the key is scoped to the caller), before validation (fingerprint as sent). */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
@@ -104,7 +101,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return options?.sharesUnitOfWork === true;
   }
 
-  /** Claims the key inside the unit's transaction if there is one; a replay or an error closes the unit. */
   private async begin(
     unit: UnitOfWork | undefined,
     scope: IdempotencyScope,
@@ -158,10 +154,7 @@ function locationOf(response: FastifyReply): string | undefined {
   return typeof location === 'string' ? location : undefined;
 }
 
-/**
- * Nest sends the stored JSON text unchanged. The route's status is set before interceptors run, so the stored
- * one (a 402, a 422) stands.
- */
+/** Nest sets the route's status before interceptors run, so the stored one stands. */
 function replay(stored: StoredResponse, response: FastifyReply): string {
   response.status(stored.statusCode);
   response.header('Content-Type', 'application/json; charset=utf-8');

@@ -8,10 +8,7 @@ export const IDEMPOTENCY_REDIS_FALLBACKS = 'idempotency_redis_fallbacks_total';
 const OUTCOMES = ['new', 'replayed', 'conflict', 'mismatch', 'takeover'] as const;
 export type IdempotencyOutcome = (typeof OUTCOMES)[number];
 
-/**
- * Counted in plain numbers and copied to the counter at scrape time: prom-client builds and hashes a label
- * key on every `inc`, even on bound `labels()` children, and every idempotent request moves this metric.
- */
+/** Copied to the counter at scrape time: a labelled `inc` per request costs a hashed label key. */
 const requestsByOutcome: Record<IdempotencyOutcome, number> = {
   new: 0,
   replayed: 0,

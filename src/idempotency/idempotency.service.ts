@@ -28,8 +28,8 @@ export const SETTLED: SettleResult = { kind: 'settled' };
 const MAX_CLAIM_ATTEMPTS = 3;
 
 /**
- * Exactly-once execution of a scoped request (docs/design/idempotency.md). PostgreSQL decides; Redis only
- * answers replays and contention early, and its absence costs nothing but speed.
+ * Exactly-once execution of a scoped request (docs/design/idempotency.md). PostgreSQL decides; Redis answers
+ * replays and contention early, and its absence costs only speed.
  */
 @Injectable()
 export class IdempotencyService {
@@ -94,9 +94,9 @@ export class IdempotencyService {
   }
 
   /**
-   * Stores the response for replay or releases the key, per the storage policy. A failed write is kept for
-   * later (`UnwrittenSettlements`) and the client still gets its answer, unless the write shared `commit`
-   * with the handler's last writes, whose loss is then thrown.
+   * Stores the response or releases the key, per the storage policy. A failed write is kept for later
+   * (`UnwrittenSettlements`), unless it shared `commit` with the handler's last writes: then the loss is
+   * thrown.
    */
   async settle(lease: IdempotencyLease, response: StoredResponse, commit = noCommit): Promise<SettleResult> {
     this.leases.end(lease);

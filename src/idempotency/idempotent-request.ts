@@ -22,10 +22,7 @@ export const CurrentIdempotentExecution = createParamDecorator(
   },
 );
 
-/**
- * A row found under the key (a re-execution, or the key reused after its record expired) must come from the
- * same request; another request under the key is refused rather than answered with the old row.
- */
+/** A row found under the key must come from the same request; another request is refused. */
 export function ensureSameRequest(
   execution: IdempotentExecution,
   recordedHash: string | null,

@@ -20,22 +20,17 @@ export interface RequestIdentity {
   requestHash: string;
 }
 
-/** Inserts the row unless the scoped key has one (`ON CONFLICT DO NOTHING`); returns the row inserted. */
 export type InsertRow = (
   manager: EntityManager,
   identity: RequestIdentity,
 ) => Promise<ObjectLiteral | undefined>;
 
-/**
- * A statement in the row's transaction (such as its event), sent after the insert without waiting for its
- * answer. It must do nothing when the insert did nothing, i.e. when no row has `identity.id`.
- */
+/** Sent without waiting for the insert's answer; must do nothing when no row has `identity.id`. */
 export type AlongsideRow = (manager: EntityManager, identity: RequestIdentity) => Promise<unknown>;
 
 /**
- * Recovery point 1 of a request that creates a Stripe object: the row is durable before Stripe is called (in
- * a unit of work, it commits with the key's claim). A re-execution finds the row its first attempt wrote; the
- * same key with a different request is refused (422).
+ * Recovery point 1: the row is durable before Stripe is called. A re-execution finds the row its first
+ * attempt wrote; the same key with a different request is refused (422).
  */
 export async function recordForRequest<T extends RequestRecord>(
   repository: Repository<T>,

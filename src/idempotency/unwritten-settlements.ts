@@ -32,11 +32,9 @@ interface Kept {
 }
 
 /**
- * Settlements of keys whose execution ended while PostgreSQL could not be written
- * (docs/design/idempotency.md, "Outages"). Without them a key whose release failed would stay `in_progress`
- * for the whole lock TTL, and every retry after the outage would get 409. Each write is conditioned on the
- * execution's lock token, so writing it late never touches a key taken over meanwhile. Anything still
- * unwritten at shutdown lapses with the lock TTL.
+ * Settlements that could not be written during a database outage (docs/design/idempotency.md, "Outages");
+ * without them a released key would stay `in_progress` for the lock TTL. Each write is conditioned on the
+ * lock token, so writing it late never touches a key taken over meanwhile.
  */
 @Injectable()
 export class UnwrittenSettlements implements OnApplicationShutdown {
@@ -55,7 +53,6 @@ export class UnwrittenSettlements implements OnApplicationShutdown {
     return this.kept.size;
   }
 
-  /** A later settlement for the same key replaces an earlier one. */
   keep(settlement: UnwrittenSettlement): void {
     this.kept.delete(settlement.scopeId);
     if (this.kept.size >= MAX_UNWRITTEN_SETTLEMENTS) {

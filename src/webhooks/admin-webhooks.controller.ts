@@ -15,10 +15,7 @@ import { decodeCursor, WebhookInboxService } from './webhook-inbox.service';
 const OPERATOR_ONLY =
   'For the platform operator (a token with the `admin` role), not for tenants: the inbox holds every tenant’s Stripe events.';
 
-/**
- * Operator routes: `admin` is not a tenant role. One Stripe account serves every tenant, so the inbox holds
- * all of their events.
- */
+/** Operator routes: one Stripe account serves every tenant, so the inbox holds all tenants' events. */
 @ApiTags('admin')
 @ApiErrors(
   AuthErrorCode.TOKEN_MISSING,

@@ -13,10 +13,7 @@ export interface EventContext {
   newestApplied(prefix: string): Promise<number | null>;
 }
 
-/**
- * The only writer of `payment_event_sequence`. Events of one payment are applied one at a time under its row
- * lock.
- */
+/** The only writer of `payment_event_sequence`. */
 @Injectable()
 export class PaymentEventSequenceService {
   constructor(
@@ -30,9 +27,8 @@ export class PaymentEventSequenceService {
   }
 
   /**
-   * Applies `effect` at most once per (payment, event). Under the row lock, an event already recorded is a
-   * no-op; otherwise the effect runs and the event is recorded in the same transaction, so a worker killed
-   * half-way leaves nothing and the retry applies it once.
+   * Applies `effect` at most once per (payment, event). Under the row lock, the effect and the event's record
+   * commit together, so a worker killed half-way leaves nothing and the retry applies it once.
    */
   executeIdempotent<T>(
     payment: PaymentRef,

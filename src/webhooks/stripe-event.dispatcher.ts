@@ -103,9 +103,8 @@ export class StripeEventDispatcher {
   }
 
   /**
-   * Reads the payment's refunds from Stripe and applies them (unless a read begun after this event arrived
-   * was applied already), then records the event. If the read fails the event stays unrecorded, so its retry
-   * reads again.
+   * Syncs the payment's refunds (unless a read begun after this event arrived was applied already), then
+   * records the event. A failed read leaves the event unrecorded, so its retry reads again.
    */
   private async onRefundNews(
     event: Stripe.Event,

@@ -18,10 +18,10 @@ class UnprocessableEventError extends Error {
 const CONCURRENCY = 4;
 
 /**
- * Processes inbox events in `worker` and `all` processes. A row moves `processing` → `processed` | `ignored`,
- * or to `failed` (rethrown, so Bull retries with backoff) and to `dead` after `WEBHOOK_MAX_ATTEMPTS`. The
- * row's attempt count decides, not Bull's: a job re-added by the sweeper or a replay starts Bull's count at
- * 0, and a run restarted by Bull's stalled check is not counted by Bull at all.
+ * A row moves `processing` → `processed` | `ignored`, or to `failed` (rethrown, so Bull retries with backoff)
+ * and to `dead` after `WEBHOOK_MAX_ATTEMPTS`. The row's attempt count decides, not Bull's: a job re-added by
+ * the sweeper or a replay restarts Bull's count, and a run restarted by Bull's stalled check is not counted
+ * by Bull at all.
  */
 @Processor(STRIPE_WEBHOOK_QUEUE)
 export class StripeWebhookProcessor {

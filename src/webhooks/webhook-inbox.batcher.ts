@@ -7,11 +7,7 @@ import { VerifiedEvent } from './webhook-signature.verifier';
 /** Events per INSERT; a larger batch is split across statements. */
 export const WEBHOOK_INBOX_BATCH_MAX = 200;
 
-/**
- * True when PostgreSQL refused the JSON itself: a data exception (class 22: `\u0000` is 22P05, a lone
- * surrogate 22P02, a number past numeric's range 22003) or nesting past its stack (54001). Anything else,
- * such as a lost connection, is not about the content.
- */
+/** PostgreSQL refused the JSON itself: a data exception (class 22) or nesting past its stack (54001). */
 function refusesContent(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code === '54001');
@@ -20,20 +16,16 @@ function refusesContent(error: unknown): boolean {
 type Outcome = { stored: boolean } | { failed: unknown };
 
 /**
- * Group commit of webhook receipts: events arriving while an INSERT is in flight wait and are stored together
- * by the next one, so under load the per-statement commit (an fsync) does not bound how fast Stripe is
- * acknowledged. With nothing in flight an event is stored at once. A failed statement is retried one event at
- * a time, so an event the database refuses fails alone.
+ * Group commit: events arriving while an INSERT is in flight are stored together by the next one, so under
+ * load the per-statement fsync does not bound how fast Stripe is acknowledged; with nothing in flight an
+ * event is stored at once. A failed statement is retried one event at a time.
  */
 export class WebhookInboxBatcher {
   private readonly logger = new Logger(WebhookInboxBatcher.name);
   private readonly loader: DataLoader<VerifiedEvent, Outcome>;
   private inFlight: Promise<unknown> | undefined;
 
-  /**
-   * `onCommitted` receives the new event ids of each committed statement before the callers of `store` are
-   * answered. It must not throw.
-   */
+  /** `onCommitted` gets each statement's new event ids before `store` resolves; it must not throw. */
   constructor(
     private readonly inbox: WebhookInboxRepository,
     private readonly onCommitted: (eventIds: string[]) => void,
@@ -55,9 +47,7 @@ export class WebhookInboxBatcher {
     return outcome.stored;
   }
 
-  /**
-   * When idle, dispatches at the end of the I/O phase, after the requests already read have joined the batch.
-   */
+  /** When idle, dispatches after the requests already read this I/O phase have joined the batch. */
   private afterInFlight(dispatch: () => void): void {
     if (this.inFlight) void this.inFlight.then(dispatch);
     else setImmediate(dispatch);

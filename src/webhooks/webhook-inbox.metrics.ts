@@ -9,10 +9,7 @@ export const WEBHOOK_DEAD_LETTERS = 'payment_service_webhook_dead_letters';
 
 const backlog = new ScrapeTimeReadings<InboxBacklog>('the webhook inbox');
 
-/**
- * Read from PostgreSQL at each scrape (one indexed query), so every instance reports the same numbers.
- * `processed` and `ignored` rows are not counted: counting them would scan the table.
- */
+/** Read from PostgreSQL at each scrape, so every instance reports the same numbers. */
 export const webhookInboxMetricProviders = [
   makeGaugeProvider({
     name: WEBHOOK_INBOX_EVENTS,

@@ -36,10 +36,7 @@ export interface SweptRow {
   updated_micros: string;
 }
 
-/**
- * Events are sent as the text received and parsed by PostgreSQL as jsonb, so they are not serialised again
- * (nor does a deeply nested one overflow the stack).
- */
+/** Parsed by PostgreSQL from the text received, so events are not serialised again. */
 const INSERT_EVENTS: PreparedStatement = {
   name: 'webhook_inbox_insert_events',
   text: `INSERT INTO webhook_inbox (event_id, type, payload)
@@ -161,10 +158,7 @@ export class WebhookInboxRepository {
     };
   }
 
-  /**
-   * Returns null when the row is gone or already settled: a job for a settled row is a stale copy (a replay
-   * sets the row `pending` before it enqueues), and running it would count an attempt the event never needed.
-   */
+  /** Null for a gone or settled row: such a job is a stale copy and must not count an attempt. */
   async beginAttempt(eventId: string): Promise<WebhookInbox | null> {
     const [rows] = await this.inbox.query<[InboxRow[], number]>(
       `UPDATE webhook_inbox SET status = 'processing', attempts = attempts + 1, updated_at = now()
@@ -204,10 +198,7 @@ export class WebhookInboxRepository {
     );
   }
 
-  /**
-   * Returns the ids among `rows` whose status and `updated_at` are unchanged, compared to the microsecond: a
-   * JavaScript Date keeps milliseconds only.
-   */
+  /** Compared to the microsecond, which a JavaScript Date would lose. */
   async unmoved(rows: SweptRow[]): Promise<string[]> {
     if (rows.length === 0) return [];
     const still = await this.inbox.query<Array<{ event_id: string }>>(

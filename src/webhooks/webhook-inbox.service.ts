@@ -19,10 +19,8 @@ export interface Receipt {
 const SWEEP_BATCH = 500;
 
 /**
- * Stripe events are stored before they are acknowledged, then handed to Bull. Redis is never the only record:
- * a row whose job Bull lost (Redis down at receipt, or flushed) is still unsettled here, and the sweeper
- * enqueues it again. A job whose worker was killed stays active in Bull until its stalled-job check requeues
- * it, and `executeIdempotent` makes the second run change nothing the first one applied.
+ * Redis is never the only record: a row whose job Bull lost is still unsettled here, and the sweeper enqueues
+ * it again. Effects go through `executeIdempotent`, so a job run twice changes nothing the second time.
  */
 @Injectable()
 export class WebhookInboxService {
@@ -37,10 +35,7 @@ export class WebhookInboxService {
     this.receipts = new WebhookInboxBatcher(inbox, (eventIds) => jobs.enqueueCommitted(eventIds));
   }
 
-  /**
-   * Resolves once the event is committed. Enqueueing follows without delaying the answer; if Redis does not
-   * take the job, the sweeper enqueues the `pending` row later.
-   */
+  /** Resolves once committed; if Redis does not take the job, the sweeper enqueues it later. */
   async receive(event: VerifiedEvent): Promise<Receipt> {
     const stored = await this.receipts.store(event);
     return stored ? { received: true } : { received: true, duplicate: true };
@@ -48,15 +43,11 @@ export class WebhookInboxService {
 
   async replay(eventId: string): Promise<'queued' | 'not_found'> {
     if (!(await this.inbox.markPending(eventId))) return 'not_found';
-    // The row is `pending` now: if Redis is down, the sweeper enqueues it later.
     await this.jobs.enqueueAgain(eventId);
     return 'queued';
   }
 
-  /**
-   * Re-queues each event that is dead when the call starts, once. The ids are read up front: re-reading
-   * `status = 'dead'` would loop on events that keep dying.
-   */
+  /** Works from the ids read up front: re-reading `status = 'dead'` would loop on events that keep dying. */
   async replayDead(): Promise<number> {
     const dead = await this.inbox.deadEventIds();
     let count = 0;
@@ -104,9 +95,9 @@ export class WebhookInboxService {
   }
 
   /**
-   * Re-enqueues unsettled rows whose job Bull has lost. Waiting, delayed or running jobs are left alone, so
-   * old events do not fall behind new ones. A row is re-added only if unchanged since it was read: a job that
-   * completed in between is gone from Bull and would otherwise run again.
+   * Re-enqueues unsettled rows whose job Bull lost; waiting, delayed and running jobs are left alone. Only
+   * rows unchanged since they were read are re-added: a job that completed in between would otherwise run
+   * again.
    */
   private async sweep(): Promise<number> {
     const rows = await this.inbox.unsettledOldestFirst(SWEEP_BATCH);

@@ -10,11 +10,7 @@ import {
   WEBHOOK_RETRY_BASE_DELAY_MS,
 } from './webhooks.constants';
 
-/**
- * One Bull job per event, with the event id as job id so that a waiting job is not duplicated. Calls are
- * bounded in time and never throw: while Redis is down the row stays unsettled in PostgreSQL and the sweeper
- * enqueues it again.
- */
+/** Job id = event id, so a waiting job is not duplicated. Calls never throw; the sweeper catches up. */
 @Injectable()
 export class WebhookJobQueue implements OnApplicationShutdown {
   private readonly logger = new Logger(WebhookJobQueue.name);
@@ -54,10 +50,7 @@ export class WebhookJobQueue implements OnApplicationShutdown {
     }
   }
 
-  /**
-   * Returns the events Bull has lost: no job (Redis was down at receipt, flushed, or Bull gave up on a job
-   * that stalled too often), or a finished job while the row is unsettled.
-   */
+  /** Lost: no job (Redis down at receipt, flushed, stalled too often), or finished while unsettled. */
   async lost(eventIds: string[]): Promise<Set<string>> {
     // Concurrent look-ups share the connection's pipeline: one round trip, not one per event.
     const jobs = await Promise.all(eventIds.map((eventId) => this.queue.getJob(eventId)));

@@ -15,9 +15,8 @@ export interface VerifiedEvent {
 const UTF8 = new TextDecoder('utf8');
 
 /**
- * Verifies against the exact bytes received with the SDK's helper, trying every configured secret so that
- * secrets can be rotated. The SDK refuses only timestamps that are too old; one too far in the future is
- * refused here so that a leaked signature cannot be pre-dated.
+ * Tries every configured secret, so secrets can be rotated. The SDK refuses only stale timestamps; future
+ * ones are refused here so a leaked signature cannot be pre-dated.
  */
 @Injectable()
 export class WebhookSignatureVerifier {
@@ -55,10 +54,7 @@ export class WebhookSignatureVerifier {
   }
 }
 
-/**
- * Reads the timestamp as the SDK does (stripe 23, `parseHeader` in Webhooks.js). The SDK verifies with the
- * last of several `t=` items; Stripe sends one, so more than one is refused.
- */
+/** Read as the SDK reads it (stripe 23), which verifies the last `t=`; Stripe sends only one. */
 function signedTimestamp(header: string): number {
   const values = header
     .split(',')

@@ -23,10 +23,7 @@ import { WebhookSignatureVerifier } from './webhook-signature.verifier';
 import { WebhookSweeper } from './webhook.sweeper';
 import { STRIPE_WEBHOOK_QUEUE } from './webhooks.constants';
 
-/**
- * Stripe webhooks (docs/design/webhooks.md). Every process receives events; only `worker` and `all` processes
- * run the Bull processor and the sweeper.
- */
+/** Stripe webhooks (docs/design/webhooks.md); only `worker` and `all` processes run the workers. */
 @Module({})
 export class WebhooksModule implements OnApplicationShutdown {
   constructor(

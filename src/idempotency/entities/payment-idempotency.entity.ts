@@ -33,7 +33,6 @@ export class PaymentIdempotency {
   @Column({ type: 'jsonb', nullable: true })
   response!: StoredResponse | null;
 
-  /** Renewed by the running request; a lock older than the lock TTL belongs to a dead process. */
   @Column({ name: 'locked_at', type: 'timestamptz', nullable: true })
   lockedAt!: Date | null;
 

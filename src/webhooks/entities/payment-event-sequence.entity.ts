@@ -1,10 +1,7 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
 import { PaymentTransaction } from '../../payments/entities/payment-transaction.entity';
 
-/**
- * Every event applied to a payment, in the order it was applied. A redelivered event finds its row and
- * changes nothing (see `executeIdempotent`).
- */
+/** Events applied to each payment, in order; a redelivered event finds its row and changes nothing. */
 @Entity({ name: 'payment_event_sequence' })
 @Unique('payment_event_sequence_event_unique', ['paymentId', 'eventId'])
 export class PaymentEventSequence {

@@ -13,9 +13,8 @@ export interface AttemptError {
 export const ATTEMPT_ERRORS_KEPT = 10;
 
 /**
- * Every Stripe event received, stored before it is acknowledged (docs/design/webhooks.md). The inbox is the
- * record of truth for processing, retries and the dead-letter queue. The event id is the primary key, so a
- * redelivery conflicts instead of adding a row.
+ * Every Stripe event, stored before it is acknowledged (docs/design/webhooks.md). The event id is the primary
+ * key, so a redelivery conflicts instead of adding a row.
  */
 @Entity({ name: 'webhook_inbox' })
 @Index('webhook_inbox_received_idx', ['receivedAt', 'eventId'])
@@ -33,10 +32,7 @@ export class WebhookInbox {
   @Column({ type: 'jsonb', nullable: true })
   payload!: Record<string, unknown> | null;
 
-  /**
-   * Set only when PostgreSQL refused the body as jsonb (a `\u0000`, a lone surrogate, nesting past its
-   * limit). Such an event is acknowledged and kept `dead` with the reason.
-   */
+  /** Set only when PostgreSQL refused the body as jsonb; such an event is acknowledged and kept `dead`. */
   @Column({ name: 'raw_body', type: 'text', nullable: true })
   rawBody!: string | null;
 
