@@ -1,9 +1,7 @@
 import { Client } from 'pg';
 
 /**
- * Creates the database named in `databaseUrl` if it does not exist (docs/configuration.md). The database
- * itself is tried first, so a role that may not open the `postgres` maintenance database still boots against
- * an existing one. Safe to race: "already exists" counts as success.
+ * Creates the database if missing (docs/configuration.md), trying it first for roles barred from `postgres`.
  */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const target = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });

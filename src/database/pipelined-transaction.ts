@@ -37,7 +37,6 @@ interface DeferredStatement {
 /** Sends BEGIN with the first statement and COMMIT with the last, so neither costs a round trip. */
 export class PipelinedTransaction {
   private begun: Promise<QueryResult> | undefined;
-  /** Nothing may follow COMMIT on this connection. */
   private committed: Promise<QueryResult> | undefined;
   private commitWithNext = false;
   private deferNext: (() => void) | undefined;
@@ -117,7 +116,7 @@ export class PipelinedTransaction {
     }
   }
 
-  /** Destroys the connection when `failure` may have left it in any state. */
+  /** Destroys the connection when a failure may have left it in any state. */
   async release(failure?: unknown): Promise<void> {
     delete (this.client as Partial<PoolClient>).query;
     setTransactionActive(this.runner, false);

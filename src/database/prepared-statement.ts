@@ -2,16 +2,12 @@ import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
-/**
- * Prepared once per connection, so PostgreSQL parses and plans it once. Only for hot request-path statements;
- * TypeORM runs everything else.
- */
+/** Prepared once per connection, so PostgreSQL plans it once. Only for hot request-path statements. */
 export interface PreparedStatement {
   readonly name: string;
   readonly text: string;
 }
 
-/** Runs in `manager`'s transaction, or on any pooled connection for the data source's own manager. */
 export async function runPrepared<R extends QueryResultRow>(
   manager: EntityManager,
   statement: PreparedStatement,

@@ -1,9 +1,6 @@
 import { Column, CreateDateColumn, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-/**
- * Columns every tenant-owned row shares. TypeORM copies an abstract parent's columns into each entity, so
- * properties stay flat (`payment.tenantId`).
- */
+/** Copied into each entity by TypeORM, so properties stay flat (`payment.tenantId`). */
 export abstract class TenantRecord {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;
@@ -24,10 +21,7 @@ export abstract class StripeObjectRecord extends TenantRecord {
   stripeFirstAttemptAt!: Date | null;
 }
 
-/**
- * Unique per scoped key (tenant, user, key) and carrying the request's fingerprint, so the same key with
- * another request is refused.
- */
+/** Unique per scoped key, with the request's fingerprint, so the same key with another request is refused. */
 export abstract class RequestRecord extends StripeObjectRecord {
   @Column({ name: 'user_id', type: 'varchar', length: 128 })
   userId!: string;

@@ -3,10 +3,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 // The migration lock's key: any constant shared by every instance.
 const MIGRATION_LOCK_KEY = 7_361_947_102;
 
-/**
- * Holds a PostgreSQL advisory lock, so instances that boot together apply each migration once instead of
- * racing on the same DDL.
- */
+/** Under an advisory lock, so instances that boot together do not race on the same DDL. */
 export async function runMigrationsExclusively(options: DataSourceOptions): Promise<void> {
   const dataSource = await new DataSource({ ...options, migrationsRun: false }).initialize();
   const lock = dataSource.createQueryRunner();

@@ -4,8 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { UnitOfWork } from './unit-of-work';
 
 /**
- * Repositories take the transaction's manager as an argument (like Vendure's `TransactionalConnection`), so a
- * transaction is visible wherever it is used. Services inject this, never the `DataSource`.
+ * Repositories take the transaction's manager as an argument. Services inject this, never the `DataSource`.
  */
 @Injectable()
 export class TransactionRunner {
@@ -24,16 +23,12 @@ export class TransactionRunner {
     return result;
   }
 
-  /**
-   * Runs `callback` once `manager`'s transaction commits (immediately for a lone statement); never if it
-   * rolls back.
-   */
+  /** Runs `callback` once `manager`'s transaction commits; never if it rolls back. */
   afterCommit(manager: EntityManager, callback: () => void): void {
     const waiting = this.committed.get(manager);
     if (waiting) return void waiting.push(callback);
     const unit = UnitOfWork.current();
-    // In a request, any manager but the plain one belongs to the unit's transaction, pending or committing
-    // with its last statement.
+    // In a request, any manager but the plain one belongs to the unit's transaction.
     if (unit && manager !== this.dataSource.manager) return unit.afterCommit(callback);
     callback();
   }

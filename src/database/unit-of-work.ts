@@ -8,9 +8,8 @@ const current = new AsyncLocalStorage<UnitOfWork>();
 
 /**
  * The transactions of one request, shared by code that does not know about each other, so a new payment costs
- * two commits (the claim with recovery point 1, recovery point 3 with the completion) and holds no connection
- * while Stripe is called. `@nestjs-cls/transactional` scopes a transaction to one callback, but here the
- * interceptor begins a transaction that the repository commits, and the other way round.
+ * two commits and holds no connection while Stripe is called. `@nestjs-cls/transactional` scopes a
+ * transaction to one callback; here one side begins what the other commits.
  */
 export class UnitOfWork {
   private pending: Promise<PipelinedTransaction> | undefined;
@@ -34,10 +33,7 @@ export class UnitOfWork {
     return current.run(this, work);
   }
 
-  /**
-   * Begins a transaction if none is pending. A failure rolls it back at once, since PostgreSQL would refuse
-   * anything more, so the next join (such as releasing the key) begins afresh.
-   */
+  /** A failure rolls back at once (PostgreSQL refuses anything more), so the next join begins afresh. */
   async join<T>(work: Statements<T>): Promise<T> {
     const transaction = await this.pendingTransaction();
     try {
@@ -51,10 +47,7 @@ export class UnitOfWork {
     }
   }
 
-  /**
-   * Holds back the one statement `work` sends, to be written with the next statement, COMMIT or `flush`,
-   * saving a round trip. If it fails, nothing after it commits.
-   */
+  /** Holds the statement back until the next one, COMMIT or `flush`; if it fails, nothing after commits. */
   async defer<T>(work: Statements<T>): Promise<{ answer: Promise<T> }> {
     const transaction = await this.pendingTransaction();
     const deferred = transaction.deferNextStatement();
@@ -71,10 +64,7 @@ export class UnitOfWork {
     transaction?.flush();
   }
 
-  /**
-   * Runs `callback` outside the unit once the pending (or next) transaction commits; dropped on rollback. For
-   * work that must follow the commit, such as enqueueing a job whose worker would not see the rows yet.
-   */
+  /** Runs `callback` outside the unit after the commit (e.g. enqueueing a job); dropped on rollback. */
   afterCommit(callback: () => void): void {
     this.committed.push(callback);
   }
@@ -84,10 +74,7 @@ export class UnitOfWork {
     return this.pending !== undefined;
   }
 
-  /**
-   * Rejects when the transaction's work was lost. `last` is sent with COMMIT; a second statement from it is
-   * refused rather than run outside the transaction.
-   */
+  /** `last` is sent with COMMIT; rejects when the transaction's work was lost. */
   commit(): Promise<void>;
   commit<T>(last: Statements<T>): Promise<T>;
   commit<T>(last?: Statements<T>): Promise<T | void> {
@@ -166,11 +153,7 @@ export class UnitOfWork {
   }
 }
 
-/**
- * Lets a repository serve callers with and without a unit of work (jobs, the CLI, webhooks): `read` joins
- * only a pending transaction, `write` joins or begins one, and `commit` is its last statement. Outside a
- * unit, `work` runs on `manager` as is.
- */
+/** `read` joins only a pending transaction, `write` joins or begins one, `commit` is its last statement. */
 export function runInUnitOfWork<T>(
   role: 'read' | 'write' | 'commit',
   manager: EntityManager,

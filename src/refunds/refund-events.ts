@@ -4,15 +4,11 @@ import { EventOutbox } from '../events';
 import { RefundResponseDto } from './dto/refund-response.dto';
 import { Refund, RefundStatus } from './entities/refund.entity';
 
-/**
- * Recorded by `RefundRepository` in the transaction of each status change: `refund.<status>`, with the refund
- * as `GET /refunds/:id` returns it, numbered in its payment's sequence.
- */
+/** Recorded in the transaction of each status change, with the refund as `GET /refunds/:id` returns it. */
 @Injectable()
 export class RefundEvents {
   constructor(private readonly outbox: EventOutbox) {}
 
-  /** `previousStatus` is null for a refund created in its status. */
   reached(manager: EntityManager, refund: Refund, previousStatus: RefundStatus | null): Promise<string> {
     return this.outbox.record(manager, {
       tenantId: refund.tenantId,

@@ -14,10 +14,7 @@ export interface Settled {
   settled: boolean;
 }
 
-/**
- * Settles an API refund's row, from the request path or the reconciliation job, under the payment's row lock
- * so that whoever arrives first links it once.
- */
+/** Runs under the payment's row lock, so the request path and reconciliation link a row once. */
 @Injectable()
 export class RefundSettlement {
   private readonly logger = new Logger(RefundSettlement.name);
@@ -29,9 +26,8 @@ export class RefundSettlement {
   ) {}
 
   /**
-   * Links the row to its Stripe refund (once) and takes its status, unless a newer report was applied first.
-   * If the payment's other refunds no longer fit beside it (one failed at Stripe and we have not heard yet),
-   * the whole list is read instead.
+   * Links the row to its Stripe refund once, unless a newer report was applied first. If the other refunds no
+   * longer fit beside it, the whole list is read instead.
    */
   async settle(ref: RefundRef, stripeRefund: Stripe.Refund): Promise<Settled> {
     // Stripe answered for this row, so it is ours even if the metadata does not name it.

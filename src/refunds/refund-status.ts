@@ -8,11 +8,7 @@ export const COUNTED_REFUND_STATUSES: ReadonlySet<RefundStatus> = new Set<Refund
   'succeeded',
 ]);
 
-/**
- * Stripe moves a refund only forward in this order (`requires_action` → `pending` → `succeeded` → `failed`;
- * `failed` and `canceled` are final), so of two reports of one refund the further one is the newer, whatever
- * order they arrive in.
- */
+/** Stripe moves a refund only forward in this order, so of two reports the further is the newer. */
 const PROGRESS: Readonly<Record<RefundStatus, number>> = {
   requires_action: 0,
   pending: 1,

@@ -18,10 +18,7 @@ export interface StripeRefundState {
   ourRefundId: string | null;
 }
 
-/**
- * `link` gives a row without a Stripe id its own refund (found by metadata), `update` moves a row to Stripe's
- * newer status, and `record` adds a refund made outside the API.
- */
+/** `link` ties a row to its Stripe refund, `update` moves its status, `record` adds an outside one. */
 export type RefundChange =
   | { kind: 'link'; refundId: string; from: RefundStatus; stripe: StripeRefundState }
   | { kind: 'update'; refundId: string; from: RefundStatus; stripe: StripeRefundState }
@@ -45,11 +42,7 @@ export function stripeRefundState(refund: Stripe.Refund): StripeRefundState {
   };
 }
 
-/**
- * Plans the writes that bring `known` (our rows) to `listed` (Stripe's refunds). Rows only move forward (see
- * `isNewerStatus`), so a list read before a newer report leaves that report standing: applying any set of
- * reads in any order ends where the newest one says.
- */
+/** Rows only move forward, so any set of list reads, in any order, ends where the newest says. */
 export function planRefundSync(
   known: readonly KnownRefund[],
   listed: readonly StripeRefundState[],
@@ -89,9 +82,9 @@ export function planRefundSync(
 }
 
 /**
- * Finds the row of a not-yet-linked Stripe refund: the API refund named in its metadata, whatever its status
- * (a reservation released as lost that Stripe turns out to hold is still that refund). Rows recorded as
- * outside refunds before they had a Stripe id are matched by amount so they are not counted twice.
+ * The API refund named in the metadata, whatever its status (a reservation released as lost may turn out to
+ * exist). Outside refunds recorded before they had a Stripe id are matched by amount, so they are not counted
+ * twice.
  */
 function unlinkedRowFor(refund: StripeRefundState, rows: Map<string, KnownRefund>): string | undefined {
   const unlinked = [...rows.values()].filter((row) => row.stripeRefundId === null);

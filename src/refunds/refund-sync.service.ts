@@ -27,10 +27,7 @@ export function isMismatch(comparison: RefundComparison): boolean {
   return comparison.changes.length > 0 || comparison.ours !== comparison.stripe;
 }
 
-/**
- * Our refunds add up to more than the payment, so some have failed at Stripe since we heard of them. Thrown
- * inside the transaction, so nothing is written; the caller reads again.
- */
+/** More refunded than paid: some refunds failed at Stripe meanwhile, so the caller reads again. */
 export class StaleRefundView extends Error {
   override readonly name = 'StaleRefundView';
 }
@@ -39,9 +36,9 @@ export class StaleRefundView extends Error {
 const READS = 3;
 
 /**
- * Brings a payment's refunds in line with Stripe's refund list: one row per Stripe refund at Stripe's status,
- * and `amountRefunded` the sum of those Stripe counts. Whatever signalled a change (a refund webhook of any
- * type, in any order, or reconciliation), the answer is the list read now.
+ * Brings a payment's refunds in line with Stripe's refund list, read now: one row per Stripe refund at
+ * Stripe's status, and `amountRefunded` the sum of those Stripe counts. Whatever signalled the change (any
+ * refund webhook, in any order, or reconciliation), the list decides.
  */
 @Injectable()
 export class RefundSync {
@@ -55,9 +52,8 @@ export class RefundSync {
   ) {}
 
   /**
-   * Reads of one payment take turns, and a read begun after `since` (when the news arrived) covers it, so a
-   * burst of events costs one read and a late or repeated event none. Returns null when no read was needed.
-   * `paymentIntentId` names the PaymentIntent of a row not linked yet.
+   * Reads of one payment take turns, and one begun after `since` covers the news, so a burst of events costs
+   * one read. Returns null when no read was needed.
    */
   async sync(
     payment: PaymentRef,
@@ -115,9 +111,8 @@ export class RefundSync {
   }
 
   /**
-   * Applies a partial report (such as the answer to a request) under the lock the caller holds. Throws
-   * `StaleRefundView` when the result cannot be Stripe's (more refunded than paid); the caller rolls back and
-   * syncs instead.
+   * Applies a partial report under the caller's lock. Throws `StaleRefundView` when the result cannot be
+   * Stripe's; the caller rolls back and syncs.
    */
   async applyReported(
     manager: EntityManager,

@@ -89,10 +89,7 @@ export class RefundRepository {
     return new Map(rows.map((row) => [row.stripeRefundId as string, row.status]));
   }
 
-  /**
-   * Refunds left `pending` without a Stripe refund and untouched for `afterSeconds`: the outcome of their
-   * Stripe call was lost and nobody retried. Ordered by id, after `cursor`.
-   */
+  /** Pending without a Stripe refund and untouched for `afterSeconds`: the outcome was lost. */
   async findStuck(afterSeconds: number, limit: number, cursor?: StuckRefund): Promise<StuckRefund[]> {
     const rows = await this.refunds.query<
       Array<{ id: string; tenant_id: string; payment_id: string; attempted: boolean }>
@@ -160,9 +157,8 @@ export class RefundRepository {
   }
 
   /**
-   * Stamps a Stripe attempt (the first attempt's time once, `updated_at` every time) and returns the first
-   * attempt's age in seconds by the database clock, or null when the row no longer waits for Stripe. A
-   * freshly stamped row is not released by reconciliation while its call is under way.
+   * Returns the first attempt's age (database clock), or null when the row no longer waits for Stripe. The
+   * stamp keeps reconciliation from releasing a row whose call is under way.
    */
   async recordStripeAttempt(id: string): Promise<number | null> {
     const [rows] = await this.refunds.query<[Array<{ age_seconds: number }>, number]>(
@@ -188,9 +184,8 @@ export class RefundRepository {
   }
 
   /**
-   * Releases a stuck reservation (`failed`, `not_created`) only if the row was untouched for `afterSeconds`.
-   * Every Stripe attempt stamps the row first, and only while it is pending, so a row released here is never
-   * sent to Stripe afterwards and a row whose call is under way is not released.
+   * Only if untouched for `afterSeconds`: each Stripe attempt stamps the row first, so a released row is
+   * never sent to Stripe afterwards.
    */
   async release(manager: EntityManager, id: string, afterSeconds: number): Promise<boolean> {
     const [, affected] = await manager.query<[unknown, number]>(

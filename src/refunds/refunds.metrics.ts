@@ -18,10 +18,7 @@ export const unsettledRefundMetricProviders = [
   }),
 ];
 
-/**
- * A refund unsettled past `RECONCILE_AFTER_SECONDS` is one reconciliation failed to settle: operators are
- * alerted on it.
- */
+/** Unsettled past `RECONCILE_AFTER_SECONDS` means reconciliation failed: operators are alerted. */
 @Injectable()
 export class UnsettledRefundsMetrics extends ScrapeTimeSource<number> {
   constructor(private readonly refunds: RefundRepository) {

@@ -24,11 +24,9 @@ export interface StuckRefundOutcome {
 class NoLongerPending extends Error {}
 
 /**
- * Refunds in three steps, after rocket-rides-atomic: (1) under the payment's row lock, check what is left
- * (settled and pending refunds both count) and reserve the amount as a `pending` refund; (2) call Stripe
- * outside any transaction, with a key derived from the scoped key; (3) under the lock again, settle the
- * refund and `amountRefunded`. Concurrent refunds queue on the lock, so their total never exceeds the
- * payment.
+ * In three steps, after rocket-rides-atomic: reserve the amount under the payment's row lock, call Stripe
+ * outside any transaction, then settle under the lock. Concurrent refunds queue on the lock, so their total
+ * never exceeds the payment.
  */
 @Injectable()
 export class RefundsService {
@@ -91,9 +89,8 @@ export class RefundsService {
   }
 
   /**
-   * Asks Stripe for the payment's refunds. If the refund is there it is linked as the request path would link
-   * it (with anything else Stripe holds for the payment); if not, or Stripe was never asked, the reservation
-   * is released unless the row moved meanwhile.
+   * Asks Stripe for the payment's refunds: links the refund if Stripe has it (with anything else Stripe
+   * holds), otherwise releases the reservation unless the row moved meanwhile.
    */
   async reconcile(stuck: StuckRefund, afterSeconds: number, dryRun = false): Promise<StuckRefundOutcome> {
     const payment = { id: stuck.paymentId, tenantId: stuck.tenantId };
@@ -108,10 +105,9 @@ export class RefundsService {
   }
 
   /**
-   * Uses a key derived from the scoped key, so a re-execution gets Stripe's replay; an attempt older than
-   * Stripe keeps keys looks the refund up first. Only a definite rejection releases the reservation. When the
-   * outcome is unknown (Stripe unreachable, the answer lost) the amount stays reserved until a retry or the
-   * charge.refund webhook settles it, so an unknown refund is never spent twice.
+   * Uses a key derived from the scoped key, so a re-execution gets Stripe's replay. Only a definite rejection
+   * releases the reservation; when the outcome is unknown (Stripe unreachable, the answer lost) the amount
+   * stays reserved until a retry or the webhook settles it, so an unknown refund is never spent twice.
    */
   private async obtainStripeRefund(
     refund: Refund,
@@ -162,9 +158,8 @@ export class RefundsService {
   }
 
   /**
-   * Runs under the payment's lock. What is left is the amount less what Stripe counts as refunded, less what
-   * our refunds with an unknown outcome hold. A request that would fit once in-flight refunds fail gets a 409
-   * to retry, not a final refusal.
+   * What is left is the amount less what Stripe counts as refunded and what unknown outcomes hold. A request
+   * that would fit once in-flight refunds fail gets a retryable 409.
    */
   private async reserve(
     manager: EntityManager,
@@ -174,8 +169,7 @@ export class RefundsService {
   ): Promise<{ refund: Refund; paymentIntentId: string }> {
     const earlier = await this.refunds.findForRequest(manager, execution);
     if (earlier) ensureSameRequest(execution, earlier.requestHash ?? '', 'refund');
-    // A re-execution resumes its refund, unless the Stripe call failed and released the reservation; it then
-    // reserves again for the amount it asked Stripe for.
+    // A re-execution resumes its refund, or reserves again if the Stripe call failed and released it.
     if (earlier && (earlier.status !== 'failed' || earlier.stripeRefundId)) {
       return { refund: earlier, paymentIntentId: requireIntent(payment) };
     }

@@ -12,8 +12,8 @@ export type RefundSource = (typeof REFUND_SOURCES)[number];
 const inList = (values: readonly string[]) => values.map((value) => `'${value}'`).join(', ');
 
 /**
- * One row per Stripe refund, whichever channel made it. An API refund's row is written `pending`, without a
- * Stripe id, before Stripe is asked, so its amount stays reserved while the outcome is unknown.
+ * One row per Stripe refund, whichever channel made it. An API refund's row is written `pending` before
+ * Stripe is asked, so its amount stays reserved while the outcome is unknown.
  */
 @Entity({ name: 'refunds' })
 @Unique('refunds_scoped_key_unique', ['tenantId', 'userId', 'idempotencyKey'])
