@@ -1,11 +1,7 @@
 /**
- * True when a request URL names `/admin` or anything under it, however it is spelled.
- *
  * Decided on a normalised path rather than strict routing: routes match in any letter case and with a
- * trailing slash, a proxy in front may collapse `//` or resolve `/./`, and any hop may decode
- * percent-encoding. Normalising (decode `%XX` until stable, `\` as `/`, lower case, drop empty and `.`
- * segments, resolve `..`) treats as admin every spelling some layer could route to an admin handler.
- * Over-matching is harmless: a spelling no handler serves is a 404 anyway.
+ * trailing slash, and a proxy or any hop may collapse `//`, resolve `/./` or decode `%XX`. Over-matching is
+ * harmless: a spelling no handler serves is a 404.
  */
 export function isAdminPath(url: string): boolean {
   return normalisedSegments(url)[0] === 'admin';

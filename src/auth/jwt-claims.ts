@@ -1,10 +1,7 @@
 import { isUUID } from 'class-validator';
 import { Principal } from './principal';
 
-/**
- * Checked after the signature (docs/design/requests.md): `sub` (1–128 characters), `tenant_id` (UUID), `exp`
- * (a number; a token that never expires is refused) and optional `roles: string[]`.
- */
+/** Checked after the signature (docs/design/requests.md); a token that never expires is refused. */
 export function principalFromClaims(claims: unknown): Principal | undefined {
   if (typeof claims !== 'object' || claims === null) return undefined;
   const { sub, tenant_id: tenantId, exp, roles } = claims as Record<string, unknown>;

@@ -1,29 +1,21 @@
 import { createVerifier, TokenError } from 'fast-jwt';
 import { AuthErrorCode, AuthException } from './auth.exception';
 
-/**
- * Clients reuse a token for its whole life, so a few thousand callers per process are served from the cache;
- * an entry (token hash and claims) takes about 0.4 KB.
- */
+/** Clients reuse a token for its whole life; an entry takes about 0.4 KB. */
 export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
-/**
- * How long a verified token is trusted before its signature is checked again. fast-jwt serves a cached token
- * only between its `nbf` and `exp`, and never caches a failure.
- */
+/** fast-jwt serves a cached token only between its `nbf` and `exp`, and never caches a failure. */
 const VERIFIED_TOKEN_TTL_MS = 10 * 60_000;
 
 /**
- * Verifies HS256 bearer tokens (docs/design/requests.md). Only HS256 is accepted, so `alg: none` and
- * algorithm-confusion tokens fail. fast-jwt caches claims by a SHA-256 of the whole token, signature
- * included, so a repeated token costs a hash instead of decoding, an HMAC and the claim checks.
+ * Only HS256 is accepted (docs/design/requests.md), so `alg: none` and algorithm-confusion tokens fail.
+ * Verified claims are cached by a hash of the whole token, signature included.
  */
 export class JwtVerifier {
   private readonly verifyToken: ((token: string) => unknown) & { cache?: { size: number } };
 
   constructor(secret: string, cacheSize: number = VERIFIED_TOKEN_CACHE_SIZE) {
     this.verifyToken = createVerifier({
-      // fast-jwt creates its key object once, here.
       key: Buffer.from(secret),
       algorithms: ['HS256'],
       cache: cacheSize,
@@ -31,7 +23,6 @@ export class JwtVerifier {
     });
   }
 
-  /** Throws a 401 unless the signature, `nbf` and `exp` hold. */
   verify(token: string): unknown {
     if (!CANONICAL_HS256_SIGNATURE.test(token)) throw invalid();
     let claims: unknown;
@@ -53,11 +44,7 @@ export class JwtVerifier {
   }
 }
 
-/**
- * An HS256 signature is 32 bytes: 43 base64url characters, the last carrying 4 bits and 2 that must be zero.
- * fast-jwt decodes leniently, so four spellings of one signature pass; only the canonical one is accepted
- * here, as jsonwebtoken did.
- */
+/** fast-jwt accepts four spellings of one HS256 signature; only the canonical one is accepted here. */
 const CANONICAL_HS256_SIGNATURE = /\.[\w-]{42}[AEIMQUYcgkosw048]$/;
 
 function invalid(): AuthException {

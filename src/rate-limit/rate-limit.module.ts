@@ -9,8 +9,7 @@ import { RedisThrottlerStorage } from './redis-throttler.storage';
 function throttlerOptions(config: AppConfig, reflector: Reflector): ThrottlerModuleOptions {
   const families = Object.keys(config.rateLimit.limits) as RateLimitFamily[];
   return {
-    // Retry-After comes with the 429; the library's X-RateLimit-*-<family> headers are not part of the
-    // contract.
+    // Only Retry-After is part of the contract.
     setHeaders: false,
     throttlers: families.map((family) => ({
       name: family,
@@ -21,10 +20,7 @@ function throttlerOptions(config: AppConfig, reflector: Reflector): ThrottlerMod
   };
 }
 
-/**
- * Global because `@RateLimit()` instantiates its guard in each controller's module, which must find the
- * options and the shared storage without importing this one.
- */
+/** Global because `@RateLimit()` instantiates its guard in each controller's module. */
 @Global()
 @Module({
   providers: [

@@ -6,8 +6,7 @@ import { defineScript, RedisScript } from '../redis/redis-script';
 import type { RateLimitFamily } from './rate-limit-family';
 import { RateLimitMetrics } from './rate-limit.metrics';
 
-// Atomically counts the request and reads the window's remaining time. A window starts with its first
-// request; a counter found without expiry gets one, so no tenant is locked out for good.
+// A counter found without expiry gets one, so no tenant is locked out for good.
 const COUNT_IN_WINDOW = `
 local hits = redis.call('INCR', KEYS[1])
 local remaining = redis.call('PTTL', KEYS[1])
@@ -30,10 +29,8 @@ const UNCHECKED: ThrottlerStorageRecord = {
 };
 
 /**
- * Fixed-window counters in Redis, shared by every instance. Not `@nest-lab/throttler-storage-redis`, which
- * declares peers up to Nest 11 only and opens its own connection. This uses the fail-fast client, so during a
- * Redis outage the limiter fails open: the request goes through, counted in `rate_limit_fallbacks_total`. A
- * limit protects against floods, not money; idempotency still holds through PostgreSQL.
+ * Not `@nest-lab/throttler-storage-redis`, which declares peers up to Nest 11 only and opens its own
+ * connection. During a Redis outage the limiter fails open; idempotency still holds through PostgreSQL.
  */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
@@ -49,10 +46,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     this.countInWindow = defineScript(redis, 'rateLimitCountInWindow', 1, COUNT_IN_WINDOW);
   }
 
-  /**
-   * `ttl` is the window in milliseconds. A request over the limit stays blocked until its window ends
-   * (`blockDuration` is the window).
-   */
+  /** A request over the limit stays blocked until its window ends. */
   async increment(
     key: string,
     ttl: number,

@@ -12,10 +12,7 @@ import { AuthenticatedRequest, principalOf } from '../auth';
 import { CommonException } from '../common/errors/common.exception';
 import { AppConfig } from '../config/app-config';
 
-/**
- * Counts per tenant instead of per IP. Applied on the route by `@RateLimit()`, so it runs after the global
- * `JwtAuthGuard` has set the tenant and before `@Idempotent()` claims a key: a 429 leaves no trace.
- */
+/** Per tenant, not per IP. Runs before `@Idempotent()` claims a key, so a 429 leaves no trace. */
 @Injectable()
 export class TenantRateLimitGuard extends ThrottlerGuard {
   constructor(
@@ -35,7 +32,6 @@ export class TenantRateLimitGuard extends ThrottlerGuard {
     return Promise.resolve(principalOf(request).tenantId);
   }
 
-  // One counter per tenant and family, whichever route of the family is called.
   protected override generateKey(_context: ExecutionContext, tenantId: string, family: string): string {
     return `rate-limit:${family}:${tenantId}`;
   }

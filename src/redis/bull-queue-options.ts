@@ -6,9 +6,7 @@ import { createRedisClient } from './redis-client.factory';
 type BullRedis = ReturnType<NonNullable<BullModuleOptions['createClient']>>;
 
 /**
- * How often Bull looks for jobs whose worker died. Each check skips the next one if its timer fires slightly
- * early, so at Bull's 30 s default a killed worker's job waited 60–150 s; every 5 s keeps it near the 30 s
- * lock.
+ * At Bull's 30 s default, an early timer skips a whole interval and a dead worker's job waits up to 150 s.
  */
 export const STALLED_CHECK_INTERVAL_MS = 5000;
 
@@ -21,10 +19,7 @@ function connectionsOf(config: AppConfig): Redis[] {
   return connections;
 }
 
-/**
- * Commands use the fail-fast client, so `add` fails at once while Redis is down (the sweeper picks the row up
- * later). Bull's blocking and subscriber connections must wait, by Bull's design.
- */
+/** The fail-fast client makes `add` fail at once while Redis is down; the sweeper catches up later. */
 export function bullQueueOptions(config: AppConfig): BullModuleOptions {
   const connections = connectionsOf(config);
   const track = (client: Redis): BullRedis => {
@@ -54,8 +49,8 @@ export function closeBullQueueConnections(config: AppConfig): void {
 }
 
 /**
- * A job only names a database row, so services or test runs sharing a Redis but not a database must never
- * take each other's jobs.
+ * Per database: a job only names a row, so services sharing a Redis but not a database must never take each
+ * other's jobs.
  */
 export function queuePrefix(databaseUrl: string): string {
   const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) || 'postgres';

@@ -7,20 +7,16 @@ export interface SandboxEmulator {
   stop(): Promise<void>;
 }
 
-/**
- * How long the sandbox bank takes to settle a `processing` payment (`pm_card_processing`): long enough to
- * watch the payment sit in `processing`, short enough to see the webhook move it.
- */
+/** Long enough to watch a payment sit in `processing`, short enough to see the webhook move it. */
 export const SANDBOX_SETTLE_AFTER_SECONDS = 5;
 const SANDBOX_BANK_TICK_MS = 1000;
 
 const logger = new Logger('StripeModule');
 
 /**
- * Sandbox mode (docs/configuration.md): with no secret key outside production and no STRIPE_API_URL, the
- * project's emulator runs in-process and the SDK points at it. It is a test double, so it is loaded lazily
- * and only here; a service with a Stripe key never loads it. Its signed events are delivered to this
- * service's webhook route, as Stripe would deliver them.
+ * Sandbox mode (docs/configuration.md): no secret key outside production and no STRIPE_API_URL. The emulator
+ * is a test double, so it is loaded lazily and only here; its signed events go to this service's own webhook
+ * route.
  */
 export async function startSandboxEmulator(config: AppConfig): Promise<SandboxEmulator | null> {
   if (!config.startsSandboxEmulator) return null;

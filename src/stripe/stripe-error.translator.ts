@@ -1,10 +1,7 @@
 import Stripe from 'stripe';
 import { PaymentFailure, PaymentFailureCode, StripeErrorCode, StripeException } from './stripe.exception';
 
-/**
- * The one place a Stripe failure becomes an exception, on first occurrence and when a stored failure is
- * answered again, so clients read the same message for the same code.
- */
+/** The one place a Stripe failure becomes an exception, so a code always carries the same message. */
 const MESSAGES: Record<StripeErrorCode, string> = {
   [StripeErrorCode.CARD_DECLINED]: 'The card was declined',
   [StripeErrorCode.PAYMENT_METHOD_INVALID]: 'The payment method is not usable',
@@ -13,10 +10,7 @@ const MESSAGES: Record<StripeErrorCode, string> = {
     'The payment provider is unavailable; retry with the same Idempotency-Key',
 };
 
-/**
- * About our Stripe account or configuration, not the payment: an operator can fix them, so they are
- * "unavailable" (502, not stored, retryable) rather than a final refusal.
- */
+/** About our account or configuration, not the payment: "unavailable" (502, retryable). */
 const ACCOUNT_OR_CONFIGURATION_CODES: ReadonlySet<string> = new Set([
   'account_closed',
   'account_invalid',
@@ -31,10 +25,8 @@ const ACCOUNT_OR_CONFIGURATION_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Anything transient or ours to fix (network, Stripe 5xx, rate limits, a concurrent request on the same key,
- * authentication, account configuration) is "unavailable": the caller answers 502 and releases its
- * idempotency key, and the retry is safe because it sends the same Stripe key. Refusals of the payment itself
- * are final; only such a definite answer proves Stripe did nothing.
+ * Anything transient or ours to fix is "unavailable": the caller answers 502 and releases its key, and the
+ * retry sends the same Stripe key. Refusals of the payment itself are final.
  */
 export function translateStripeError(error: unknown): StripeException | undefined {
   if (!(error instanceof Stripe.errors.StripeError)) return undefined;
@@ -43,8 +35,7 @@ export function translateStripeError(error: unknown): StripeException | undefine
     return failureException({ code: StripeErrorCode.CARD_DECLINED, declineCode }, {}, error.payment_intent);
   }
   if (error instanceof Stripe.errors.StripeIdempotencyError && error.code !== 'idempotency_key_in_use') {
-    // Same Stripe key with other parameters is our bug, which retrying never fixes; the exception filter
-    // answers it as an internal error.
+    // Same Stripe key with other parameters is our bug; left to the filter as an internal error.
     return undefined;
   }
   if (isPaymentRefusal(error)) {

@@ -29,10 +29,7 @@ export interface CreateCustomerInput {
   metadata: Record<string, string>;
 }
 
-/**
- * The service's only door to Stripe: each call carries the caller's deterministic idempotency key, and every
- * SDK error becomes a StripeException.
- */
+/** Every SDK error becomes a StripeException. */
 @Injectable()
 export class StripeGateway {
   constructor(@Inject(STRIPE_CLIENT) private readonly stripe: Stripe) {}
@@ -63,10 +60,7 @@ export class StripeGateway {
     return this.call(() => this.stripe.paymentIntents.retrieve(id));
   }
 
-  /**
-   * Search is eventually consistent (about a minute); it is only used for attempts older than Stripe's
-   * idempotency window, long settled by then.
-   */
+  /** Search lags about a minute; it is only used for attempts older than the idempotency window. */
   async findPaymentIntentByMetadata(key: string, value: string): Promise<Stripe.PaymentIntent | undefined> {
     const result = await this.call(() =>
       this.stripe.paymentIntents.search({ query: `metadata['${key}']:'${value}'`, limit: 1 }),
