@@ -9,7 +9,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** `service` is the long-running process; `cli` a one-off command that must start nothing in the background. */
 export type ProcessRole = 'service' | 'cli';
 
-/** A configuration fault; its message is one line naming the variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -23,10 +22,7 @@ export interface StripeConfig {
   readonly sandbox: boolean;
   readonly timeoutMs: number;
   readonly maxNetworkRetries: number;
-  /**
-   * How long Stripe is trusted to replay a request with the same idempotency key; an older unfinished attempt
-   * is looked up at Stripe before anything is re-sent.
-   */
+  /** Past this, an unfinished attempt is looked up at Stripe before anything is re-sent. */
   readonly idempotencyWindowSeconds: number;
 }
 
@@ -129,7 +125,6 @@ export class AppConfig implements AppConfigValues {
     return this.role === 'service' && this.stripe.sandbox && !this.stripe.apiUrl;
   }
 
-  /** The same settings for a one-off command: no processors, no schedules, no emulator. */
   forCommandLine(): AppConfig {
     return new AppConfig({ ...this, role: 'cli' });
   }
@@ -166,8 +161,8 @@ export function loadAppConfig(env: Env): AppConfig {
     throw new ConfigError('JWT_SECRET is required when STRIPE_SECRET_KEY is set');
   }
 
-  // Reconciliation releases a reservation whose Stripe call it deems over, so a call that can outlive the
-  // threshold (timeout × tries) could be released while Stripe may still act on it.
+  // A Stripe call outliving the reconcile threshold (timeout × tries) could be released while Stripe may
+  // still act on it.
   const longestStripeCallSeconds = (vars.STRIPE_TIMEOUT_MS * (vars.STRIPE_MAX_NETWORK_RETRIES + 1)) / 1000;
   if (vars.RECONCILE_AFTER_SECONDS < 2 * longestStripeCallSeconds) {
     throw new ConfigError(

@@ -2,10 +2,7 @@ import { Transform } from 'class-transformer';
 import { applyDecorators } from '@nestjs/common';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
-/**
- * The environment as the service accepts it (docs/configuration.md). Defaults live here only; `loadAppConfig`
- * turns a validated instance into `AppConfig`.
- */
+/** The environment as the service accepts it (docs/configuration.md); defaults live here only. */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export const WORKER_MODES = ['api', 'worker', 'all'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

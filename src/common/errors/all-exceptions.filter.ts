@@ -4,8 +4,8 @@ import { describeError } from './error-like';
 import { normalizeError } from './normalize-error';
 
 /**
- * Renders every error as `{statusCode, code, message, details?}` (docs/errors.md). Unexpected errors are
- * logged by type, code and message only (no stack, SQL or parameters) and reach the client as a bare 500.
+ * Renders every error as docs/errors.md describes. Unexpected errors are logged by type, code and message
+ * only (no stack, SQL or parameters) and answered as a bare 500.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {

@@ -10,10 +10,7 @@ export interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
-/**
- * The one error shape the service answers with (docs/errors.md). Each module throws a subclass with its own
- * code enum.
- */
+/** The one error shape the service answers with (docs/errors.md). */
 export class AppException extends Error {
   constructor(
     readonly code: string,
@@ -36,11 +33,7 @@ export class AppException extends Error {
   }
 }
 
-/**
- * Builds a module's exception class from its exhaustive code → status map, so a module can only throw the
- * statuses its map declares. The map joins the service's error codes, along with the headers and `details`
- * some codes document.
- */
+/** The code decides the status, so a module can only throw the statuses its map declares. */
 export function moduleException<Code extends string>(
   statusByCode: Record<Code, HttpStatus>,
   documentedHeaders: Partial<Record<Code, ResponseHeaders>> = {},

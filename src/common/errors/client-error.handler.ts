@@ -6,9 +6,7 @@ import { describeError } from './error-like';
 import { CommonErrorCode, CommonException } from './common.exception';
 
 /**
- * Node rejects some requests before Fastify sees them (headers over the limit, a malformed request line or
- * header, a bad chunk). Clients get the usual JSON error body (docs/errors.md), written on the socket since
- * no request or response object exists yet.
+ * Node rejects some requests before Fastify sees them; they still get the JSON error body (docs/errors.md).
  */
 const logger = new Logger('HttpParser');
 

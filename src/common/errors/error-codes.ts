@@ -2,11 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import type { DocumentedDetails, ErrorDetails } from '../openapi/error-details';
 import type { ResponseHeaders } from '../openapi/response-headers';
 
-/**
- * Every error code with its status and headers. Each module's exception class registers its map as it is
- * built (`moduleException`), so shared code such as the OpenAPI decorators reads the codes without importing
- * the modules, and a code is only documented with the status it is thrown with.
- */
+/** Filled by `moduleException`, so the OpenAPI decorators read codes without importing the modules. */
 const statusByCode = new Map<string, HttpStatus>();
 const headersByCode = new Map<string, ResponseHeaders>();
 const detailsByCode = new Map<string, ErrorDetails>();

@@ -6,10 +6,7 @@ export interface ErrorLike {
   code?: unknown;
 }
 
-/**
- * Duck-typed: Node's own socket errors come from another realm in some hosts (test VMs), where `instanceof
- * Error` is false.
- */
+/** Duck-typed: in some hosts (test VMs) Node's socket errors fail `instanceof Error`. */
 export function asErrorLike(error: unknown): ErrorLike | undefined {
   if (error instanceof Error || types.isNativeError(error)) return error;
   if (typeof error === 'object' && error !== null && typeof (error as ErrorLike).message === 'string') {

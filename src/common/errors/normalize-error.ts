@@ -10,10 +10,7 @@ export interface NormalizedError {
   origin: ErrorOrigin;
 }
 
-/**
- * The single mapping from anything thrown to the error a client sees: the exception filter renders it, and
- * idempotency stores the same body for replays.
- */
+/** Maps anything thrown to what a client sees; idempotency stores the same body for replays. */
 export function normalizeError(error: unknown): NormalizedError {
   if (error instanceof AppException) return { exception: error, origin: 'app' };
   if (error instanceof HttpException) return { exception: fromHttpException(error), origin: 'http' };

@@ -30,10 +30,8 @@ export function requestIdFor(request: IncomingMessage): string {
 }
 
 /**
- * The first hook: echoes the request id, runs the request under it, and writes one access line when the
- * response closes. Never a header or a body, so no credential reaches a log. It replaces pino-http, whose
- * per-request child logger and listeners cost a fifth of a health check, and runs before the body parser so
- * refused bodies are logged too.
+ * Writes one access line per request, never a header or a body. Replaces pino-http, whose per-request child
+ * logger cost a fifth of a health check, and runs first so refused bodies are logged too.
  */
 export function registerAccessLog(
   fastify: FastifyInstance,

@@ -1,10 +1,7 @@
 import { ConsoleLogger } from '@nestjs/common';
 import { describeError } from '../errors/error-like';
 
-/**
- * Used until pino takes over, and when startup fails first: JSON lines, errors reduced to type, code and
- * message.
- */
+/** Used until pino takes over, and when startup fails first. */
 export class BootLogger extends ConsoleLogger {
   constructor() {
     super({ json: true, colors: false });

@@ -4,11 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { describeError } from '../errors/error-like';
 import { currentRequestId } from './access-log';
 
-/**
- * nestjs-pino only routes Nest's `Logger` to pino; its per-request middleware is not mounted (`accessLog`
- * writes the access line). No line carries a header or a body, so `redact`, which walks every line, is not
- * needed.
- */
+/** nestjs-pino only routes Nest's `Logger` to pino. Lines never carry headers or bodies, so no `redact`. */
 export function loggerParams(config: AppConfig, interactive = process.stdout.isTTY): Params {
   return {
     forRoutes: [],

@@ -1,12 +1,7 @@
 import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { describeError } from '../errors/error-like';
 
-/**
- * A gauge reading taken at scrape time rather than a number the code keeps up to date. prom-client's registry
- * is process-wide while each application has its own database (a test process runs several), so the gauge
- * asks the most recently started application still running. A failed reading leaves the gauge unknown for
- * that scrape.
- */
+/** The registry is process-wide, so the gauge asks the most recently started application. */
 export class ScrapeTimeReadings<T> {
   private readonly logger = new Logger(ScrapeTimeReadings.name);
   private readonly readers: Array<() => Promise<T>> = [];

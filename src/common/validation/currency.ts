@@ -1,7 +1,4 @@
-/**
- * Lowercase ISO 4217 codes Stripe settles for card payments. Amounts are integers in the minor unit, which
- * for zero-decimal currencies is the unit itself (100 JPY and 1.00 USD are both `amount: 100`).
- */
+/** Amounts are in the minor unit, which for zero-decimal currencies is the unit (100 JPY is `100`). */
 export const ZERO_DECIMAL_CURRENCIES: ReadonlySet<string> = new Set([
   'bif',
   'clp',

@@ -5,10 +5,8 @@ import { jsonSchemaPattern } from './json-schema-pattern';
 import { IsOptionalNotNull } from './optional.decorator';
 
 /**
- * An RFC 3339 instant with its offset (`2026-12-05T13:40:00Z`, `2026-12-05T14:40:00.123+01:00`): every
- * accepted spelling is read by `Date` as that instant on any machine. A time without an offset would be read
- * in the server's zone, and week or ordinal dates not at all. class-validator's `IsRFC3339` passes second 60
- * (an invalid `Date`) and February 31 (which `Date` turns into March 3).
+ * RFC 3339 with an offset, so `Date` reads every accepted spelling as the same instant on any machine.
+ * class-validator's `IsRFC3339` passes second 60 and February 31, which `Date` misreads.
  */
 export const DATE_TIME_REGEXP =
   /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;

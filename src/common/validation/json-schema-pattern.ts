@@ -1,8 +1,4 @@
-/**
- * JSON Schema patterns have no flags, so a case-insensitive regex spells each letter in both cases
- * (`[0-9A-F]` becomes `[0-9A-Fa-f]`). The API document states the validators' own regexes this way, never a
- * copy.
- */
+/** JSON Schema patterns have no flags, so a case-insensitive regex spells each letter in both cases. */
 export function jsonSchemaPattern(regex: RegExp): string {
   const unsupported = regex.flags.replace(/[iu]/g, '');
   if (unsupported) throw new Error(`A pattern cannot say the flags "${unsupported}" of ${String(regex)}`);

@@ -89,10 +89,7 @@ const METADATA_SCHEMA = {
   example: { orderId: 'ord_1042' },
 };
 
-/**
- * Stripe's metadata limits (50 keys, keys up to 40 characters without square brackets, values up to 500),
- * leaving room for the keys the service adds.
- */
+/** Stripe's metadata limits, leaving room for the keys the service adds. */
 export function IsStripeMetadata(validationOptions?: ValidationOptions): PropertyDecorator {
   return applyDecorators(
     IsOptionalNotNull(),

@@ -2,9 +2,8 @@ import { applyDecorators } from '@nestjs/common';
 import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 
 /**
- * Marks a DTO field optional (docs/design/requests.md): an absent field skips validation and takes its
- * default, while an explicit `null` fails. `IsOptional()` skips `null` too, so `dto.amount ?? remaining`
- * would turn `"amount": null` into "refund everything".
+ * An absent field takes its default, but an explicit `null` fails (docs/design/requests.md). `IsOptional()`
+ * skips `null` too, which would turn `"amount": null` into "refund everything".
  */
 export const IsOptionalNotNull = (validationOptions?: ValidationOptions) =>
   applyDecorators(

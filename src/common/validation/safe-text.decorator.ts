@@ -3,9 +3,8 @@ import { isEmail, ValidateBy, ValidationOptions } from 'class-validator';
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * Returns why a string cannot be stored and sent on as is, or undefined. PostgreSQL rejects NUL in `text` and
- * `jsonb`, and an unpaired surrogate is refused by jsonb or silently replaced by U+FFFD in text, so what is
- * stored and sent to Stripe would differ from what was fingerprinted.
+ * PostgreSQL rejects NUL, and an unpaired surrogate is refused by jsonb or silently replaced by U+FFFD in
+ * text, so what is stored and sent to Stripe would differ from what was fingerprinted.
  */
 export function unsafeTextProblem(text: string): string | undefined {
   if (text.includes('\u0000')) return 'must not contain NUL characters';
@@ -13,7 +12,6 @@ export function unsafeTextProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** Non-strings pass; IsString decides on those. */
 export function IsSafeText(validationOptions?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -28,10 +26,7 @@ export function IsSafeText(validationOptions?: ValidationOptions): PropertyDecor
   );
 }
 
-/**
- * Checked only once the text is safe: `IsEmail` throws a URIError on an unpaired surrogate instead of
- * returning false, which would be a 500.
- */
+/** Checked after the text is safe: `IsEmail` throws on an unpaired surrogate, which would be a 500. */
 export function IsSafeEmail(validationOptions?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {

@@ -5,10 +5,8 @@ import { getMetadataStorage, ValidationError } from 'class-validator';
 export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * Judges the raw parsed value first (docs/design/requests.md). Nest's pipe strips `__proto__` and
- * `constructor` from the body before class-transformer runs, so `forbidNonWhitelisted` never sees them, yet
- * the idempotency fingerprint (taken earlier) did. Here the raw body's own keys are checked against the DTO,
- * and a prototype key anywhere is refused.
+ * Checks the raw body first (docs/design/requests.md): Nest's pipe strips `__proto__` and `constructor`
+ * before `forbidNonWhitelisted` sees them, yet the idempotency fingerprint included them.
  */
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {

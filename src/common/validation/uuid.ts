@@ -9,10 +9,7 @@ class ParseUuidPattern extends ParseUUIDPipe {
   static readonly all: RegExp = ParseUuidPattern.uuidRegExps.all;
 }
 
-/**
- * The path pipe's own regex (versions 1–8, nil and max, any letter case), so an id is judged alike in a path
- * and in a body.
- */
+/** The path pipe's regex, so an id is judged alike in a path and in a body. */
 export const UUID_REGEXP: RegExp = ParseUuidPattern.all;
 
 export const UUID_SCHEMA = {
