@@ -12,44 +12,39 @@ import { normalisedSegments } from './auth/admin-path';
 import { AppConfig } from './config/app-config';
 import { countHttpResponse } from './metrics/http-responses.metrics';
 
-/** Largest accepted JSON body, in bytes; anything bigger is a 413. */
 export const BODY_LIMIT = 100 * 1024;
 
-/** Largest accepted Stripe event (Stripe's own are far smaller, but carry whole objects). */
+/** Stripe's events are far smaller, but they carry whole objects. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const WEBHOOK_PATH = '/webhooks/stripe';
 
 /**
- * The HTTP server: Fastify, for its per-request cost (docs/decisions/fastify-over-express.md). Routing matches paths
- * as Express did, which clients were written against (any letter case, a trailing slash
- * ignored), and errors Node raises before a request exists are answered as JSON (docs/errors.md).
+ * Fastify (docs/decisions/fastify-over-express.md). Paths match in any letter case, with or without a
+ * trailing slash, as existing clients expect; errors Node raises before a request exists are answered as JSON
+ * (docs/errors.md).
  */
 export function createHttpAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     genReqId: requestIdFor,
     clientErrorHandler: answerClientErrorAsJson,
-    // Node's own default, which Fastify turns off (0): a client that never finishes sending its
-    // request is answered 408 and cut off instead of holding a socket for ever.
+    // Node's default, which Fastify turns off: a client that never finishes its request gets a 408.
     requestTimeout: 300_000,
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
   });
 }
 
-/**
- * Everything about the HTTP application that is not a module: shared by `main.ts` and the
- * end-to-end tests, so the tests exercise the same body parsing, docs and shutdown.
- */
+/** Shared by `main.ts` and the e2e tests, so tests exercise the same parsing, docs and shutdown. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const config = app.get(AppConfig);
   const fastify = app.getHttpAdapter().getInstance();
   app.useLogger(app.get(Logger));
-  // First of all, so every request has an id and an access line, even one refused below.
+  // First, so every request has an id and an access line, even one refused below.
   registerAccessLog(fastify, PinoLogger.root, countHttpResponse);
   // Next, so nothing registered below (docs, the queue board, the API) answers in a worker.
   if (!config.runsHttp) fastify.addHook('onRequest', serveOnlyOperationalRoutes);
   registerSecurityHeaders(fastify);
-  // Closed unless origins are configured: the API is called by servers, not browsers, by default.
+  // Closed unless origins are configured: by default the API is called by servers, not browsers.
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
@@ -57,8 +52,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     exposedHeaders: ['Location', 'Idempotent-Replayed', 'Retry-After', 'X-Request-Id'],
     maxAge: 600,
   });
-  // Stripe's events are verified on their exact bytes, under a limit of their own: their route
-  // gets them raw and is never judged by the JSON body rules before verification.
+  // Stripe's events are verified on their exact bytes, so their route gets them raw, under its own limit.
   fastify.addHook('onRoute', (route) => {
     if (route.url !== WEBHOOK_PATH) return;
     route.bodyLimit = WEBHOOK_BODY_LIMIT;
@@ -80,13 +74,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   return app;
 }
 
-/**
- * helmet's defaults everywhere. Its CSP already allows what the Swagger UI at /docs needs
- * (scripts and styles from 'self', inline styles, data: images), which the docs test checks.
- *
- * helmet itself, built once, rather than `@fastify/helmet`, which builds a new helmet (parsing
- * the whole policy again) for every request: 2 % of a replay's CPU in its profile.
- */
+/** Built once: `@fastify/helmet` reparses the policy on every request (2 % of a replay's CPU). */
 function registerSecurityHeaders(fastify: FastifyInstance): void {
   const setHeaders = helmet();
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -94,11 +82,7 @@ function registerSecurityHeaders(fastify: FastifyInstance): void {
   });
 }
 
-/**
- * Once shutdown has begun, every answer says `Connection: close`, so a kept-alive connection
- * ends with the request it is serving. Otherwise it would stay open until its keep-alive timeout
- * (72 s, Fastify's), and the process with it, past an orchestrator's grace period.
- */
+/** Otherwise a kept-alive connection holds the process past an orchestrator's grace period. */
 function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
   let draining = false;
   fastify.addHook('preClose', (done) => {
@@ -111,7 +95,7 @@ function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
   });
 }
 
-/** What a `worker` process serves (docs/configuration.md): health for the orchestrator, metrics for scraping. */
+/** What a `worker` process serves (docs/configuration.md): health and metrics. */
 export const OPERATIONAL_ROUTES: ReadonlySet<string> = new Set(['health', 'metrics']);
 
 function serveOnlyOperationalRoutes(
@@ -132,16 +116,14 @@ function serveOnlyOperationalRoutes(
 }
 
 /**
- * JSON bodies as Express's `body-parser` read them, which clients were written against: UTF-8
- * only, not encoded, an object or array at the top (anything else is `MALFORMED_JSON`), and an
- * empty body as `{}`; Fastify's own parser answers some of these differently. Stripe's events
- * stay bytes.
+ * The body rules clients were written against: UTF-8 only, no content encoding, an object or array at the top
+ * (anything else is `MALFORMED_JSON`), and an empty body read as `{}`.
  */
 function parseJsonBody(
   request: { routeOptions: { url?: string }; headers: IncomingHttpHeaders },
   body: Buffer,
 ): unknown {
-  // By the route matched, not the path as spelled: `/webhooks/stripe/` is the same route.
+  // By the matched route, not the path as spelled: `/webhooks/stripe/` is the same route.
   if (request.routeOptions.url === WEBHOOK_PATH) return body;
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
   if (charset !== undefined && !/^utf-?8$/i.test(charset))
@@ -163,11 +145,7 @@ function parseJsonBody(
   }
 }
 
-/**
- * Stripe sends its events as `application/json`. A body of any other type (or none) is not one
- * of its events, whatever its signature: a 415, as on the other routes, before the body is
- * read. Other parsers (plain text, forms) would otherwise hand the route a body it cannot verify.
- */
+/** Refused before the body is read: another parser would hand the route a body it cannot verify. */
 function requireJsonEvent(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void {
   const type = request.headers['content-type']?.split(';', 1)[0].trim().toLowerCase();
   if (type === 'application/json') {
@@ -179,14 +157,10 @@ function requireJsonEvent(request: FastifyRequest, _reply: unknown, done: (error
   );
 }
 
-/** No body the service accepts nests deeper than this (metadata is the deepest: 2). */
+/** No accepted body nests deeper than this (metadata is the deepest, at 2). */
 export const MAX_BODY_DEPTH = 16;
 
-/**
- * A body of a few thousand nested arrays is valid JSON under the size limit, but recursive code
- * (the fingerprint's canonical JSON, class-transformer) would overflow the stack on it: a 500.
- * Measured without recursion, right after parsing.
- */
+/** Recursive code (canonical JSON, class-transformer) would overflow the stack on deep nesting. */
 function rejectDeepBodies(request: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void {
   const body: unknown = request.body;
   if (Buffer.isBuffer(body)) {

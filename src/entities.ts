@@ -7,11 +7,7 @@ import { WebhookInbox } from './webhooks/entities/webhook-inbox.entity';
 
 import type { EntityClass } from './database/data-source-options';
 
-/**
- * Every TypeORM entity of the service, in one list so the app, the CLI and the migration tool
- * (ormconfig.ts) see the same schema. It lives at the composition root: the database module
- * knows no feature. Modules still register theirs with forFeature.
- */
+/** One list so the app, the CLI and the migration tool (ormconfig.ts) see the same schema. */
 export const ENTITIES: EntityClass[] = [
   PaymentIdempotency,
   PaymentTransaction,

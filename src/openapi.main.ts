@@ -12,9 +12,7 @@ import {
 } from './common/openapi/openapi-document';
 
 /**
- * `npm run openapi`: writes the OpenAPI document to docs/openapi.json. The application graph is
- * built in preview mode (nothing instantiated), so no PostgreSQL, Redis or Stripe is needed, and
- * the defaults stand in for the environment so the file never depends on the machine.
+ * Preview mode with default settings: needs no database, Redis or Stripe, and never depends on the machine.
  */
 async function writeOpenApiDocument(): Promise<void> {
   const config = loadAppConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent' });

@@ -1,12 +1,7 @@
 /**
- * Whether a request URL names `/admin` or anything under it, however it is spelled.
- *
- * Decided on the normalised path rather than by making routing strict: Express matches routes
- * case-insensitively and ignores a trailing slash, a proxy in front may collapse `//` or
- * resolve `/./`, and percent-encoding may be decoded by any hop. Normalising here (decode
- * `%XX` until stable, `\` as `/`, lower case, no empty or `.` segments, `..` resolved) treats
- * every spelling that some layer could route to an admin handler as admin, whatever the router
- * settings are today. Over-matching is harmless: a spelling no handler serves is a 404 anyway.
+ * Decided on a normalised path rather than strict routing: routes match in any letter case and with a
+ * trailing slash, and a proxy or any hop may collapse `//`, resolve `/./` or decode `%XX`. Over-matching is
+ * harmless: a spelling no handler serves is a 404.
  */
 export function isAdminPath(url: string): boolean {
   return normalisedSegments(url)[0] === 'admin';

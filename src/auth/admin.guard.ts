@@ -16,7 +16,7 @@ export class AdminGuard implements CanActivate {
   }
 }
 
-/** Restricts a controller or route to tokens carrying the `admin` role (runs after JwtAuthGuard). */
+/** Restricts a controller or route to tokens with the `admin` role; runs after JwtAuthGuard. */
 export const AdminOnly = () =>
   applyDecorators(
     UseGuards(AdminGuard),

@@ -3,10 +3,7 @@ import { ApiBearerAuth } from '@nestjs/swagger';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { AuthErrorCode } from './auth.exception';
 
-/**
- * Documents what the global JwtAuthGuard does to a controller or route that is not @Public():
- * it needs the bearer token, and answers 401 without a valid one.
- */
+/** Documents the 401 the global JwtAuthGuard returns on any route that is not @Public(). */
 export const ApiAuthenticated = () =>
   applyDecorators(
     ApiBearerAuth(),

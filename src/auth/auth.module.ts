@@ -4,7 +4,6 @@ import { AdminGuard } from './admin.guard';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtVerifier } from './jwt-verifier';
 
-/** Bearer-token authentication; the app module registers `JwtAuthGuard` as the global guard. */
 @Module({
   providers: [
     {

@@ -1,4 +1,3 @@
-// The auth module's public entry: other modules import from here, never from its files.
 export { AdminOnly } from './admin.guard';
 export { ApiAuthenticated } from './api-authenticated.decorator';
 export { AuthErrorCode } from './auth.exception';

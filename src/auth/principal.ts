@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 
-/** Who is calling: every read and write is scoped to `tenantId`. */
+/** Every read and write is scoped to `tenantId`. */
 export interface Principal {
   readonly userId: string;
   readonly tenantId: string;
@@ -12,13 +12,12 @@ export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
 export function principalOf(request: AuthenticatedRequest): Principal {
   if (!request.principal) {
-    // Only reachable if a route marked @Public() asks for a principal: a programming error.
+    // Only reachable if a @Public() route asks for a principal: a programming error.
     throw new Error('No authenticated principal on this request');
   }
   return request.principal;
 }
 
-/** Injects the caller's verified principal into a controller method. */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal =>
   principalOf(context.switchToHttp().getRequest<AuthenticatedRequest>()),
 );

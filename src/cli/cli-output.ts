@@ -1,4 +1,4 @@
-/** What a command prints for its operator: plain lines on stdout (logs go to stderr). */
+/** Plain lines on stdout for the operator; logs go to stderr. */
 export function printLines(...lines: string[]): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -11,7 +11,7 @@ export function parsePositiveInteger(flag: string, value: string): number {
   return parsed;
 }
 
-/** A mistake in how a command was called; reported as one line, exit code 1. */
+/** A usage mistake: reported as one line, exit code 1. */
 export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
 }

@@ -10,12 +10,7 @@ import { RateLimitModule } from '../rate-limit';
 import { RedisModule } from '../redis/redis.module';
 import { WebhooksModule } from '../webhooks';
 
-/**
- * What the commands work with: the database, Redis and Bull, and the services they call. Loaded
- * lazily by the first command that needs it, so `--help` or a usage error opens no connection.
- * `ScheduleModule` is here for the registry `ExclusiveJobRunner` takes locks beside; nothing is
- * scheduled, because the CLI's configuration (`role: 'cli'`) turns every schedule off.
- */
+/** Loaded lazily, so `--help` or a usage error opens no connection; `role: 'cli'` schedules nothing. */
 @Module({})
 export class CliServicesModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -30,7 +25,7 @@ export class CliServicesModule {
           useFactory: (config: AppConfig) => ({ url: config.redisUrl }),
         }),
         ScheduleModule.forRoot(),
-        // The payments module's controllers carry rate-limit guards, resolved even where nothing serves them.
+        // The payments controllers' rate-limit guards are resolved even where nothing serves them.
         RateLimitModule,
         webhooks,
         MaintenanceModule.forRoot(webhooks),

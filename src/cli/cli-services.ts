@@ -3,7 +3,6 @@ import { LazyModuleLoader, ModuleRef } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { CliServicesModule } from './cli-services.module';
 
-/** The services a command calls, from a module loaded on first use. */
 @Injectable()
 export class CliServices {
   private moduleRef: Promise<ModuleRef> | undefined;
@@ -17,10 +16,7 @@ export class CliServices {
     return (await this.common()).get(type, { strict: false });
   }
 
-  /**
-   * A service of a module only some commands need (the webhook endpoints' for `events:resend`),
-   * loaded on top of the common one, so the other commands do not pay for loading it.
-   */
+  /** For modules only some commands need, so the other commands do not pay for loading them. */
   async getFrom<T>(module: (config: AppConfig) => DynamicModule, type: Type<T>): Promise<T> {
     await this.common();
     const extra = await this.loader.load(() => module(this.config));

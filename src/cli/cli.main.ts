@@ -4,10 +4,7 @@ import { ConfigError, loadAppConfig } from '../config/app-config';
 import { CliUsageError } from './cli-output';
 import { CliModule } from './cli.module';
 
-/**
- * `npm run cli -- <command>`: a Nest standalone application (no HTTP server, no processors, no
- * schedules, no sandbox emulator) that runs one command and exits 0, or 1 with one line on stderr.
- */
+/** `npm run cli -- <command>`: runs one command and exits 0, or 1 with one line on stderr. */
 async function runCommand(): Promise<void> {
   const config = loadAppConfig(process.env);
   await CommandFactory.run(CliModule.forRoot(config), {
@@ -31,5 +28,5 @@ function firstLine(text: string): string {
 
 runCommand()
   .catch(fail)
-  // Bull and ioredis may keep sockets open for a moment after close: the command is done here.
+  // Bull and ioredis may keep sockets open briefly after close; the command is done.
   .finally(() => process.exit());

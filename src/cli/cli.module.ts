@@ -7,7 +7,7 @@ import { EventsResendCommand } from './events-resend.command';
 import { ReconcileCommand } from './reconcile.command';
 import { WebhooksReplayCommand } from './webhooks-replay.command';
 
-/** The commands of `npm run cli`; what they work with is loaded on first use (`CliServices`). */
+/** What the commands work with is loaded on first use (`CliServices`). */
 @Module({})
 export class CliModule {
   static forRoot(config: AppConfig): DynamicModule {

@@ -9,7 +9,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** `service` is the long-running process; `cli` a one-off command that must start nothing in the background. */
 export type ProcessRole = 'service' | 'cli';
 
-/** A configuration fault; its message is one line naming the variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -17,20 +16,16 @@ export class ConfigError extends Error {
 export interface StripeConfig {
   /** Unset in sandbox mode: the in-process emulator stands in for Stripe. */
   readonly secretKey: string | undefined;
-  /** Base URL the SDK talks to; unset means Stripe's own. */
+  /** Unset means Stripe's own API. */
   readonly apiUrl: string | undefined;
   readonly webhookSecrets: readonly string[];
   readonly sandbox: boolean;
   readonly timeoutMs: number;
   readonly maxNetworkRetries: number;
-  /**
-   * How long Stripe is trusted to replay a request sent again with the same idempotency key.
-   * An unfinished attempt older than this is looked up at Stripe before anything is re-sent.
-   */
+  /** Past this, an unfinished attempt is looked up at Stripe before anything is re-sent. */
   readonly idempotencyWindowSeconds: number;
 }
 
-/** Per-tenant request budgets on the money routes, one per route family, per fixed window. */
 export interface RateLimitConfig {
   readonly enabled: boolean;
   readonly windowSeconds: number;
@@ -41,12 +36,10 @@ export interface RateLimitConfig {
   };
 }
 
-/** Webhooks the service sends to its tenants' endpoints. */
 export interface OutgoingWebhooksConfig {
   readonly endpointsPerTenant: number;
-  /** Endpoints may be on loopback, private or link-local addresses (sandbox mode, or on purpose). */
+  /** Allows endpoints on loopback, private or link-local addresses (sandbox mode, or on purpose). */
   readonly allowPrivateUrls: boolean;
-  /** Only `https` endpoints (production). */
   readonly httpsOnly: boolean;
   readonly timeoutMs: number;
   readonly sweepIntervalSeconds: number;
@@ -65,7 +58,6 @@ export interface AppConfigValues {
     readonly toleranceSeconds: number;
     readonly maxAttempts: number;
     readonly sweepIntervalSeconds: number;
-    /** Processed and ignored inbox rows older than this are removed by the cleanup. */
     readonly retentionDays: number;
   };
   readonly idempotency: {
@@ -76,30 +68,24 @@ export interface AppConfigValues {
   readonly rateLimit: RateLimitConfig;
   readonly reconciliation: {
     readonly intervalSeconds: number;
-    /** Rows untouched for this long are settled by asking Stripe. */
     readonly afterSeconds: number;
-    /** Stripe's refunds created this many days back are compared with ours on every run. */
     readonly refundLookbackDays: number;
   };
   readonly cleanup: {
     readonly intervalSeconds: number;
   };
   readonly events: {
-    /** Events older than this are removed by the cleanup, with their deliveries. */
     readonly retentionDays: number;
   };
   readonly outgoingWebhooks: OutgoingWebhooksConfig;
   readonly workerMode: WorkerMode;
   readonly role: ProcessRole;
   readonly logLevel: LogLevel;
-  /** Origins allowed to call the API from a browser; empty: CORS closed. */
+  /** Empty means CORS is closed. */
   readonly corsOrigins: readonly string[];
 }
 
-/**
- * The typed, validated configuration. Built once at boot by `loadAppConfig`; nothing else
- * reads `process.env`. Injected by class token.
- */
+/** Built once at boot by `loadAppConfig`; nothing else reads `process.env`. */
 export class AppConfig implements AppConfigValues {
   readonly nodeEnv!: NodeEnv;
   readonly port!: number;
@@ -139,7 +125,6 @@ export class AppConfig implements AppConfigValues {
     return this.role === 'service' && this.stripe.sandbox && !this.stripe.apiUrl;
   }
 
-  /** The same settings for a one-off command: no processors, no schedules, no emulator. */
   forCommandLine(): AppConfig {
     return new AppConfig({ ...this, role: 'cli' });
   }
@@ -176,8 +161,8 @@ export function loadAppConfig(env: Env): AppConfig {
     throw new ConfigError('JWT_SECRET is required when STRIPE_SECRET_KEY is set');
   }
 
-  // The reconciliation job releases a reservation whose Stripe call it deems over: a call that
-  // can outlive the threshold (timeout × tries) would be released while Stripe may still act on it.
+  // A Stripe call outliving the reconcile threshold (timeout × tries) could be released while Stripe may
+  // still act on it.
   const longestStripeCallSeconds = (vars.STRIPE_TIMEOUT_MS * (vars.STRIPE_MAX_NETWORK_RETRIES + 1)) / 1000;
   if (vars.RECONCILE_AFTER_SECONDS < 2 * longestStripeCallSeconds) {
     throw new ConfigError(
@@ -270,7 +255,7 @@ function validateEnvironment(env: Env): EnvironmentVariables {
     Object.entries(env).filter(([name, value]) => known.has(name) && value !== undefined && value !== ''),
   );
   const vars = plainToInstance(EnvironmentVariables, given, { enableImplicitConversion: true });
-  // Implicit conversion turns "abc" into NaN and "" into 0; keep the raw text for the message.
+  // Implicit conversion turns "abc" into NaN and "" into 0, so the raw text is kept for the message.
   const [error] = validateSync(vars, { stopAtFirstError: true });
   if (error) {
     const message = Object.values(error.constraints ?? {})[0] ?? 'is invalid';

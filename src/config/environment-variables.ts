@@ -2,10 +2,7 @@ import { Transform } from 'class-transformer';
 import { applyDecorators } from '@nestjs/common';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
-/**
- * The process environment as the service accepts it (docs/configuration.md). Defaults live here and only
- * here; `loadAppConfig` turns a validated instance into the typed `AppConfig`.
- */
+/** The environment as the service accepts it (docs/configuration.md); defaults live here only. */
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export const WORKER_MODES = ['api', 'worker', 'all'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -18,7 +15,6 @@ const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }):
   return raw;
 };
 
-/** One message for every way an integer setting can be wrong. */
 function IntegerInRange(min: number, max?: number): PropertyDecorator {
   const message = `$property must be an integer ${max === undefined ? `>= ${min}` : `from ${min} to ${max}`}`;
   const decorators = [IsInt({ message }), Min(min, { message })];

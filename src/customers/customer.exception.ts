@@ -14,7 +14,7 @@ export class CustomerException extends moduleException(
   CUSTOMER_ERROR_STATUS,
   {},
   {
-    // Sent when a payment names a customerId the tenant does not own; a read by id has none.
+    // Only when a payment names a customerId the tenant does not own; a read by id has none.
     [CustomerErrorCode.CUSTOMER_NOT_FOUND]: errorDetails(
       { field: fieldDetail('customerId') },
       { always: false, required: ['field'] },

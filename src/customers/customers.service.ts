@@ -8,11 +8,7 @@ import { CustomerErrorCode, CustomerException } from './customer.exception';
 
 export type CreatedCustomer = Customer & { stripeCustomerId: string };
 
-/**
- * Customers, created at Stripe exactly once per scoped key and owned by one tenant. The same
- * recovery points as payments: the row first, then Stripe with a derived key, then the row
- * completed with the Stripe id.
- */
+/** Created at Stripe exactly once per scoped key, with the same recovery points as payments. */
 @Injectable()
 export class CustomersService {
   constructor(
@@ -48,18 +44,14 @@ export class CustomersService {
     return (await this.customers.linkStripeCustomer(customer.id, created.id)) as CreatedCustomer;
   }
 
-  /** The tenant's customer by our id; one not (yet) created at Stripe does not exist for clients. */
+  /** A customer not yet created at Stripe does not exist for clients. */
   async getCustomer(tenantId: string, id: string): Promise<CreatedCustomer> {
     const customer = await this.customers.findCreated(tenantId, id);
     if (!customer) throw notFound();
     return customer as CreatedCustomer;
   }
 
-  /**
-   * Refuses a Stripe customer id the tenant does not own, before anything is sent to Stripe:
-   * another tenant's customer is the same 404 as an unknown one (docs/design/requests.md). Read in the request's
-   * pending transaction, if any, so a request never holds two connections at once.
-   */
+  /** Another tenant's customer is the same 404 as an unknown one (docs/design/requests.md). */
   async ensureOwned(tenantId: string, stripeCustomerId: string): Promise<void> {
     if (!(await this.customers.ownsStripeCustomer(tenantId, stripeCustomerId))) {
       throw notFound({ field: 'customerId' });

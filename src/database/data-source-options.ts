@@ -19,14 +19,12 @@ export function dataSourceOptions(
     synchronize: false,
     extra: {
       max: 20,
-      // A query is written without waiting for the previous one's answer, so a unit of work
-      // sends BEGIN and COMMIT with its statements (see `UnitOfWork`). pg refuses cursors and
-      // streams on such a connection; nothing here uses them.
+      // Pipelined, so a unit of work sends BEGIN and COMMIT with its statements; pg then refuses cursors and
+      // streams, which nothing here uses.
       pipeline: true,
-      // Fail fast when PostgreSQL is unreachable, so the request becomes a 503 instead of hanging.
+      // Fail fast when PostgreSQL is unreachable, so that the request gets a 503 instead of hanging.
       connectionTimeoutMillis: 5000,
-      // A server that stops answering without closing the connection must not hang requests:
-      // PostgreSQL cancels slow statements, and the client gives up shortly after.
+      // A server that stops answering without closing the connection must not hang requests.
       statement_timeout: queryTimeoutMs,
       query_timeout: queryTimeoutMs + 1000,
       keepAlive: true,

@@ -6,7 +6,6 @@ import { ensureDatabase } from './ensure-database';
 import { runMigrationsExclusively } from './run-migrations';
 import { TransactionRunner } from './transaction-runner';
 
-/** The connection to PostgreSQL for the given entities, and `TransactionRunner` for every module. */
 @Global()
 @Module({})
 export class DatabaseModule {

@@ -1,10 +1,7 @@
 import { Client } from 'pg';
 
 /**
- * Creates the database named in `databaseUrl` when it does not exist yet (docs/configuration.md). The
- * database itself is tried first, so a role that may not open the `postgres` maintenance
- * database still boots against an existing one. Safe to race: another creator's "already
- * exists" is success.
+ * Creates the database if missing (docs/configuration.md), trying it first for roles barred from `postgres`.
  */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const target = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
@@ -12,7 +9,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
     await target.connect();
     return;
   } catch (error) {
-    // 3D000 invalid_catalog_name: the database does not exist; anything else is a real failure.
+    // 3D000 invalid_catalog_name: the database does not exist. Anything else is a real failure.
     if ((error as { code?: string }).code !== '3D000') throw error;
   } finally {
     await target.end().catch(() => undefined);
@@ -27,7 +24,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
     await admin.query(`CREATE DATABASE ${quoteIdentifier(name)}`);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    // 42P04 duplicate_database, 23505 unique_violation on pg_database: another process won.
+    // 42P04 duplicate_database, or 23505 unique_violation on pg_database: another process created it.
     if (code !== '42P04' && code !== '23505') throw error;
   } finally {
     await admin.end();

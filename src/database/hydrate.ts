@@ -1,6 +1,6 @@
 import type { ObjectLiteral, Repository } from 'typeorm';
 
-/** An entity from a raw row (`RETURNING *`), its values converted as TypeORM converts the rows it selects. */
+/** An entity from a raw `RETURNING *` row, converted as TypeORM converts the rows it selects. */
 export function hydrate<T extends ObjectLiteral>(repository: Repository<T>, raw: ObjectLiteral): T {
   const entity = repository.create();
   const driver = repository.manager.dataSource.driver;

@@ -16,7 +16,7 @@
 import type { PoolClient, QueryResult } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
-/** The versions the internals above were checked against, which the test names when one fails. */
+/** Checked versions of the internals above; the test names them when one fails. */
 export const CHECKED_AGAINST = { pg: '8.23.1', 'pg-pool': '3.14.0', typeorm: '1.1.1' } as const;
 
 interface ClientInternals {
@@ -34,10 +34,9 @@ interface DeferredStatement {
   drop(): void;
 }
 
-/** Sends BEGIN with its first statement and COMMIT with its last: neither costs a round trip. */
+/** Sends BEGIN with the first statement and COMMIT with the last, so neither costs a round trip. */
 export class PipelinedTransaction {
   private begun: Promise<QueryResult> | undefined;
-  /** Nothing may follow COMMIT on this connection. */
   private committed: Promise<QueryResult> | undefined;
   private commitWithNext = false;
   private deferNext: (() => void) | undefined;
@@ -71,14 +70,14 @@ export class PipelinedTransaction {
     this.commitWithNext = true;
   }
 
-  /** Resolves once the next statement sent is deferred: written with the one after it, or with COMMIT. */
+  /** Resolves once the next statement is deferred, to be written with the one after it or with COMMIT. */
   deferNextStatement(): Promise<void> {
     return new Promise((resolve) => {
       this.deferNext = resolve;
     });
   }
 
-  /** A statement written with a failed BEGIN ran alone (autocommit): no answer is trusted before BEGIN's. */
+  /** If BEGIN failed, a statement written with it ran alone (autocommit): trust no answer before BEGIN's. */
   async ensureBegun(): Promise<void> {
     await this.begun;
   }
@@ -104,11 +103,10 @@ export class PipelinedTransaction {
     if (command !== 'COMMIT') throw new Error('The transaction failed; it was rolled back');
   }
 
-  /** Ends the transaction undone; returns the failure that makes the connection unfit for reuse, if any. */
+  /** Rolls back; returns the failure that makes the connection unfit for reuse, if any. */
   async abort(): Promise<unknown> {
     for (const statement of this.deferred.splice(0)) statement.drop();
     try {
-      // COMMIT sent with a statement that failed is answered with ROLLBACK: nothing to send.
       if (this.committed) await this.committed;
       else if (this.begun) await this.sendAlone('ROLLBACK');
       await this.ensureBegun();
@@ -118,7 +116,7 @@ export class PipelinedTransaction {
     }
   }
 
-  /** Destroys the connection when `failure` may have left it in any state. */
+  /** Destroys the connection when a failure may have left it in any state. */
   async release(failure?: unknown): Promise<void> {
     delete (this.client as Partial<PoolClient>).query;
     setTransactionActive(this.runner, false);
@@ -126,7 +124,7 @@ export class PipelinedTransaction {
     return (this.runner as unknown as QueryRunnerInternals).releasePostgresConnection(failure);
   }
 
-  /** Awaited only after the statement's answer: its failure must not count as unhandled meanwhile. */
+  /** Awaited only after the statement's answer; until then its failure must not count as unhandled. */
   private sendAlone(sql: string): Promise<QueryResult> {
     const answer = this.send(sql);
     answer.catch(() => undefined);

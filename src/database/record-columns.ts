@@ -1,10 +1,6 @@
 import { Column, CreateDateColumn, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-/**
- * The columns every tenant-owned row of the service shares, declared once. TypeORM copies the
- * columns of an abstract parent into each entity that extends it, so properties stay flat
- * (`payment.tenantId`) and each table keeps its own column list.
- */
+/** Copied into each entity by TypeORM, so properties stay flat (`payment.tenantId`). */
 export abstract class TenantRecord {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;
@@ -19,17 +15,13 @@ export abstract class TenantRecord {
   updatedAt!: Date;
 }
 
-/** A row that stands for one object at Stripe (a PaymentIntent, a refund, a customer). */
 export abstract class StripeObjectRecord extends TenantRecord {
-  /** When Stripe was first asked for this row's object: decides whether Stripe still replays. */
+  /** When Stripe was first asked for this row's object; decides whether Stripe still replays the request. */
   @Column({ name: 'stripe_first_attempt_at', type: 'timestamptz', nullable: true })
   stripeFirstAttemptAt!: Date | null;
 }
 
-/**
- * A row created by one idempotent request: unique per scoped key (tenant, user, key), with the
- * request's fingerprint, so the same key coming back with another request is refused.
- */
+/** Unique per scoped key, with the request's fingerprint, so the same key with another request is refused. */
 export abstract class RequestRecord extends StripeObjectRecord {
   @Column({ name: 'user_id', type: 'varchar', length: 128 })
   userId!: string;

@@ -1,12 +1,9 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 
-// Any constant shared by every instance of the service: the key of its migration lock.
+// The migration lock's key: any constant shared by every instance.
 const MIGRATION_LOCK_KEY = 7_361_947_102;
 
-/**
- * Runs pending migrations while holding a PostgreSQL advisory lock, so instances that boot
- * together apply each migration once instead of racing on the same DDL.
- */
+/** Under an advisory lock, so instances that boot together do not race on the same DDL. */
 export async function runMigrationsExclusively(options: DataSourceOptions): Promise<void> {
   const dataSource = await new DataSource({ ...options, migrationsRun: false }).initialize();
   const lock = dataSource.createQueryRunner();

@@ -2,47 +2,38 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PipelinedTransaction } from './pipelined-transaction';
 
-/** Statements run on the manager of the transaction they take part in. */
 export type Statements<T> = (manager: EntityManager) => Promise<T>;
 
 const current = new AsyncLocalStorage<UnitOfWork>();
 
 /**
- * The transactions of one request, shared by code that does not know about each other, so that
- * a new payment costs two commits (the key's claim with recovery point 1, then recovery point 3
- * with the key's completion) and holds no connection while Stripe is called. Not
- * `@nestjs-cls/transactional`, which scopes a transaction to one callback: here the interceptor
- * begins a transaction the payment's repository commits, and the other way round.
+ * The transactions of one request, shared by code that does not know about each other, so a new payment costs
+ * two commits and holds no connection while Stripe is called. `@nestjs-cls/transactional` scopes a
+ * transaction to one callback; here one side begins what the other commits.
  */
 export class UnitOfWork {
   private pending: Promise<PipelinedTransaction> | undefined;
-  /** A statement failed and its transaction was rolled back: `commit()` must say so. */
+  /** Set when a statement failed and rolled back its transaction, so `commit()` can report it. */
   private rolledBack = false;
   private closed = false;
-  /** What waits for the pending transaction to commit (see `afterCommit`). */
   private committed: Array<() => void> = [];
 
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The running request's unit, if any: repositories join it without being handed it. */
   static current(): UnitOfWork | undefined {
     return current.getStore();
   }
 
-  /** For what outlives the request (a timer, a write kept for later), which must not join its unit. */
+  /** For work that outlives the request (a timer, a write kept for later) and must not join its unit. */
   static outside<T>(work: () => T): T {
     return current.exit(work);
   }
 
-  /** Makes this the unit of `work` and of everything it starts. */
   run<T>(work: () => T): T {
     return current.run(this, work);
   }
 
-  /**
-   * Runs `work` in the pending transaction, beginning one if needed. A failure rolls it back at
-   * once (PostgreSQL would refuse anything more), so what joins next, releasing the key, begins afresh.
-   */
+  /** A failure rolls back at once (PostgreSQL refuses anything more), so the next join begins afresh. */
   async join<T>(work: Statements<T>): Promise<T> {
     const transaction = await this.pendingTransaction();
     try {
@@ -56,10 +47,7 @@ export class UnitOfWork {
     }
   }
 
-  /**
-   * Holds back the one statement `work` sends, to be written with the next statement, COMMIT or
-   * `flush`: no round trip of its own. Should it fail, nothing after it commits.
-   */
+  /** Holds the statement back until the next one, COMMIT or `flush`; if it fails, nothing after commits. */
   async defer<T>(work: Statements<T>): Promise<{ answer: Promise<T> }> {
     const transaction = await this.pendingTransaction();
     const deferred = transaction.deferNextStatement();
@@ -76,11 +64,7 @@ export class UnitOfWork {
     transaction?.flush();
   }
 
-  /**
-   * Runs `callback` once the pending transaction (or the next one) has committed, outside the
-   * unit; forgotten if it is rolled back. For work that must follow the commit, never precede it:
-   * handing an event to a queue whose worker would not see it yet.
-   */
+  /** Runs `callback` outside the unit after the commit (e.g. enqueueing a job); dropped on rollback. */
   afterCommit(callback: () => void): void {
     this.committed.push(callback);
   }
@@ -90,17 +74,13 @@ export class UnitOfWork {
     return this.pending !== undefined;
   }
 
-  /**
-   * Commits the pending transaction, rejecting when its work was lost. `last`, one statement, is
-   * sent with COMMIT; a second one it sends is refused rather than run outside the transaction.
-   */
+  /** `last` is sent with COMMIT; rejects when the transaction's work was lost. */
   commit(): Promise<void>;
   commit<T>(last: Statements<T>): Promise<T>;
   commit<T>(last?: Statements<T>): Promise<T | void> {
     return last ? this.commitWith(last) : this.commitPending();
   }
 
-  /** Forgets the pending transaction; what joins next begins a new one. */
   async rollback(): Promise<void> {
     this.committed = [];
     const pending = this.pending;
@@ -173,11 +153,7 @@ export class UnitOfWork {
   }
 }
 
-/**
- * Lets a repository serve requests with a unit of work and without (jobs, the CLI, webhooks):
- * `read` joins only a pending transaction (no second connection), `write` joins or begins one,
- * `commit` is its last statement; outside a unit, `work` runs on `manager` as it is.
- */
+/** `read` joins only a pending transaction, `write` joins or begins one, `commit` is its last statement. */
 export function runInUnitOfWork<T>(
   role: 'read' | 'write' | 'commit',
   manager: EntityManager,

@@ -18,7 +18,7 @@ export class HealthController {
   ) {}
 
   @Get()
-  // Above @HealthCheck(): a failed check reaches the client as the error body, not terminus' report.
+  // Above @HealthCheck(), so a failed check reaches the client as the error body, not terminus' report.
   @ApiErrors(CommonErrorCode.SERVICE_UNAVAILABLE)
   @HealthCheck()
   @ApiOperation({

@@ -3,10 +3,7 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { REDIS_CLIENT } from '../redis/redis.constants';
 
-/**
- * Redis only accelerates: while it is down the service still serves through PostgreSQL, so
- * readiness reports it `degraded` (HTTP 200) instead of taking the instance out of rotation.
- */
+/** The service still serves through PostgreSQL while Redis is down, so it is `degraded`, not down. */
 @Injectable()
 export class RedisHealthIndicator {
   constructor(

@@ -7,23 +7,21 @@ import { IdempotencyScope } from './idempotency-scope';
 import { IdempotencyCache } from './idempotency.cache';
 import { IdempotencyMetrics } from './idempotency.metrics';
 
-/** The right to execute a scoped request, held while its handler runs. */
 export interface IdempotencyLease {
   readonly scope: IdempotencyScope;
   readonly scopeId: string;
   readonly requestHash: string;
   readonly token: string;
   readonly heartbeat: NodeJS.Timeout;
-  /** Local time a claim or renewal that succeeded was sent: the lock was ours from then on for a lock TTL. */
+  /** Local time of the last successful claim or renewal; the lock is ours for a lock TTL from then. */
   confirmedAt: number;
   lost: boolean;
-  /** False only for a claim deferred to the handler's first statement: nothing of the handler committed. */
+  /** False only when a deferred claim claimed nothing; none of the handler's writes committed then. */
   readonly claimed: Promise<boolean>;
 }
 
 const CLAIMED = Promise.resolve(true);
 
-/** Renews the lock of a running execution, so that a slow but live one is never taken over. */
 @Injectable()
 export class IdempotencyLeases {
   private readonly logger = new Logger(IdempotencyLeases.name);
@@ -61,10 +59,7 @@ export class IdempotencyLeases {
     return lease;
   }
 
-  /**
-   * Rejects with 409 once another execution took the key over. A lock confirmed less than half a
-   * TTL ago cannot have been (that needs a whole TTL without renewal) and costs nothing.
-   */
+  /** Rejects with 409 once taken over; a lock confirmed within half a TTL is trusted without a query. */
   async ensureHeld(lease: IdempotencyLease): Promise<void> {
     // No client sees this error: `settle` answers from the key's record instead.
     if (!(await this.confirmClaim(lease))) throw new Error('The claim claimed nothing');
@@ -78,7 +73,6 @@ export class IdempotencyLeases {
     }
   }
 
-  /** Sends the claim if it is still deferred, and resolves to whether it claimed the key. */
   async confirmClaim(lease: IdempotencyLease): Promise<boolean> {
     await UnitOfWork.current()?.flush();
     return lease.claimed;
@@ -88,7 +82,7 @@ export class IdempotencyLeases {
     clearInterval(lease.heartbeat);
   }
 
-  /** A lease found lost is never renewed again: the new holder's record and marker stay untouched. */
+  /** Once lost, a lease is never renewed again, so the new holder's record and marker stay untouched. */
   private async renew(lease: IdempotencyLease): Promise<void> {
     if (lease.lost) return;
     const sentAt = Date.now();
@@ -102,7 +96,7 @@ export class IdempotencyLeases {
         return;
       }
     } catch (error) {
-      // PostgreSQL unreachable: the lock cannot be confirmed, and cannot be taken either.
+      // With PostgreSQL unreachable the lock can be neither confirmed nor taken by anyone else.
       this.logger.warn({ scopeId: lease.scopeId, err: error }, 'Lock renewal failed');
     }
     await this.cache.renew(lease.scopeId, lease.token, this.lockTtlMs);

@@ -1,10 +1,7 @@
 /**
- * Which finished responses are stored for replay (docs/design/idempotency.md):
- * - 2xx for the long TTL;
- * - a 4xx the handler produced after it started (402 card declined, 422 business rule) for the
- *   short TTL;
- * - never: request validation (400), auth (401/403), 404, 409, 429 and the like, which say
- *   nothing was done, and every 5xx. Those release the key so the client may retry at once.
+ * Stored for replay (docs/design/idempotency.md): 2xx for the long TTL, and 4xx the handler produced (402,
+ * 422) for the short one. Other 4xx and every 5xx mean nothing was done, so they release the key for an
+ * immediate retry.
  */
 export type StoragePolicy = 'success' | 'client-error' | 'none';
 

@@ -11,7 +11,6 @@ export interface ExistingRecord {
   requestHash: string;
   status: IdempotencyStatus;
   response: StoredResponse | null;
-  /** Time left before the record expires. */
   ttlMs: number;
 }
 
@@ -33,7 +32,6 @@ const SCOPE = 'tenant_id = $1 AND user_id = $2 AND idempotency_key = $3';
 
 const PREVIOUS = `previous AS (SELECT status FROM payment_idempotency WHERE ${SCOPE})`;
 
-/** Inserts the record, or takes over one that is gone in effect (see `claim`); else changes nothing. */
 const CLAIM_INSERT = `INSERT INTO payment_idempotency AS record
          (tenant_id, user_id, idempotency_key, request_hash, status, response, locked_at, lock_token, expires_at)
        VALUES ($1, $2, $3, $4, 'in_progress', NULL, now(), $5, now() + make_interval(secs => $7))
@@ -46,15 +44,15 @@ const CLAIM_INSERT = `INSERT INTO payment_idempotency AS record
                 AND record.locked_at <= now() - make_interval(secs => $6)
                 AND (record.request_hash = EXCLUDED.request_hash OR record.expires_at <= now()))`;
 
-// Run on every new request: prepared once per connection (see `PreparedStatement`).
+// Runs on every new request, so it is prepared once per connection (see `PreparedStatement`).
 const CLAIM: PreparedStatement = {
   name: 'payment_idempotency_claim',
   text: `WITH ${PREVIOUS} ${CLAIM_INSERT} RETURNING (SELECT status FROM previous) AS previous_status`,
 };
 
 /**
- * The claim, failing when it claims nothing: dividing by the rows claimed raises
- * `division_by_zero` (22012), which aborts the transaction, so nothing sent after it commits.
+ * Fails when it claims nothing: dividing by the rows claimed raises `division_by_zero` (22012), which aborts
+ * the transaction so that nothing sent after it commits.
  */
 const CLAIM_OR_FAIL: PreparedStatement = {
   name: 'payment_idempotency_claim_or_fail',
@@ -73,19 +71,17 @@ const COMPLETE: PreparedStatement = {
 };
 
 /**
- * `payment_idempotency`, the record of truth (docs/design/idempotency.md). Each transition is one statement: the
- * primary key decides who claims a key, the lock token lets only its holder renew, complete or
- * release it, and the database clock lets every instance agree on expiry. Renewals never join
- * the request's unit of work: a heartbeat must not wait for, nor be undone with, its transaction.
+ * The record of truth (docs/design/idempotency.md). Each transition is one statement guarded by the lock
+ * token, with expiry by the database clock. Renewals run outside the request's unit of work, so a heartbeat
+ * neither waits for nor rolls back with it.
  */
 @Injectable()
 export class IdempotencyRecordStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Claims the key, taking over a record gone in effect: completed and expired, or in progress
-   * with a lock not renewed for `lockTtlSeconds` (for another request only once also expired).
-   * A live lock is never taken. Anything else is returned for the caller to decide.
+   * Takes over a record dead in effect: completed and expired, or in progress with a lock not renewed for
+   * `lockTtlSeconds` (for a different request, only once also expired). A live lock is never taken.
    */
   async claim(
     scope: IdempotencyScope,
@@ -102,10 +98,7 @@ export class IdempotencyRecordStore {
     return { claimed: false, existing: await this.find(scope) };
   }
 
-  /**
-   * The claim, deferred to the request's next statement (`UnitOfWork.defer`). When `claimed`
-   * answers false, the transaction was aborted with it and nothing sent after it commits.
-   */
+  /** Sends the claim with the next statement; if it claims nothing, nothing after it commits. */
   async claimWithNextStatement(
     scope: IdempotencyScope,
     requestHash: string,
@@ -133,7 +126,6 @@ export class IdempotencyRecordStore {
     };
   }
 
-  /** The live record of a scope, if any: unexpired, or still in progress. */
   async find(scope: IdempotencyScope): Promise<ExistingRecord | null> {
     const rows: RecordRow[] = await runInUnitOfWork('read', this.dataSource.manager, (manager) =>
       manager.query(
@@ -154,7 +146,6 @@ export class IdempotencyRecordStore {
       : null;
   }
 
-  /** Heartbeat of a running execution. False when the lock is no longer ours. */
   async renew(scope: IdempotencyScope, lockToken: string): Promise<boolean> {
     return this.affectsOne(
       (sql, parameters) => this.dataSource.query(sql, parameters),
@@ -178,7 +169,6 @@ export class IdempotencyRecordStore {
     return rowCount === 1;
   }
 
-  /** Forgets an in-progress record so the same key may be retried at once (5xx, validation). */
   async release(scope: IdempotencyScope, lockToken: string): Promise<void> {
     await runInUnitOfWork('commit', this.dataSource.manager, (manager) =>
       manager.query(`DELETE FROM payment_idempotency WHERE ${SCOPE} AND lock_token = $4`, [
@@ -190,7 +180,6 @@ export class IdempotencyRecordStore {
     );
   }
 
-  /** Removes up to `limit` expired records, never a live lock; returns how many. */
   async deleteExpired(lockTtlSeconds: number, limit = 1000): Promise<number> {
     const result: [unknown[], number] = await this.dataSource.query(
       `DELETE FROM payment_idempotency WHERE ctid IN (
@@ -223,7 +212,6 @@ export class IdempotencyRecordStore {
   }
 }
 
-/** The parameters of `CLAIM` and `CLAIM_OR_FAIL`, in order. */
 function claimValues(
   scope: IdempotencyScope,
   requestHash: string,

@@ -12,18 +12,13 @@ export interface IdempotencyScope {
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const QUOTED = /^"(.*)"$/;
 
-/** The header's value as the API document states it: the v4 regex above, bare or quoted. */
 export const IDEMPOTENCY_KEY_PATTERN = ((v4: string) => `^(?:${v4}|"${v4}")$`)(
   unanchored(jsonSchemaPattern(UUID_V4)),
 );
 
 export type KeyReading = { key: string } | { problem: 'missing' | 'invalid' | 'repeated' };
 
-/**
- * Reads `Idempotency-Key` from the raw header list, so a header sent twice is seen as such
- * (Node would otherwise join the values with a comma). A UUID v4, bare or as a quoted
- * structured-field string; normalised to lower case.
- */
+/** Reads the raw header list so a repeated header is detected (Node would join the values with a comma). */
 export function readIdempotencyKey(rawHeaders: readonly string[]): KeyReading {
   const values: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -36,12 +31,7 @@ export function readIdempotencyKey(rawHeaders: readonly string[]): KeyReading {
   return UUID_V4.test(key) ? { key: key.toLowerCase() } : { problem: 'invalid' };
 }
 
-/**
- * The request's fingerprint: method, route template, the path's parameters (so one key cannot
- * replay one endpoint's secret rotation as another's) and the body, as canonical JSON (object
- * keys sorted at every depth, so key order never matters). A sha256, hex. A route without path
- * parameters hashes as it did before they were part of it.
- */
+/** Path parameters keep one key from replaying one endpoint's secret rotation as another's. */
 export function fingerprintRequest(
   method: string,
   route: string,
@@ -52,15 +42,14 @@ export function fingerprintRequest(
   return sha256(`${method.toUpperCase()} ${target}\n${stringify(body ?? null)}`);
 }
 
-/** A stable, opaque id of the scope for cache keys: no tenant or user id in clear. */
+/** A stable, opaque id of the scope for cache keys, with no tenant or user id in clear. */
 export function scopeId(scope: IdempotencyScope): string {
   return sha256(`${scope.tenantId}\n${scope.userId}\n${scope.key}`);
 }
 
 /**
- * The Stripe `Idempotency-Key` for one operation of one scoped request. Deterministic, so a
- * re-execution after a crash or a lost answer sends the same key and Stripe replays instead of
- * charging again; a hash (67 chars, Stripe allows 255), so no tenant data leaves in clear.
+ * Deterministic, so a re-execution sends the same key and Stripe replays instead of charging again. Hashed,
+ * so no tenant data leaves in clear.
  */
 export function stripeIdempotencyKey(scope: IdempotencyScope, operation: string): string {
   return `ps1_${sha256(`${scope.tenantId}\n${scope.userId}\n${scope.key}\n${operation}`)}`;

@@ -5,7 +5,6 @@ import { defineScript, RedisScript } from '../redis/redis-script';
 import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyMetrics } from './idempotency.metrics';
 
-/** The in-progress marker (statusCode 102) a request holds in Redis while it runs. */
 export interface LockMarker {
   statusCode: 102;
   requestHash: string;
@@ -22,22 +21,19 @@ export type LookupResult =
   | { acquired: false; holder: LockMarker | undefined }
   | { unavailable: true };
 
-// One round trip for a request's first question: is there an answer to replay, and if not,
-// may I run? The cached response, else the lock taken, else whoever holds it.
+// Returns the cached response, else takes the lock, else returns the holder's marker, in one round trip.
 const LOOKUP_OR_LOCK = `
 local cached = redis.call('GET', KEYS[2])
 if cached then return {'cached', cached} end
 if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {'acquired'} end
 return {'held', redis.call('GET', KEYS[1]) or ''}`;
-// Only the holder may extend or drop its marker: compare the token, then act, atomically.
 const RENEW_IF_OWNER = `
 local current = redis.call('GET', KEYS[1])
 if current and cjson.decode(current).token == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0`;
-// Caches a completed response and drops the lock marker if it is the caller's (or any stale
-// marker when the caller holds none), in one round trip.
+// Caches a response and drops the lock marker if it is the caller's (any marker, if the caller holds none).
 const STORE_RESPONSE = `
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 local current = redis.call('GET', KEYS[1])
@@ -53,9 +49,8 @@ end
 return 0`;
 
 /**
- * Redis in front of PostgreSQL: a cache of completed responses (so a replay costs one GET)
- * and a fast `SET NX PX` lock. It is an accelerator and never the only guard: every method
- * swallows Redis failures, counts them, and tells the caller to go on with PostgreSQL alone.
+ * A cache of completed responses and a fast `SET NX PX` lock in front of PostgreSQL. It is never the only
+ * guard: Redis failures are swallowed and counted, and the caller carries on with PostgreSQL alone.
  */
 @Injectable()
 export class IdempotencyCache {
@@ -89,11 +84,10 @@ export class IdempotencyCache {
     if (reply.state === 'cached' && reply.payload)
       return { cached: JSON.parse(reply.payload) as CachedResponse };
     if (reply.state === 'acquired') return { acquired: true };
-    // A holder that finished between SET and GET leaves no marker: PostgreSQL decides.
+    // A holder that finished between the SET and the GET leaves no marker; PostgreSQL decides.
     return { acquired: false, holder: reply.payload ? (JSON.parse(reply.payload) as LockMarker) : undefined };
   }
 
-  /** Puts this execution's marker in place of a stale one, once PostgreSQL has given it the key. */
   async replaceLock(scopeId: string, marker: LockMarker, ttlMs: number): Promise<void> {
     await this.attempt('replace_lock', () =>
       this.redis.set(lockKey(scopeId), JSON.stringify(marker), 'PX', ttlMs),
@@ -108,10 +102,7 @@ export class IdempotencyCache {
     await this.attempt('release', () => this.deleteIfOwner(lockKey(scopeId), token));
   }
 
-  /**
-   * Caches a completed response. `token` is the finishing execution's own lock marker to drop;
-   * undefined when a reader back-fills the cache from PostgreSQL (any marker left is stale then).
-   */
+  /** `token` is undefined when back-filling from PostgreSQL; any marker left is then stale. */
   async storeResponse(
     scopeId: string,
     token: string | undefined,
@@ -140,7 +131,6 @@ export class IdempotencyCache {
   }
 }
 
-/** The Redis keys of one scoped request: its in-progress marker and its cached response. */
 export function idempotencyCacheKeys(scopeId: string): { lock: string; response: string } {
   return { lock: `idempotency:lock:${scopeId}`, response: `idempotency:response:${scopeId}` };
 }

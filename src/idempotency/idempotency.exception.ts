@@ -20,7 +20,7 @@ export class IdempotencyException extends moduleException(IDEMPOTENCY_ERROR_STAT
   [IdempotencyErrorCode.DUPLICATE_IN_PROGRESS]: RETRY_AFTER_HEADER,
 }) {}
 
-/** 409: another execution holds the key; the client may retry in a second. */
+/** Another execution holds the key; the client may retry after a second. */
 export function duplicateInProgress(
   message = 'A request with this Idempotency-Key is still in progress; retry later',
 ): IdempotencyException {

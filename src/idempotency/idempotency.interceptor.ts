@@ -17,11 +17,7 @@ import { IdempotentRequest } from './idempotent-request';
 
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
-/**
- * Applied by `@Idempotent()`: after authentication, since the key is scoped to the caller, and
- * before validation, to fingerprint the body as sent. On a `sharesUnitOfWork` route the claim
- * commits with the handler's first writes and the key's completion with its last ones.
- */
+/** After authentication (the key is scoped to the caller), before validation (fingerprint as sent). */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
@@ -60,8 +56,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (request.method === 'POST' ? 201 : 200);
     const handled = unit ? unit.run(() => next.handle()) : next.handle();
-    // An answer taken from the key's record because this execution turned out not to hold it
-    // (see `IdempotencyService.settle`): already final, never settled again.
+    // Set when the execution turned out not to hold the key and the answer came from the key's record (see
+    // `IdempotencyService.settle`); it is final and never settled again.
     let unclaimedAnswer: unknown;
     const answerUnclaimed = (result: SettleResult & { kind: 'not-claimed' }): string => {
       if (result.answer instanceof IdempotencyException) {
@@ -84,8 +80,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (error === unclaimedAnswer) return throwError(() => error);
         const { exception } = normalizeError(error);
         const stored = { statusCode: exception.status, body: JSON.stringify(exception.toBody()) };
-        // The answer is this error whether or not its record could be committed, unless the
-        // execution turned out not to hold the key at all.
+        // The client gets this error whether or not its record was committed, unless the execution never held
+        // the key.
         const settled = this.settle(unit, outcome.lease, stored).catch(() => SETTLED);
         return from(
           settled.then((result) =>
@@ -93,7 +89,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
           ),
         );
       }),
-      // Whatever way the request ends, no transaction stays open and no connection is kept.
       finalize(() => void unit?.close()),
     );
   }
@@ -106,7 +101,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return options?.sharesUnitOfWork === true;
   }
 
-  /** Claims the key, in the unit's transaction if there is one; anything but an execution leaves it empty. */
   private async begin(
     unit: UnitOfWork | undefined,
     scope: IdempotencyScope,
@@ -150,7 +144,7 @@ function keyOf(rawHeaders: string[]): string {
   );
 }
 
-/** The route template (`/payments/process`), not the concrete path, so ids do not split keys. */
+/** The route template (`/payments/process`) rather than the concrete path, so that ids do not split keys. */
 function routeOf(request: IdempotentRequest): string {
   return request.routeOptions.url ?? request.url.split('?', 1)[0];
 }
@@ -160,10 +154,7 @@ function locationOf(response: FastifyReply): string | undefined {
   return typeof location === 'string' ? location : undefined;
 }
 
-/**
- * Hands back the stored JSON text, which Nest sends unchanged; Nest sets the route's status
- * before interceptors run, so the stored one (a 402, a 422) stands.
- */
+/** Nest sets the route's status before interceptors run, so the stored one stands. */
 function replay(stored: StoredResponse, response: FastifyReply): string {
   response.status(stored.statusCode);
   response.header('Content-Type', 'application/json; charset=utf-8');

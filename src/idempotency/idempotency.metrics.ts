@@ -8,12 +8,7 @@ export const IDEMPOTENCY_REDIS_FALLBACKS = 'idempotency_redis_fallbacks_total';
 const OUTCOMES = ['new', 'replayed', 'conflict', 'mismatch', 'takeover'] as const;
 export type IdempotencyOutcome = (typeof OUTCOMES)[number];
 
-/**
- * Idempotent requests by outcome, counted in plain numbers and handed to the counter only when
- * `/metrics` is scraped. prom-client's `inc({ outcome })` builds and hashes a label key on every
- * call, bound `labels()` children included, and this is the one metric every idempotent request
- * moves. Process-wide, like the registry the counter is kept in.
- */
+/** Copied to the counter at scrape time: a labelled `inc` per request costs a hashed label key. */
 const requestsByOutcome: Record<IdempotencyOutcome, number> = {
   new: 0,
   replayed: 0,

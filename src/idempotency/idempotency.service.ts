@@ -15,10 +15,7 @@ import { UnwrittenSettlements } from './unwritten-settlements';
 export type BeginOutcome =
   { kind: 'execute'; lease: IdempotencyLease } | { kind: 'replay'; response: StoredResponse };
 
-/**
- * Settled, or found never to have held the key (its deferred claim claimed nothing): the request
- * is then answered as if it had found the key taken.
- */
+/** `not-claimed`: the deferred claim claimed nothing; the request is answered as if the key were taken. */
 export type SettleResult =
   | { kind: 'settled' }
   | { kind: 'not-claimed'; answer: { kind: 'replay'; response: StoredResponse } | IdempotencyException };
@@ -26,13 +23,13 @@ export type SettleResult =
 const noCommit = (): Promise<void> => Promise.resolve();
 export const SETTLED: SettleResult = { kind: 'settled' };
 
-// A claim can find the record gone (released by a failed first attempt) between its INSERT and
-// its SELECT; it then simply claims again.
+// A claim can find the record gone between its INSERT and its SELECT (released by a failed first attempt); it
+// then claims again.
 const MAX_CLAIM_ATTEMPTS = 3;
 
 /**
  * Exactly-once execution of a scoped request (docs/design/idempotency.md). PostgreSQL decides; Redis answers
- * replays and contention early when it can, and its absence changes nothing but speed.
+ * replays and contention early, and its absence costs only speed.
  */
 @Injectable()
 export class IdempotencyService {
@@ -54,11 +51,11 @@ export class IdempotencyService {
     const lockTtlMs = this.config.idempotency.lockTtlSeconds * 1000;
     const lookup = await this.cache.lookupOrLock(id, marker, lockTtlMs);
     if ('cached' in lookup) return this.replay(lookup.cached.requestHash, requestHash, lookup.cached);
-    // A marker held elsewhere is only a hint (a release lost in a Redis blip, a dead process):
-    // PostgreSQL decides, so the claim runs anyway.
+    // A marker held elsewhere is only a hint (a release lost in a Redis blip, a dead process), so the claim
+    // runs anyway.
     const markerHeldElsewhere = 'acquired' in lookup && !lookup.acquired;
-    // The key is almost surely free: the claim goes with the handler's first statement and, if
-    // it claims nothing, fails the transaction.
+    // The key is almost surely free: send the claim with the handler's first statement; if it claims nothing,
+    // the transaction fails.
     if (UnitOfWork.current() && 'acquired' in lookup && lookup.acquired) {
       return this.beginWithNextStatement(scope, id, requestHash, token);
     }
@@ -75,7 +72,7 @@ export class IdempotencyService {
         );
         if (claim.claimed) {
           this.metrics.record(claim.takeover ? 'takeover' : 'new');
-          // The key is ours in PostgreSQL, so a marker someone else left is stale.
+          // The key is ours in PostgreSQL, so the other marker is stale.
           if (markerHeldElsewhere) await this.cache.replaceLock(id, marker, lockTtlMs);
           return { kind: 'execute', lease: this.leases.grant(scope, id, requestHash, token, sentAt) };
         }
@@ -92,15 +89,14 @@ export class IdempotencyService {
     }
   }
 
-  /** Rejects with 409 once another execution has taken the key over (see `IdempotencyLeases.ensureHeld`). */
   ensureHeld(lease: IdempotencyLease): Promise<void> {
     return this.leases.ensureHeld(lease);
   }
 
   /**
-   * Stores the response for replay, or frees the key, as the policy says. A write that fails is
-   * kept for later (`UnwrittenSettlements`) and the client still gets its answer, unless the
-   * write shared `commit` with the handler's last writes: their loss is then thrown.
+   * Stores the response or releases the key, per the storage policy. A failed write is kept for later
+   * (`UnwrittenSettlements`), unless it shared `commit` with the handler's last writes: then the loss is
+   * thrown.
    */
   async settle(lease: IdempotencyLease, response: StoredResponse, commit = noCommit): Promise<SettleResult> {
     this.leases.end(lease);
@@ -108,8 +104,8 @@ export class IdempotencyService {
     try {
       claimed = await this.leases.confirmClaim(lease);
     } catch (error) {
-      // The claim itself failed (PostgreSQL unreachable, say) and may have committed before its
-      // answer was lost: its release is kept, which deletes nothing unless the claim did land.
+      // The claim may have committed before its answer was lost. Keeping its release is safe: it deletes
+      // nothing unless the claim landed.
       this.unwritten.keep({ kind: 'release', ...settlementOf(lease) });
       await this.cache.release(lease.scopeId, lease.token);
       throw error;
@@ -129,7 +125,8 @@ export class IdempotencyService {
       completed = await this.records.complete(lease.scope, lease.token, response, ttlSeconds);
     } catch (error) {
       this.logger.error({ scopeId: lease.scopeId, err: error }, 'Could not store result');
-      // Alone, it failed alone and is kept; shared, it took the handler's writes: `commit` throws.
+      // A write of its own is kept for later; a shared one took the handler's writes with it, and `commit`
+      // throws.
       if (commit === noCommit)
         this.unwritten.keep({ kind: 'complete', ...settlementOf(lease), response, ttlSeconds });
       await commit();
@@ -137,12 +134,11 @@ export class IdempotencyService {
     }
     await commit();
     if (!completed) {
-      // Another execution took the key over: its result is the one to keep.
       this.logger.warn({ scopeId: lease.scopeId }, 'Idempotency lock was taken over before completion');
       await this.cache.release(lease.scopeId, lease.token);
       return SETTLED;
     }
-    // Not awaited: a retry that comes first finds the lock marker and replays from PostgreSQL.
+    // Not awaited: a retry that arrives first finds the lock marker and replays from PostgreSQL.
     void this.cache.storeResponse(
       lease.scopeId,
       lease.token,
@@ -152,7 +148,6 @@ export class IdempotencyService {
     return SETTLED;
   }
 
-  /** Deletes up to `limit` expired records (for the cleanup job); never one a live request holds. */
   deleteExpired(limit?: number): Promise<number> {
     return this.records.deleteExpired(this.config.idempotency.lockTtlSeconds, limit);
   }
@@ -184,7 +179,7 @@ export class IdempotencyService {
     }
   }
 
-  /** The key's record decides, read after the transaction the claim aborted is rolled back. */
+  /** Reads the key's record after rolling back the transaction the failed claim aborted. */
   private async answerUnclaimed(
     lease: IdempotencyLease,
   ): Promise<{ kind: 'replay'; response: StoredResponse } | IdempotencyException> {
@@ -195,7 +190,7 @@ export class IdempotencyService {
     try {
       const existing = await this.records.find(lease.scope);
       const outcome = this.fromExisting(existing, lease.requestHash, lease.scopeId);
-      // Gone again since (released by a failed first attempt): the client retries.
+      // Released by a failed first attempt meanwhile: the client retries.
       if (outcome?.kind !== 'replay') return this.conflict();
       return outcome;
     } catch (error) {

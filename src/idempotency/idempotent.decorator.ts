@@ -9,10 +9,7 @@ import { IDEMPOTENCY_KEY_PATTERN } from './idempotency-scope';
 import { IDEMPOTENT_REPLAYED_HEADER, IdempotencyInterceptor } from './idempotency.interceptor';
 import { IDEMPOTENT_OPTIONS, IdempotentOptions } from './idempotent-options';
 
-/**
- * What any idempotent route may answer before or around its handler (docs/design/idempotency.md): the key's own
- * checks, the body's (every idempotent route takes one), and the guard's store being down.
- */
+/** Errors any idempotent route may return around its handler (docs/design/idempotency.md). */
 export const IDEMPOTENT_ROUTE_ERRORS: readonly string[] = [
   IdempotencyErrorCode.KEY_REQUIRED,
   IdempotencyErrorCode.KEY_INVALID,
@@ -48,7 +45,7 @@ export const Idempotent = (options: IdempotentOptions = {}) =>
       example: '"1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed"',
     }),
     ApiErrors(...IDEMPOTENT_ROUTE_ERRORS),
-    // The same policy that decides what is stored decides which errors may come back replayed.
+    // Only errors that are stored for replay can come back with the replay header.
     ApiErrorHeaders((status) =>
       storagePolicyFor(status) === 'none' ? {} : IDEMPOTENT_REPLAYED_RESPONSE_HEADER,
     ),

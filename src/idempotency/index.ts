@@ -1,8 +1,3 @@
-/**
- * The idempotency module's public face. Other modules import from here only: the decorator that
- * makes a route exactly-once, the running execution a handler receives, the Stripe key derived
- * from it, and the row a request records before it calls Stripe.
- */
 export { IdempotencyModule } from './idempotency.module';
 export { IdempotencyService } from './idempotency.service';
 export { IDEMPOTENT_REPLAYED_RESPONSE_HEADER, Idempotent } from './idempotent.decorator';

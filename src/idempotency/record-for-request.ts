@@ -6,14 +6,12 @@ import { RequestRecord, StripeObjectRecord } from '../database/record-columns';
 import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
 import { ensureSameRequest, IdempotentExecution } from './idempotent-request';
 
-/** The row of a request, and whether this execution wrote it. */
 export interface RecordedRow<T> {
   row: T;
-  /** Written just now with its first Stripe attempt stamped: Stripe cannot have seen it yet. */
+  /** True when inserted by this execution, so Stripe cannot have seen it yet. */
   created: boolean;
 }
 
-/** The columns that tie a row to its request, filled in by `recordForRequest`. */
 export interface RequestIdentity {
   id: string;
   tenantId: string;
@@ -22,27 +20,17 @@ export interface RequestIdentity {
   requestHash: string;
 }
 
-/**
- * Inserts the row, its first Stripe attempt stamped, unless the scoped key has one (`ON CONFLICT
- * DO NOTHING`); returns the row inserted. Written by the table's owner (`insertFields`, or a
- * prepared statement where the insert shows in a profile).
- */
 export type InsertRow = (
   manager: EntityManager,
   identity: RequestIdentity,
 ) => Promise<ObjectLiteral | undefined>;
 
-/**
- * One statement that goes with the row in its transaction (the row's event), sent after the
- * insert without waiting for its answer: it must itself do nothing when the insert did nothing
- * (the row with `identity.id` is not there then).
- */
+/** Sent without waiting for the insert's answer; must do nothing when no row has `identity.id`. */
 export type AlongsideRow = (manager: EntityManager, identity: RequestIdentity) => Promise<unknown>;
 
 /**
- * Recovery point 1 of a request that creates a Stripe object: the row, durable before Stripe is
- * called (in a unit of work, committed with the key's claim). A re-execution finds the row its
- * first attempt wrote; the same key with another request is refused (422).
+ * Recovery point 1: the row is durable before Stripe is called. A re-execution finds the row its first
+ * attempt wrote; the same key with a different request is refused (422).
  */
 export async function recordForRequest<T extends RequestRecord>(
   repository: Repository<T>,
@@ -68,10 +56,7 @@ export async function recordForRequest<T extends RequestRecord>(
   return recorded;
 }
 
-/**
- * The insert and the statement alongside it in one transaction. In a unit of work they go in one
- * write with the claim and COMMIT: the insert is deferred, the other is the last statement.
- */
+/** In a unit of work, the deferred insert and the statement alongside go in one write with COMMIT. */
 async function insertWith(
   manager: EntityManager,
   identity: RequestIdentity,
@@ -91,7 +76,7 @@ async function insertWith(
   });
 }
 
-/** `ON CONFLICT DO NOTHING` waited for the row's transaction: the row read now is committed. */
+/** `ON CONFLICT DO NOTHING` waited for the conflicting transaction, so the row read here is committed. */
 function findRecorded<T extends RequestRecord>(
   repository: Repository<T>,
   execution: IdempotentExecution,
@@ -103,7 +88,6 @@ function findRecorded<T extends RequestRecord>(
   } as FindOptionsWhere<T>);
 }
 
-/** An `InsertRow` for `fields`, through TypeORM's query builder. */
 export function insertFields<T extends RequestRecord>(
   owner: Repository<T>,
   fields: QueryDeepPartialEntity<T>,
@@ -130,7 +114,7 @@ export async function stripeAttemptAge(
   const stamped = await repository
     .createQueryBuilder()
     .update()
-    // A stamp is not a change of the row: `updated_at` stays, as reconciliation reads it.
+    // Leaves `updated_at` alone: reconciliation reads it, and a stamp is not a change of the row.
     .set({
       stripeFirstAttemptAt: () => 'COALESCE(stripe_first_attempt_at, now())',
       updatedAt: () => 'updated_at',

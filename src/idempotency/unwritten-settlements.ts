@@ -7,7 +7,6 @@ import { StoredResponse } from './entities/payment-idempotency.entity';
 import { IdempotencyRecordStore } from './idempotency-record.store';
 import { IdempotencyScope } from './idempotency-scope';
 
-/** How an execution ended for its key, when that could not be written at the time. */
 export type UnwrittenSettlement =
   | { kind: 'release'; scope: IdempotencyScope; scopeId: string; token: string }
   | {
@@ -19,34 +18,27 @@ export type UnwrittenSettlement =
       ttlSeconds: number;
     };
 
-/** Past this many, the oldest is given up: its key lapses with the lock TTL, as a dead process's does. */
+/** Past this many, the oldest is dropped and its key lapses with the lock TTL, like a dead process's. */
 export const MAX_UNWRITTEN_SETTLEMENTS = 10_000;
 
-/** First retry, then doubling up to the last: a database back is noticed within about two seconds. */
+/** Doubles from the first delay to the last, so a recovered database is noticed within about two seconds. */
 const FIRST_RETRY_MS = 100;
 const LONGEST_RETRY_MS = 2000;
 
 interface Kept {
   settlement: UnwrittenSettlement;
-  /** Once the lock TTL has run out the key can be taken over anyway: the write is no longer worth keeping. */
+  /** After the lock TTL the key can be taken over anyway, so the write is no longer worth keeping. */
   givesUpAt: number;
 }
 
 /**
- * Settlements of keys whose execution ended while PostgreSQL could not be written
- * (docs/design/idempotency.md, "Outages"): this process knows the execution is over, so it keeps the release (or the stored
- * response) and writes it as soon as the database answers, retrying with a short backoff.
- * Without this, a key whose release failed stays `in_progress` for the whole lock TTL and every
- * retry after the outage answers 409. Only a process that died leaves a key to the TTL.
- *
- * Each write is conditioned on the execution's own lock token, so writing it late is safe: a
- * key taken over meanwhile is not touched. Memory is bounded (`MAX_UNWRITTEN_SETTLEMENTS`, one
- * per key); what is still unwritten at shutdown lapses with the lock TTL.
+ * Settlements that could not be written during a database outage (docs/design/idempotency.md, "Outages");
+ * without them a released key would stay `in_progress` for the lock TTL. Each write is conditioned on the
+ * lock token, so writing it late never touches a key taken over meanwhile.
  */
 @Injectable()
 export class UnwrittenSettlements implements OnApplicationShutdown {
   private readonly logger = new Logger(UnwrittenSettlements.name);
-  /** By scope id, oldest first (a Map keeps insertion order). */
   private readonly kept = new Map<string, Kept>();
   private timer: NodeJS.Timeout | undefined;
   private flushing = false;
@@ -61,7 +53,6 @@ export class UnwrittenSettlements implements OnApplicationShutdown {
     return this.kept.size;
   }
 
-  /** Keeps `settlement` to be written once the database answers; a later one for the same key replaces it. */
   keep(settlement: UnwrittenSettlement): void {
     this.kept.delete(settlement.scopeId);
     if (this.kept.size >= MAX_UNWRITTEN_SETTLEMENTS) {
@@ -85,7 +76,7 @@ export class UnwrittenSettlements implements OnApplicationShutdown {
     this.timer = undefined;
   }
 
-  /** Writes what is kept, oldest first; stops at the first sign the database is still away. */
+  /** Writes oldest first and stops at the first sign that the database is still unavailable. */
   async flush(): Promise<void> {
     if (this.flushing) return;
     this.flushing = true;
@@ -104,7 +95,7 @@ export class UnwrittenSettlements implements OnApplicationShutdown {
           );
         } catch (error) {
           if (isDatabaseUnavailableError(error)) break;
-          // The database answered and refused: retrying would not change its answer.
+          // The database answered and refused; retrying would not change its answer.
           this.kept.delete(scopeId);
           this.logger.warn({ scopeId, err: describeError(error) }, 'Could not write a kept key settlement');
         }
@@ -120,8 +111,7 @@ export class UnwrittenSettlements implements OnApplicationShutdown {
 
   private schedule(): void {
     if (this.timer) return;
-    // Outside the request's unit of work: the kept write is a statement of its own, and the
-    // request's unit is closed by the time it runs.
+    // Outside the request's unit of work, which is closed by the time the timer fires.
     this.timer = UnitOfWork.outside(() =>
       setTimeout(() => {
         this.timer = undefined;

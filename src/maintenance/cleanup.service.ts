@@ -6,16 +6,13 @@ import { ExclusiveJobRunner } from '../scheduling';
 import { WebhookInboxService } from '../webhooks';
 
 export interface CleanupOptions {
-  /** Processed and ignored webhook events older than this many days are removed. */
   retentionDays?: number;
-  /** Tenant events older than this many days are removed, with their deliveries. */
   eventRetentionDays?: number;
-  /** Rows removed per statement: small batches keep each lock and WAL burst short. */
+  /** Small batches keep each lock and WAL burst short. */
   batchSize?: number;
 }
 
 export interface CleanupSummary {
-  /** False when another process was running it: nothing was removed. */
   ran: boolean;
   idempotencyRecords: number;
   webhookEvents: number;
@@ -25,13 +22,7 @@ export interface CleanupSummary {
 const JOB = 'cleanup';
 export const DEFAULT_CLEANUP_BATCH_SIZE = 1000;
 
-/**
- * Removes what the service no longer needs (docs/operations.md): idempotency records past their expiry,
- * webhook inbox rows `processed`/`ignored` past the retention, and tenant events (with their
- * deliveries) past `EVENT_RETENTION_DAYS`. Scheduled every
- * `CLEANUP_INTERVAL_SECONDS` in processes that run workers, one process at a time; the CLI runs
- * the same method. Each batch is its own statement, so two runs at once only split the work.
- */
+/** Each batch is its own statement, so two concurrent runs only split the work (docs/operations.md). */
 @Injectable()
 export class CleanupService implements OnApplicationBootstrap {
   private readonly logger = new Logger(CleanupService.name);

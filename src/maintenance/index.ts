@@ -1,4 +1,3 @@
-// The maintenance module's public entry: other modules import from here, never from its files.
 export { CleanupService, DEFAULT_CLEANUP_BATCH_SIZE } from './cleanup.service';
 export { MaintenanceModule } from './maintenance.module';
 export { QueueBoardModule } from './queue-board.module';

@@ -16,24 +16,19 @@ import { STRIPE_WEBHOOK_QUEUE } from '../webhooks';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 
-/** Stands for the board's handlers where the guard reads route metadata: the board has none. */
+/** Stands in for the board's handlers where the guard reads route metadata; the board has none. */
 function boardRoute(): void {}
 
-/**
- * Bull Board at `/admin/queues`, for admins. The board is a Fastify plugin, outside Nest's
- * routing, so the global guard never sees its requests: the same guard is run in front of
- * every one of them (page, API and static assets), with the same 401/403 answers.
- */
+/** A Fastify plugin outside Nest's routing, so the global guard is run in front of it explicitly. */
 @Module({
   imports: [
     AuthModule,
-    // Its own handle on the webhook queue (the webhooks module keeps its one private), with the same connections.
+    // The webhooks module keeps its queue private, so the board opens its own handle on the same connections.
     BullModule.registerQueueAsync({
       name: STRIPE_WEBHOOK_QUEUE,
       inject: [AppConfig],
       useFactory: bullQueueOptions,
     }),
-    // And on the tenants' webhooks: relays and deliveries.
     BullModule.registerQueueAsync({
       name: TENANT_WEBHOOK_QUEUE,
       inject: [AppConfig],
@@ -52,7 +47,7 @@ export class QueueBoardModule implements OnModuleInit {
 
   onModuleInit(): void {
     const http = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
-    // No HTTP server (a standalone context) or a worker process: nothing to serve.
+    // A standalone context or a worker process has no HTTP server to serve from.
     if (!http || !this.config.runsHttp) return;
     const board = new FastifyAdapter();
     board.setBasePath(QUEUE_BOARD_PATH);
@@ -71,10 +66,7 @@ export class QueueBoardModule implements OnModuleInit {
     );
   }
 
-  /**
-   * The board's plugin answers errors with a handler of its own, so a refusal is answered here,
-   * exactly as the exceptions filter answers it everywhere else.
-   */
+  /** The plugin has its own error handler, so refusals are rendered here as the exception filter would. */
   private readonly requireAdmin = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const context = new ExecutionContextHost([request, reply], QueueBoardModule, boardRoute);
     try {

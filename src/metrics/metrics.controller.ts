@@ -6,7 +6,7 @@ import { Public } from '../auth';
 import { CommonErrorCode } from '../common/errors/common.exception';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 
-/** `/metrics` in Prometheus text format; public like health (docs/design/requests.md). */
+/** Public, like health (docs/design/requests.md). */
 @ApiTags('metrics')
 @ApiErrors(CommonErrorCode.INTERNAL_ERROR)
 @Public()

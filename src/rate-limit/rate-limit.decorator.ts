@@ -4,10 +4,7 @@ import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { RATE_LIMIT_FAMILY, RateLimitFamily } from './rate-limit-family';
 import { TenantRateLimitGuard } from './tenant-rate-limit.guard';
 
-/**
- * Counts the request against its tenant's budget for `family` (docs/design/requests.md, "Rate limits"); over it,
- * `429 RATE_LIMITED` with `Retry-After`.
- */
+/** Counts the request against its tenant's budget for `family` (docs/design/requests.md, "Rate limits"). */
 export const RateLimit = (family: RateLimitFamily) =>
   applyDecorators(
     SetMetadata(RATE_LIMIT_FAMILY, family),

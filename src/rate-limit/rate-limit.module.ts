@@ -9,24 +9,18 @@ import { RedisThrottlerStorage } from './redis-throttler.storage';
 function throttlerOptions(config: AppConfig, reflector: Reflector): ThrottlerModuleOptions {
   const families = Object.keys(config.rateLimit.limits) as RateLimitFamily[];
   return {
-    // Retry-After comes with the 429 itself; the library's X-RateLimit-*-<family> headers are
-    // not part of the contract.
+    // Only Retry-After is part of the contract.
     setHeaders: false,
     throttlers: families.map((family) => ({
       name: family,
       limit: config.rateLimit.limits[family],
       ttl: config.rateLimit.windowSeconds * 1000,
-      // A route counts against its own family's budget only.
       skipIf: (context) => reflector.get<RateLimitFamily>(RATE_LIMIT_FAMILY, context.getHandler()) !== family,
     })),
   };
 }
 
-/**
- * Per-tenant rate limits on the money routes. Global because `@RateLimit()` instantiates its
- * guard in each controller's own module, which then finds the options and the one shared
- * storage here without importing this module.
- */
+/** Global because `@RateLimit()` instantiates its guard in each controller's module. */
 @Global()
 @Module({
   providers: [

@@ -6,9 +6,7 @@ import { defineScript, RedisScript } from '../redis/redis-script';
 import type { RateLimitFamily } from './rate-limit-family';
 import { RateLimitMetrics } from './rate-limit.metrics';
 
-// One round trip, atomic: count the request and read how long its window has left. The window
-// starts with its first request; a counter found without expiry (never expected) gets one, so
-// no tenant can be locked out for good.
+// A counter found without expiry gets one, so no tenant is locked out for good.
 const COUNT_IN_WINDOW = `
 local hits = redis.call('INCR', KEYS[1])
 local remaining = redis.call('PTTL', KEYS[1])
@@ -18,7 +16,6 @@ if remaining < 0 then
 end
 return {hits, remaining}`;
 
-// The package's index does not export its record type.
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** At most one warning per interval while Redis is down, however many requests pass unchecked. */
@@ -32,14 +29,8 @@ const UNCHECKED: ThrottlerStorageRecord = {
 };
 
 /**
- * Fixed-window counters for `@nestjs/throttler` in Redis, shared by every instance.
- *
- * Not `@nest-lab/throttler-storage-redis`: it declares peers up to Nest 11 only, and it would
- * open a connection of its own. This storage uses the service's fail-fast client (no offline
- * queue, 500 ms command timeout), so a Redis outage costs a request one failed command, and
- * the limiter fails open: the request goes through, counted in `rate_limit_fallbacks_total`.
- * A limit is a protection against floods, not a guard of money; the idempotency layer still
- * holds through PostgreSQL.
+ * Not `@nest-lab/throttler-storage-redis`, which declares peers up to Nest 11 only and opens its own
+ * connection. During a Redis outage the limiter fails open; idempotency still holds through PostgreSQL.
  */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
@@ -55,10 +46,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     this.countInWindow = defineScript(redis, 'rateLimitCountInWindow', 1, COUNT_IN_WINDOW);
   }
 
-  /**
-   * `ttl` is the window in milliseconds. A request over the limit stays blocked until its window
-   * ends: `blockDuration` is the window (the library's default, and the only one configured).
-   */
+  /** A request over the limit stays blocked until its window ends. */
   async increment(
     key: string,
     ttl: number,

@@ -12,11 +12,7 @@ import { AuthenticatedRequest, principalOf } from '../auth';
 import { CommonException } from '../common/errors/common.exception';
 import { AppConfig } from '../config/app-config';
 
-/**
- * `@nestjs/throttler`'s guard, counting per tenant instead of per IP. It is applied on the route
- * by `@RateLimit()`, so it runs after the global `JwtAuthGuard` has put the tenant on the
- * request, and before `@Idempotent()`'s interceptor claims a key: a 429 leaves no trace.
- */
+/** Per tenant, not per IP. Runs before `@Idempotent()` claims a key, so a 429 leaves no trace. */
 @Injectable()
 export class TenantRateLimitGuard extends ThrottlerGuard {
   constructor(
@@ -36,7 +32,6 @@ export class TenantRateLimitGuard extends ThrottlerGuard {
     return Promise.resolve(principalOf(request).tenantId);
   }
 
-  // One counter per tenant and family, whichever route of the family is called.
   protected override generateKey(_context: ExecutionContext, tenantId: string, family: string): string {
     return `rate-limit:${family}:${tenantId}`;
   }

@@ -8,15 +8,13 @@ import { PaymentsService, PaymentStatus } from '../payments';
 import { isMismatch, RefundComparison, RefundsService, RefundStatus, RefundSync } from '../refunds';
 import { ExclusiveJobRunner } from '../scheduling';
 
-/** A difference between the ledger and Stripe, repaired (or, in a dry run, only found). */
+/** Repaired, or in a dry run only found. */
 export type ReconciliationFinding =
   | {
       kind: 'refunds';
       paymentId: string;
       tenantId: string;
-      /** The payment's `amountRefunded`. */
       ours: number;
-      /** What Stripe counts as refunded of it. */
       stripe: number;
       refunds: Array<{
         stripeRefundId: string;
@@ -29,18 +27,16 @@ export type ReconciliationFinding =
   | { kind: 'payment'; paymentId: string; ours: PaymentStatus; stripe: PaymentStatus };
 
 export interface ReconciliationSummary {
-  /** False when another process was running it: nothing was looked at. */
+  /** False when another process held the run. */
   ran: boolean;
-  /** Nothing was changed: the counts say what a run would have done. */
+  /** Nothing was changed; the counts say what a run would have done. */
   dryRun: boolean;
   refundsSettled: number;
   refundsReleased: number;
   paymentsUpdated: number;
-  /** Payments whose refunds differed from Stripe's. */
   refundMismatches: number;
-  /** Rows that could not be reconciled this time (Stripe unreachable, …); the next run retries them. */
+  /** Rows that could not be reconciled this time (Stripe unreachable, say); the next run retries them. */
   errors: number;
-  /** What differed, the first `MAX_FINDINGS` of it. */
   findings: ReconciliationFinding[];
 }
 
@@ -56,17 +52,15 @@ export const reconciliationMetricProviders = [
 
 const JOB = 'reconciliation';
 const BATCH_SIZE = 100;
-/** Kept in a summary at the most; each one is logged as it is found. */
+/** The most findings a summary keeps; each is logged as it is found. */
 const MAX_FINDINGS = 1000;
 const DAY_MS = 86_400_000;
 
 /**
- * Brings the ledger to Stripe, by asking Stripe: refunds left `pending` by an unknown outcome,
- * payments left `processing` / `requires_action`, once their row has not moved for
- * `RECONCILE_AFTER_SECONDS`; and every payment whose refunds differ from Stripe's (among the
- * refunds Stripe created in the last `RECONCILE_REFUND_LOOKBACK_DAYS`), so a refund whose events
- * never arrived is caught too. Scheduled every `RECONCILE_INTERVAL_SECONDS` in processes that run
- * workers, one process at a time.
+ * Brings the ledger in line with Stripe by asking it: refunds left `pending` by an unknown outcome and
+ * payments left `processing` / `requires_action`, once untouched for `RECONCILE_AFTER_SECONDS`, and every
+ * payment whose refunds differ from Stripe's within `RECONCILE_REFUND_LOOKBACK_DAYS`, which catches refunds
+ * whose events never arrived.
  */
 @Injectable()
 export class ReconciliationService implements OnApplicationBootstrap {
@@ -86,10 +80,7 @@ export class ReconciliationService implements OnApplicationBootstrap {
     this.jobs.schedule(JOB, this.config.reconciliation.intervalSeconds, () => this.reconcile());
   }
 
-  /**
-   * One run, unless another process is running one; safe to call at any time (a CLI, a test).
-   * A dry run compares and changes nothing.
-   */
+  /** Safe to call at any time; skipped while another process runs. A dry run changes nothing. */
   async reconcile(options: { dryRun?: boolean } = {}): Promise<ReconciliationSummary> {
     const dryRun = options.dryRun ?? false;
     const startedAt = Date.now();
@@ -142,7 +133,6 @@ export class ReconciliationService implements OnApplicationBootstrap {
     }
   }
 
-  /** Payments whose refunds at Stripe (created in the lookback window) differ from ours. */
   private async differingRefunds(state: RunState): Promise<void> {
     const since = new Date(Date.now() - this.config.reconciliation.refundLookbackDays * DAY_MS);
     try {
@@ -164,7 +154,7 @@ export class ReconciliationService implements OnApplicationBootstrap {
     }
   }
 
-  /** Payments left `processing` / `requires_action`: moved to where their PaymentIntent stands. */
+  /** Moves payments left `processing` / `requires_action` to where their PaymentIntent stands. */
   private async unsettledPayments(state: RunState): Promise<void> {
     const afterSeconds = this.config.reconciliation.afterSeconds;
     for (let batch = await this.payments.findUnsettled(afterSeconds, BATCH_SIZE); batch.length > 0;) {
@@ -201,7 +191,6 @@ export class ReconciliationService implements OnApplicationBootstrap {
     });
   }
 
-  /** One difference: logged, counted in the metric, kept in the summary. */
   private found(state: RunState, finding: ReconciliationFinding): void {
     this.mismatches.inc({ kind: finding.kind });
     this.logger.warn(
@@ -217,7 +206,6 @@ export class ReconciliationService implements OnApplicationBootstrap {
   }
 }
 
-/** What one run has found so far, and the payments whose refunds it has compared. */
 interface RunState {
   summary: ReconciliationSummary;
   compared: Set<string>;

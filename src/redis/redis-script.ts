@@ -1,14 +1,8 @@
 import type Redis from 'ioredis';
 
-/** A Lua script bound to a client: called with its keys, then its arguments. */
 export type RedisScript<Result> = (...keysThenArguments: Array<string | number>) => Promise<Result>;
 
-/**
- * Registers `lua` on `redis` as a command (ioredis `defineCommand`): each connection is sent
- * the script's text once (EVAL), then only its SHA1 (EVALSHA), and a Redis that forgot it
- * (restarted, flushed) is sent the text again. Cheaper than an EVAL per call for both sides:
- * Redis neither receives nor hashes the text on every request.
- */
+/** Sent as EVALSHA after the first call on each connection, saving Redis the text on every call. */
 export function defineScript<Result>(
   redis: Redis,
   name: string,

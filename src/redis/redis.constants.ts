@@ -1,2 +1,2 @@
-/** Injection token of the shared ioredis client (idempotency cache and locks). */
+/** The shared ioredis client (idempotency cache and locks). */
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');

@@ -1,4 +1,3 @@
-// The refunds module's public entry: other modules import from here, never from its files.
 export type { RefundStatus } from './entities/refund.entity';
 export { isMismatch, RefundSync } from './refund-sync.service';
 export type { RefundComparison } from './refund-sync.service';

@@ -6,19 +6,15 @@ import { RefundRepository } from './refund.repository';
 import { RefundChange, stripeRefundState } from './refund-sync.plan';
 import { RefundSync, StaleRefundView } from './refund-sync.service';
 
-/** What settling needs to know of a refund row: which payment's lock to take. */
 export type RefundRef = Pick<Refund, 'id' | 'tenantId' | 'paymentId'>;
 
 export interface Settled {
   refund: Refund;
-  /** False when the row already had its Stripe refund: someone else settled it first. */
+  /** False when someone else linked the row to its Stripe refund first. */
   settled: boolean;
 }
 
-/**
- * How an API refund's row learns its outcome, on the request path and in the reconciliation
- * job alike, under the payment's row lock, so whoever gets there first links it once.
- */
+/** Runs under the payment's row lock, so the request path and reconciliation link a row once. */
 @Injectable()
 export class RefundSettlement {
   private readonly logger = new Logger(RefundSettlement.name);
@@ -30,13 +26,11 @@ export class RefundSettlement {
   ) {}
 
   /**
-   * Records the Stripe refund that answered the row's request: links it (once) and takes its
-   * status, unless a newer report of it was applied first. Should the payment's other refunds
-   * no longer fit beside it (one failed at Stripe and we have not heard yet), the whole list is
-   * read instead.
+   * Links the row to its Stripe refund once, unless a newer report was applied first. If the other refunds no
+   * longer fit beside it, the whole list is read instead.
    */
   async settle(ref: RefundRef, stripeRefund: Stripe.Refund): Promise<Settled> {
-    // Stripe answered for this row: its metadata names it, but a programmed answer may not.
+    // Stripe answered for this row, so it is ours even if the metadata does not name it.
     const answered = { ...stripeRefundState(stripeRefund), ourRefundId: ref.id };
     try {
       return await this.payments.withRefundLock(ref.tenantId, ref.paymentId, async (payment, manager) => {
@@ -53,10 +47,7 @@ export class RefundSettlement {
     }
   }
 
-  /**
-   * Gives a stuck reservation back, only if nothing touched the row for `afterSeconds` (see
-   * `RefundRepository.release`). The caller has made sure Stripe holds no refund for it.
-   */
+  /** Releases a reservation untouched for `afterSeconds`; Stripe holds no refund for it. */
   async release(ref: RefundRef, afterSeconds: number): Promise<boolean> {
     const released = await this.payments.withRefundLock(ref.tenantId, ref.paymentId, (_payment, manager) =>
       this.refunds.release(manager, ref.id, afterSeconds),

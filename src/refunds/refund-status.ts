@@ -1,18 +1,14 @@
 import type Stripe from 'stripe';
 import { RefundStatus } from './entities/refund.entity';
 
-/** The statuses Stripe counts in its charge's `amount_refunded`: a refund in one of them holds its amount. */
+/** Statuses Stripe counts in the charge's `amount_refunded`: a refund in one of them holds its amount. */
 export const COUNTED_REFUND_STATUSES: ReadonlySet<RefundStatus> = new Set<RefundStatus>([
   'pending',
   'requires_action',
   'succeeded',
 ]);
 
-/**
- * How far along its life a refund is. Stripe only moves a refund forward in this order
- * (`requires_action` → `pending` → `succeeded` → `failed`, and `failed` or `canceled` end it),
- * so of two reports of one refund the further one is the newer, whatever order they come in.
- */
+/** Stripe moves a refund only forward in this order, so of two reports the further is the newer. */
 const PROGRESS: Readonly<Record<RefundStatus, number>> = {
   requires_action: 0,
   pending: 1,
@@ -21,7 +17,6 @@ const PROGRESS: Readonly<Record<RefundStatus, number>> = {
   canceled: 3,
 };
 
-/** Whether a refund reported `next` has moved on from `current` (a report from before it has not). */
 export function isNewerStatus(next: RefundStatus, current: RefundStatus): boolean {
   return PROGRESS[next] > PROGRESS[current];
 }
@@ -34,7 +29,7 @@ export function refundStatusOf(refund: Pick<Stripe.Refund, 'status'>): RefundSta
     case 'canceled':
       return refund.status;
     default:
-      // `pending`, or a status newer than this code: not final, so its amount stays held.
+      // `pending`, or a status added after this code was written: not final, so the amount stays held.
       return 'pending';
   }
 }

@@ -2,13 +2,11 @@ import type Stripe from 'stripe';
 import { Refund, RefundStatus } from './entities/refund.entity';
 import { COUNTED_REFUND_STATUSES, isNewerStatus, refundStatusOf } from './refund-status';
 
-/** What a sync needs of a refund row. */
 export type KnownRefund = Pick<
   Refund,
   'id' | 'source' | 'amount' | 'status' | 'failureReason' | 'stripeRefundId'
 >;
 
-/** A Stripe refund as the ledger records it. */
 export interface StripeRefundState {
   id: string;
   amount: number;
@@ -16,15 +14,11 @@ export interface StripeRefundState {
   status: RefundStatus;
   failureReason: string | null;
   reason: string | null;
-  /** Our refund's id, which every refund made through the API carries in its metadata. */
+  /** Every refund made through the API carries our id in its metadata. */
   ourRefundId: string | null;
 }
 
-/**
- * One write that brings a row to Stripe's refund: `link` gives a row without a Stripe id the refund
- * that is its own (our API refund, found by its metadata), `update` moves a row on to Stripe's
- * newer status, `record` adds a refund made outside the API.
- */
+/** `link` ties a row to its Stripe refund, `update` moves its status, `record` adds an outside one. */
 export type RefundChange =
   | { kind: 'link'; refundId: string; from: RefundStatus; stripe: StripeRefundState }
   | { kind: 'update'; refundId: string; from: RefundStatus; stripe: StripeRefundState }
@@ -32,7 +26,6 @@ export type RefundChange =
 
 export interface RefundSyncPlan {
   changes: RefundChange[];
-  /** The payment's `amountRefunded` once the changes are made: the sum of its refunds Stripe counts. */
   amountRefunded: number;
 }
 
@@ -49,12 +42,7 @@ export function stripeRefundState(refund: Stripe.Refund): StripeRefundState {
   };
 }
 
-/**
- * What it takes for `known` (a payment's refund rows) to agree with `listed` (its refunds at
- * Stripe). A row only ever moves forward (see `isNewerStatus`), so a list read before a newer
- * report leaves that report standing: applying any set of reads, in any order, ends where the
- * newest read says.
- */
+/** Rows only move forward, so any set of list reads, in any order, ends where the newest says. */
 export function planRefundSync(
   known: readonly KnownRefund[],
   listed: readonly StripeRefundState[],
@@ -94,10 +82,9 @@ export function planRefundSync(
 }
 
 /**
- * The row a Stripe refund belongs to before it is linked: our API refund named in its metadata,
- * whatever the row's status (a reservation released as lost that Stripe turns out to hold is
- * still that refund). Rows recorded as outside refunds before they kept a Stripe id are adopted
- * by amount, so they are not counted twice.
+ * The API refund named in the metadata, whatever its status (a reservation released as lost may turn out to
+ * exist). Outside refunds recorded before they had a Stripe id are matched by amount, so they are not counted
+ * twice.
  */
 function unlinkedRowFor(refund: StripeRefundState, rows: Map<string, KnownRefund>): string | undefined {
   const unlinked = [...rows.values()].filter((row) => row.stripeRefundId === null);

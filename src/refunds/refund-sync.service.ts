@@ -14,15 +14,12 @@ import {
   stripeRefundState,
 } from './refund-sync.plan';
 
-/** A payment's refunds, ours against Stripe's. */
 export interface RefundComparison {
   paymentId: string;
   tenantId: string;
-  /** The payment's `amountRefunded` as the ledger had it. */
   ours: number;
-  /** What Stripe counts as refunded of it (its pending, requires_action and succeeded refunds). */
+  /** Pending, requires_action and succeeded refunds at Stripe. */
   stripe: number;
-  /** What it takes (or took) for our refunds to agree with Stripe's. */
   changes: RefundChange[];
 }
 
@@ -30,23 +27,18 @@ export function isMismatch(comparison: RefundComparison): boolean {
   return comparison.changes.length > 0 || comparison.ours !== comparison.stripe;
 }
 
-/**
- * The refunds we know count more than the payment: some of them have failed at Stripe since we
- * heard of them. Raised inside the transaction, so nothing is written; the caller reads again.
- */
+/** More refunded than paid: some refunds failed at Stripe meanwhile, so the caller reads again. */
 export class StaleRefundView extends Error {
   override readonly name = 'StaleRefundView';
 }
 
-/** A read that met a stale view is tried again at once, this many times in all. */
+/** Total attempts for a read that met a stale view. */
 const READS = 3;
 
 /**
- * Brings a payment's refunds to Stripe's: one row per Stripe refund (ours linked by their
- * metadata, others recorded as made outside the API), each at Stripe's status, and the
- * payment's `amountRefunded` the sum of those Stripe counts. Whatever told us something changed
- * (a webhook of any refund type, in any order, a reconciliation run), the answer is Stripe's
- * refund list, read now.
+ * Brings a payment's refunds in line with Stripe's refund list, read now: one row per Stripe refund at
+ * Stripe's status, and `amountRefunded` the sum of those Stripe counts. Whatever signalled the change (any
+ * refund webhook, in any order, or reconciliation), the list decides.
  */
 @Injectable()
 export class RefundSync {
@@ -60,10 +52,8 @@ export class RefundSync {
   ) {}
 
   /**
-   * Reads the payment's refunds from Stripe and applies them. Reads of one payment take turns,
-   * and one that began after `since` (when the news arrived) covers it: a burst of events for a
-   * payment costs one read, and a late or repeated event none. Answers what changed, or null
-   * when no read was needed. `paymentIntentId` names the PaymentIntent of a row not linked yet.
+   * Reads of one payment take turns, and one begun after `since` covers the news, so a burst of events costs
+   * one read. Returns null when no read was needed.
    */
   async sync(
     payment: PaymentRef,
@@ -92,10 +82,7 @@ export class RefundSync {
     }
   }
 
-  /**
-   * Our payments whose refunds at Stripe differ from our rows, among the account's refunds
-   * created since `since`: a page of Stripe's list at a time, one read of ours per page.
-   */
+  /** Our payments whose rows differ from Stripe's refunds created since `since`, one page at a time. */
   async *paymentsDifferingSince(since: Date): AsyncGenerator<PaymentRef[]> {
     for await (const page of this.stripe.refundsCreatedSince(since)) {
       const byIntent = new Map<string, Stripe.Refund[]>();
@@ -116,7 +103,6 @@ export class RefundSync {
     }
   }
 
-  /** What `sync` would change, changing nothing (a dry run of reconciliation). */
   async compare(ref: PaymentRef): Promise<RefundComparison> {
     const payment = await this.payments.getPayment(ref.tenantId, ref.id);
     const listed = payment.stripePaymentIntentId ? await this.listed(payment.stripePaymentIntentId) : [];
@@ -125,10 +111,8 @@ export class RefundSync {
   }
 
   /**
-   * Applies what Stripe reported of some of the payment's refunds (the answer to a request, say)
-   * under the lock the caller holds, as `sync` applies a whole list. Throws `StaleRefundView`
-   * when the result cannot be Stripe's (more refunded than paid): the caller rolls back and
-   * syncs instead.
+   * Applies a partial report under the caller's lock. Throws `StaleRefundView` when the result cannot be
+   * Stripe's; the caller rolls back and syncs.
    */
   async applyReported(
     manager: EntityManager,

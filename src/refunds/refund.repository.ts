@@ -8,30 +8,23 @@ import { Refund, RefundStatus } from './entities/refund.entity';
 import { RefundEvents } from './refund-events';
 import { KnownRefund, RefundChange } from './refund-sync.plan';
 
-/** A refund the reconciliation job looks at. */
 export interface StuckRefund {
   id: string;
   tenantId: string;
   paymentId: string;
-  /** Stripe was asked for it at least once. */
   attempted: boolean;
 }
 
-/** What a payment's refunds hold back from what may still be refunded. */
 export interface RefundHolds {
-  /** API refunds whose Stripe outcome is not known yet (no Stripe refund linked). */
+  /** API refunds with no Stripe refund linked yet: the outcome is unknown. */
   reserved: number;
-  /** Refunds Stripe holds as `pending` or `requires_action`: counted, but they may still fail. */
+  /** Counted by Stripe, but may still fail. */
   unsettled: number;
 }
 
-/** The payment a refund row belongs to, for the writes that need its tenant and currency. */
 type RefundOwner = { id: string; tenantId: string };
 
-/**
- * `refunds`, every statement against it. Writes that must see the payment's row lock take the
- * caller's `manager` (the transaction holding the lock).
- */
+/** Writes that must see the payment's row lock take the caller's `manager`. */
 @Injectable()
 export class RefundRepository {
   constructor(
@@ -40,12 +33,11 @@ export class RefundRepository {
     private readonly transactions: TransactionRunner,
   ) {}
 
-  /** The tenant's refund; another tenant's is as absent as a missing one. */
+  /** Another tenant's refund is as absent as a missing one. */
   findOwn(tenantId: string, id: string): Promise<Refund | null> {
     return this.refunds.findOneBy({ tenantId, id });
   }
 
-  /** Every refund of a payment, oldest first. */
   listForPayment(paymentId: string): Promise<Refund[]> {
     return this.refunds.find({ where: { paymentId }, order: { createdAt: 'ASC', id: 'ASC' } });
   }
@@ -54,7 +46,6 @@ export class RefundRepository {
     return manager.getRepository(Refund).findOneByOrFail({ id });
   }
 
-  /** The refund an earlier execution of the same scoped key reserved, if any. */
   findForRequest(manager: EntityManager, execution: IdempotentExecution): Promise<Refund | null> {
     return manager.getRepository(Refund).findOneBy({
       tenantId: execution.tenantId,
@@ -89,7 +80,6 @@ export class RefundRepository {
     return { reserved: row?.reserved ?? 0, unsettled: row?.unsettled ?? 0 };
   }
 
-  /** The statuses of the rows that stand for these Stripe refunds, by Stripe id. */
   async statusesByStripeId(stripeRefundIds: string[]): Promise<Map<string, RefundStatus>> {
     if (stripeRefundIds.length === 0) return new Map();
     const rows = await this.refunds.find({
@@ -99,10 +89,7 @@ export class RefundRepository {
     return new Map(rows.map((row) => [row.stripeRefundId as string, row.status]));
   }
 
-  /**
-   * Refunds left `pending` without a Stripe refund and untouched for `afterSeconds`: their
-   * Stripe call's outcome was lost and nobody retried. In id order, after `cursor`.
-   */
+  /** Pending without a Stripe refund and untouched for `afterSeconds`: the outcome was lost. */
   async findStuck(afterSeconds: number, limit: number, cursor?: StuckRefund): Promise<StuckRefund[]> {
     const rows = await this.refunds.query<
       Array<{ id: string; tenant_id: string; payment_id: string; attempted: boolean }>
@@ -124,7 +111,6 @@ export class RefundRepository {
     }));
   }
 
-  /** Seconds since the oldest refund still `pending` or `requires_action` was created; 0 when none. */
   async oldestUnsettledAgeSeconds(): Promise<number> {
     const [row] = await this.refunds.query<Array<{ age: number | null }>>(
       `SELECT extract(epoch FROM now() - min(created_at))::float8 AS age
@@ -133,7 +119,6 @@ export class RefundRepository {
     return row?.age ?? 0;
   }
 
-  /** A new API refund, reserving its amount until Stripe's answer settles it. */
   async insertReservation(
     manager: EntityManager,
     execution: IdempotentExecution,
@@ -162,7 +147,7 @@ export class RefundRepository {
     return refund;
   }
 
-  /** A refund whose Stripe call was refused, reserved again for a re-execution of its request. */
+  /** Reserves again a refund Stripe refused, for a re-execution of its request. */
   async reserveAgain(manager: EntityManager, refund: Refund): Promise<Refund> {
     const refunds = manager.getRepository(Refund);
     await refunds.update({ id: refund.id }, { status: 'pending', failureReason: null });
@@ -172,10 +157,8 @@ export class RefundRepository {
   }
 
   /**
-   * Stamps a Stripe attempt (the first one's time once, and the row's `updated_at` every time)
-   * and answers the first attempt's age in seconds by the database clock, or null when the row
-   * no longer waits for Stripe (settled or released meanwhile). A freshly stamped row is not
-   * released by the reconciliation job while its call is under way.
+   * Returns the first attempt's age (database clock), or null when the row no longer waits for Stripe. The
+   * stamp keeps reconciliation from releasing a row whose call is under way.
    */
   async recordStripeAttempt(id: string): Promise<number | null> {
     const [rows] = await this.refunds.query<[Array<{ age_seconds: number }>, number]>(
@@ -187,7 +170,7 @@ export class RefundRepository {
     return rows[0]?.age_seconds ?? null;
   }
 
-  /** Gives back the reservation of a refund Stripe refused to make (`failureReason`: Stripe's error code). */
+  /** `failureReason` is Stripe's error code. */
   async markRefused(id: string, failureReason: string): Promise<void> {
     await this.transactions.run(async (manager) => {
       const refunds = manager.getRepository(Refund);
@@ -201,10 +184,8 @@ export class RefundRepository {
   }
 
   /**
-   * Gives a stuck reservation back (`failed`, `not_created`), only if nothing touched the row for
-   * `afterSeconds`: each Stripe attempt stamps the row first, and only while it is pending, so a
-   * row released here is never asked of Stripe afterwards, and a row whose call is under way is
-   * not released.
+   * Only if untouched for `afterSeconds`: each Stripe attempt stamps the row first, so a released row is
+   * never sent to Stripe afterwards.
    */
   async release(manager: EntityManager, id: string, afterSeconds: number): Promise<boolean> {
     const [, affected] = await manager.query<[unknown, number]>(
@@ -219,7 +200,6 @@ export class RefundRepository {
     return true;
   }
 
-  /** One write of a sync plan, under the payment's row lock. */
   async apply(manager: EntityManager, payment: RefundOwner, change: RefundChange): Promise<void> {
     const { stripe } = change;
     const refunds = manager.getRepository(Refund);

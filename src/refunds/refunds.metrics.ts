@@ -12,17 +12,13 @@ export const unsettledRefundMetricProviders = [
     name: OLDEST_UNSETTLED_REFUND_AGE,
     help: 'Age in seconds of the oldest refund Stripe has not settled yet (status pending or requires_action); 0 when none, NaN when the database cannot be read',
     async collect() {
-      // Unknown when the database cannot be read: NaN, not a reassuring 0.
+      // NaN, not a reassuring 0, when the database cannot be read.
       this.set((await oldestAge.read()) ?? NaN);
     },
   }),
 ];
 
-/**
- * The oldest unsettled refund's age, for the gauge. A refund left unsettled past
- * `RECONCILE_AFTER_SECONDS` is one the reconciliation job has not managed to settle: what
- * operators are alerted on.
- */
+/** Unsettled past `RECONCILE_AFTER_SECONDS` means reconciliation failed: operators are alerted. */
 @Injectable()
 export class UnsettledRefundsMetrics extends ScrapeTimeSource<number> {
   constructor(private readonly refunds: RefundRepository) {

@@ -15,23 +15,18 @@ import { RefundComparison, RefundSync } from './refund-sync.service';
 
 export type { StuckRefund };
 
-/** What reconciling a stuck refund did (or, in a dry run, would do). */
 export interface StuckRefundOutcome {
   outcome: 'settled' | 'released' | 'unchanged';
-  /** The payment's refunds against Stripe's, when Stripe was asked. */
   comparison?: RefundComparison;
 }
 
-/** The row is no longer waiting for Stripe: settled or released since it was reserved. */
+/** Settled or released since it was reserved. */
 class NoLongerPending extends Error {}
 
 /**
- * Refunds in three steps, after rocket-rides-atomic: (1) under the payment's row lock, check
- * what is left (settled and pending refunds both count) and reserve the amount as a `pending`
- * refund; (2) call Stripe outside any transaction, with a key derived from the scoped key;
- * (3) under the lock again, settle the refund and the payment's `amountRefunded`. Concurrent
- * refunds with different keys queue on the lock, so their total never exceeds the payment;
- * a failed Stripe call gives its reservation back.
+ * In three steps, after rocket-rides-atomic: reserve the amount under the payment's row lock, call Stripe
+ * outside any transaction, then settle under the lock. Concurrent refunds queue on the lock, so their total
+ * never exceeds the payment.
  */
 @Injectable()
 export class RefundsService {
@@ -44,7 +39,6 @@ export class RefundsService {
     private readonly refunds: RefundRepository,
   ) {}
 
-  /** Refunds what `dto` asks of the payment; its changes' events name the request as their cause. */
   refund(execution: IdempotentExecution, dto: CreateRefundDto): Promise<Refund> {
     return withEventCause(requestCause(execution.key), () => this.refundNow(execution, dto));
   }
@@ -66,8 +60,8 @@ export class RefundsService {
       stripeRefund = await this.obtainStripeRefund(refund, paymentIntentId, execution, dto);
     } catch (error) {
       if (!(error instanceof NoLongerPending)) throw error;
-      // The reconciliation job settled or released the row between the reservation and the
-      // Stripe call: decide again from the row (answer the settled refund, or reserve anew).
+      // Reconciliation settled or released the row between the reservation and the Stripe call: decide again
+      // from the row.
       if (resumes > 0) return this.refundNow(execution, dto, resumes - 1);
       throw new RefundException(
         RefundErrorCode.REFUND_IN_PROGRESS,
@@ -79,29 +73,24 @@ export class RefundsService {
     return (await this.settlement.settle(refund, stripeRefund)).refund;
   }
 
-  /** The tenant's refund; another tenant's is as absent as a missing one. */
   async getRefund(tenantId: string, id: string): Promise<Refund> {
     const refund = await this.refunds.findOwn(tenantId, id);
     if (!refund) throw new RefundException(RefundErrorCode.REFUND_NOT_FOUND, 'Refund not found');
     return refund;
   }
 
-  /** Every refund of the tenant's payment, whichever channel made it, oldest first. */
   async listForPayment(tenantId: string, paymentId: string): Promise<Refund[]> {
     const payment = await this.payments.getPayment(tenantId, paymentId);
     return this.refunds.listForPayment(payment.id);
   }
 
-  /** See `RefundRepository.findStuck`. */
   findStuck(afterSeconds: number, limit: number, cursor?: StuckRefund): Promise<StuckRefund[]> {
     return this.refunds.findStuck(afterSeconds, limit, cursor);
   }
 
   /**
-   * Settles a stuck refund by asking Stripe for the payment's refunds: found, it is linked as
-   * the request path would (and anything else Stripe holds for the payment is brought in too);
-   * not found (or never asked), its reservation is given back, unless the row moved meanwhile.
-   * A dry run compares and changes nothing.
+   * Asks Stripe for the payment's refunds: links the refund if Stripe has it (with anything else Stripe
+   * holds), otherwise releases the reservation unless the row moved meanwhile.
    */
   async reconcile(stuck: StuckRefund, afterSeconds: number, dryRun = false): Promise<StuckRefundOutcome> {
     const payment = { id: stuck.paymentId, tenantId: stuck.tenantId };
@@ -116,11 +105,9 @@ export class RefundsService {
   }
 
   /**
-   * Asks Stripe for the refund with the key derived from the scoped key (a re-execution gets
-   * Stripe's replay), or, for an attempt older than Stripe keeps keys, finds it first. Only a
-   * definite rejection gives the reservation back; when the outcome is unknown (Stripe
-   * unreachable, the answer lost) the amount stays reserved until the retry or the
-   * charge.refund webhook settles it, so an unknown refund can never be spent twice.
+   * Uses a key derived from the scoped key, so a re-execution gets Stripe's replay. Only a definite rejection
+   * releases the reservation; when the outcome is unknown (Stripe unreachable, the answer lost) the amount
+   * stays reserved until a retry or the webhook settles it, so an unknown refund is never spent twice.
    */
   private async obtainStripeRefund(
     refund: Refund,
@@ -159,12 +146,11 @@ export class RefundsService {
       );
       throw exceedsPaymentIfStripeSaysSo(error);
     }
-    // A retry that took the key over settles the refund from Stripe's replay instead.
+    // A retry that took the key over settles the refund from Stripe's replay.
     await execution.ensureHeld();
     return stripeRefund;
   }
 
-  /** See `RefundRepository.recordStripeAttempt`; a row no longer waiting for Stripe is not asked of it. */
   private async recordStripeAttempt(id: string): Promise<number> {
     const age = await this.refunds.recordStripeAttempt(id);
     if (age === null) throw new NoLongerPending();
@@ -172,10 +158,8 @@ export class RefundsService {
   }
 
   /**
-   * Decides, under the payment's lock, what the request may refund. What is left is what Stripe
-   * would still refund (the amount less what Stripe counts as refunded) less what our refunds
-   * with an unknown outcome hold. A request that would fit once refunds still in flight fail is
-   * told to come back (409), not refused for good.
+   * What is left is the amount less what Stripe counts as refunded and what unknown outcomes hold. A request
+   * that would fit once in-flight refunds fail gets a retryable 409.
    */
   private async reserve(
     manager: EntityManager,
@@ -185,8 +169,7 @@ export class RefundsService {
   ): Promise<{ refund: Refund; paymentIntentId: string }> {
     const earlier = await this.refunds.findForRequest(manager, execution);
     if (earlier) ensureSameRequest(execution, earlier.requestHash ?? '', 'refund');
-    // A re-execution of the same request resumes its refund, unless its Stripe call failed and
-    // gave the reservation back: then it reserves again, for the amount it asked Stripe for.
+    // A re-execution resumes its refund, or reserves again if the Stripe call failed and released it.
     if (earlier && (earlier.status !== 'failed' || earlier.stripeRefundId)) {
       return { refund: earlier, paymentIntentId: requireIntent(payment) };
     }
@@ -205,8 +188,7 @@ export class RefundsService {
     const requested = earlier?.amount ?? dto.amount;
     const amount = requested ?? remaining;
     if (amount < 1 || amount > remaining) {
-      // Would fit once the refunds in flight fail: a state that passes, so it is a 409 the client
-      // may retry, never stored as a final answer for the key.
+      // A passing state: a 409 the client may retry, never stored as the key's final answer.
       const leftIfTheyFail = remaining + inFlight;
       if (inFlight > 0 && leftIfTheyFail > 0 && (requested ?? leftIfTheyFail) <= leftIfTheyFail) {
         throw new RefundException(
@@ -243,7 +225,7 @@ function requireIntent(payment: Pick<LockedPayment, 'stripePaymentIntentId'>): s
   return payment.stripePaymentIntentId;
 }
 
-/** Stripe's own refusal to refund more than is left is our REFUND_EXCEEDS_PAYMENT. */
+/** Stripe's own refusal to refund more than is left maps to REFUND_EXCEEDS_PAYMENT. */
 function exceedsPaymentIfStripeSaysSo(error: StripeException): AppException {
   const providerCode = error.details?.providerCode;
   if (providerCode === 'amount_too_large' || providerCode === 'charge_already_refunded') {

@@ -6,16 +6,13 @@ import { describeError } from '../common/errors/error-like';
 
 export type ExclusiveRun<T> = { ran: true; result: T } | { ran: false };
 
-// First key of every job lock: keeps them apart from other advisory locks in the database.
+// First key of every job lock, keeping them apart from other advisory locks in the database.
 const JOB_LOCK_NAMESPACE = 736_194;
 
 /**
- * Runs a job in one process at a time across every instance sharing the database. The lock is
- * a session-level `pg_try_advisory_lock` on a connection held for the run: a job spends most
- * of its time waiting on Stripe, and a transaction-level lock would keep a transaction open
- * (and its snapshot and row versions pinned) for all of it. If the connection dies the lock
- * goes with it, so a crashed run never blocks the next one; jobs are written to be safe to
- * run twice regardless.
+ * A session-level advisory lock on a connection held for the run: jobs mostly wait on Stripe, and a
+ * transaction-level lock would pin a snapshot throughout. The lock dies with the connection, and jobs are
+ * safe to run twice regardless.
  */
 @Injectable()
 export class ExclusiveJobRunner {
@@ -26,7 +23,7 @@ export class ExclusiveJobRunner {
     private readonly registry: SchedulerRegistry,
   ) {}
 
-  /** Runs `work` unless another process (or another run in this one) holds the job's lock. */
+  /** Skips `work` when another process, or another run in this one, holds the lock. */
   async run<T>(job: string, work: () => Promise<T>): Promise<ExclusiveRun<T>> {
     const connection = this.dataSource.createQueryRunner();
     try {
@@ -46,12 +43,7 @@ export class ExclusiveJobRunner {
     }
   }
 
-  /**
-   * Calls `tick` every `everySeconds` until the application shuts down (the scheduler clears
-   * its intervals then). `tick` takes the job's lock itself, through `run`, so a CLI or a test
-   * calling the same method is serialised with the schedule. A failed tick is logged; the next
-   * one tries again.
-   */
+  /** `tick` takes the lock itself, so a CLI run of the same method is serialised with the schedule. */
   schedule(job: string, everySeconds: number, tick: () => Promise<unknown>): void {
     const onTick = () => {
       tick().catch((error: unknown) =>

@@ -1,4 +1,3 @@
-// The stripe module's public entry: other modules import from here, never from its files.
 export { StripeAttempts } from './stripe-attempts';
 export { PAYMENT_FAILURE_CODES, StripeErrorCode, StripeException } from './stripe.exception';
 export type { PaymentFailure, PaymentFailureCode } from './stripe.exception';

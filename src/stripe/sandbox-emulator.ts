@@ -2,27 +2,21 @@ import { Logger } from '@nestjs/common';
 import type { StripeEmulator } from '../../packages/stripe-emulator/src/index.js';
 import { AppConfig } from '../config/app-config';
 
-/** The in-process emulator as the rest of the service sees it: a URL, and a way to stop it. */
 export interface SandboxEmulator {
   readonly url: string;
   stop(): Promise<void>;
 }
 
-/**
- * How long the sandbox's bank takes to settle a `processing` payment (`pm_card_processing`).
- * At Stripe a bank debit settles days later; a few seconds is long enough to watch the payment
- * sit in `processing` and short enough to see the webhook move it.
- */
+/** Long enough to watch a payment sit in `processing`, short enough to see the webhook move it. */
 export const SANDBOX_SETTLE_AFTER_SECONDS = 5;
 const SANDBOX_BANK_TICK_MS = 1000;
 
 const logger = new Logger('StripeModule');
 
 /**
- * Sandbox mode (docs/configuration.md): no secret key outside production and no STRIPE_API_URL to talk to,
- * so the project's emulator is started in-process and the SDK is pointed at it. The emulator is a
- * test double, so it is loaded here and only here, lazily: a service with a Stripe key never loads it.
- * Its signed events are delivered to this service's own webhook route, as Stripe would.
+ * Sandbox mode (docs/configuration.md): no secret key outside production and no STRIPE_API_URL. The emulator
+ * is a test double, so it is loaded lazily and only here; its signed events go to this service's own webhook
+ * route.
  */
 export async function startSandboxEmulator(config: AppConfig): Promise<SandboxEmulator | null> {
   if (!config.startsSandboxEmulator) return null;
@@ -49,7 +43,7 @@ export async function startSandboxEmulator(config: AppConfig): Promise<SandboxEm
   };
 }
 
-/** The emulator settles a `processing` PaymentIntent only when told to: here, as the bank would. */
+/** The emulator settles a `processing` PaymentIntent only when told to, as the bank would. */
 function settleProcessingPayments(emulator: StripeEmulator): void {
   const due = Date.now() / 1000 - SANDBOX_SETTLE_AFTER_SECONDS;
   for (const paymentIntent of emulator.paymentIntents()) {

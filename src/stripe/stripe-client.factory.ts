@@ -1,14 +1,10 @@
 import Stripe from 'stripe';
 import { StripeConfig } from '../config/app-config';
 
-/** Used against the sandbox emulator or an STRIPE_API_URL double when no real key is configured. */
+/** Used against the sandbox emulator or a STRIPE_API_URL double when no real key is configured. */
 export const SANDBOX_SECRET_KEY = 'sk_test_sandbox_emulator';
 
-/**
- * The official SDK, pointed at Stripe or at `apiUrl` (emulator, proxy, test double).
- * Every mutating call carries an idempotency key derived from the client's own key, so the
- * SDK's network retries are safe: Stripe replays instead of charging twice.
- */
+/** Every mutating call carries an idempotency key, so the SDK's network retries are safe. */
 export function createStripeClient(config: StripeConfig, apiUrl: string | undefined): Stripe {
   const target = apiUrl ? new URL(apiUrl) : undefined;
   return new Stripe(config.secretKey ?? SANDBOX_SECRET_KEY, {

@@ -1,10 +1,7 @@
 import Stripe from 'stripe';
 import { PaymentFailure, PaymentFailureCode, StripeErrorCode, StripeException } from './stripe.exception';
 
-/**
- * The one place a Stripe failure becomes an exception, the first time and when a stored failure is
- * answered again. Clients read the same message for the same code, whoever raised it.
- */
+/** The one place a Stripe failure becomes an exception, so a code always carries the same message. */
 const MESSAGES: Record<StripeErrorCode, string> = {
   [StripeErrorCode.CARD_DECLINED]: 'The card was declined',
   [StripeErrorCode.PAYMENT_METHOD_INVALID]: 'The payment method is not usable',
@@ -13,11 +10,7 @@ const MESSAGES: Record<StripeErrorCode, string> = {
     'The payment provider is unavailable; retry with the same Idempotency-Key',
 };
 
-/**
- * Invalid-request codes that are about our Stripe account or its configuration, not about the
- * payment: nothing the client sent is wrong and an operator can fix them, so they are
- * "unavailable" (502, not stored, the row stays retryable) rather than a final refusal.
- */
+/** About our account or configuration, not the payment: "unavailable" (502, retryable). */
 const ACCOUNT_OR_CONFIGURATION_CODES: ReadonlySet<string> = new Set([
   'account_closed',
   'account_invalid',
@@ -32,13 +25,8 @@ const ACCOUNT_OR_CONFIGURATION_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Maps an SDK error to a StripeException. Anything that may be transient or is ours to fix
- * (network, timeout, Stripe 5xx, rate limits, a concurrent request on the same Stripe key,
- * authentication, permissions, account and configuration errors) is "unavailable": the caller
- * answers 502 and releases its idempotency key, and the retry is safe because it sends the same
- * Stripe idempotency key. Refusals of the payment itself (a decline, a bad payment method, an
- * invalid request about the payment) are final. `isDefinite` tells the two apart: only a
- * definite answer proves Stripe did nothing.
+ * Anything transient or ours to fix is "unavailable": the caller answers 502 and releases its key, and the
+ * retry sends the same Stripe key. Refusals of the payment itself are final.
  */
 export function translateStripeError(error: unknown): StripeException | undefined {
   if (!(error instanceof Stripe.errors.StripeError)) return undefined;
@@ -47,8 +35,7 @@ export function translateStripeError(error: unknown): StripeException | undefine
     return failureException({ code: StripeErrorCode.CARD_DECLINED, declineCode }, {}, error.payment_intent);
   }
   if (error instanceof Stripe.errors.StripeIdempotencyError && error.code !== 'idempotency_key_in_use') {
-    // Same Stripe key, other parameters: our own bug, never fixed by retrying. Left to the
-    // exception filter as an internal error.
+    // Same Stripe key with other parameters is our bug; left to the filter as an internal error.
     return undefined;
   }
   if (isPaymentRefusal(error)) {
@@ -81,7 +68,6 @@ export function isDefinite(error: StripeException): boolean {
   return !error.is(StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE);
 }
 
-/** What a row records of a definite refusal; undefined when Stripe's outcome is unknown. */
 export function failureOf(error: StripeException): PaymentFailure | undefined {
   if (!isDefinite(error)) return undefined;
   const declineCode = error.details?.declineCode;
@@ -91,7 +77,6 @@ export function failureOf(error: StripeException): PaymentFailure | undefined {
   };
 }
 
-/** The exception a definite refusal answers with, from its first occurrence or from a stored row. */
 export function failureException(
   failure: PaymentFailure,
   details: Record<string, unknown> = {},

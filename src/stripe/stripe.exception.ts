@@ -18,7 +18,7 @@ export const STRIPE_ERROR_STATUS: Record<StripeErrorCode, HttpStatus> = {
   [StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE]: HttpStatus.BAD_GATEWAY,
 };
 
-/** Stripe's definite refusals of a payment: recorded on its row and answered on every re-execution. */
+/** Definite refusals: recorded on the payment's row and answered again on every re-execution. */
 export type PaymentFailureCode = Exclude<StripeErrorCode, StripeErrorCode.PAYMENT_PROVIDER_UNAVAILABLE>;
 
 export const PAYMENT_FAILURE_CODES: readonly PaymentFailureCode[] = [
@@ -27,16 +27,12 @@ export const PAYMENT_FAILURE_CODES: readonly PaymentFailureCode[] = [
   StripeErrorCode.PAYMENT_PROVIDER_REJECTED,
 ];
 
-/** What a row keeps of a definite refusal: our code, and Stripe's decline code for a declined card. */
 export interface PaymentFailure {
   code: PaymentFailureCode;
   declineCode: string | null;
 }
 
-/**
- * A Stripe failure in our own terms, translated at the edge of this module: callers never
- * see an SDK error. A declined card keeps the PaymentIntent Stripe created for it.
- */
+/** Callers never see an SDK error. A declined card keeps the PaymentIntent Stripe created for it. */
 const FAILED_PAYMENT_ID: SchemaObject = {
   type: 'string',
   format: 'uuid',

@@ -3,7 +3,7 @@ import Stripe from 'stripe';
 import { translateStripeError } from './stripe-error.translator';
 import { STRIPE_CLIENT } from './stripe.constants';
 
-/** Far above what a payment is ever refunded in: a bound on one read, not a business rule. */
+/** Far above any payment's refund count: a bound on one read, not a business rule. */
 const MAX_REFUNDS_PER_PAYMENT = 10000;
 
 export interface CreatePaymentIntentInput {
@@ -29,10 +29,7 @@ export interface CreateCustomerInput {
   metadata: Record<string, string>;
 }
 
-/**
- * The service's only door to Stripe: typed calls through the official SDK, each with the
- * caller's deterministic idempotency key, and every SDK error translated to a StripeException.
- */
+/** Every SDK error becomes a StripeException. */
 @Injectable()
 export class StripeGateway {
   constructor(@Inject(STRIPE_CLIENT) private readonly stripe: Stripe) {}
@@ -51,7 +48,7 @@ export class StripeGateway {
           customer: input.customerId,
           description: input.description,
           metadata: input.metadata,
-          // Confirmed server-side: no redirect-based methods, which would need a return_url.
+          // Confirmed server-side, so redirect-based methods (which need a return_url) are off.
           automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
         },
         { idempotencyKey },
@@ -63,11 +60,7 @@ export class StripeGateway {
     return this.call(() => this.stripe.paymentIntents.retrieve(id));
   }
 
-  /**
-   * The PaymentIntent carrying `metadata[key] = value`, if Stripe has one. Search is
-   * eventually consistent (about a minute); it is only used for attempts older than Stripe's
-   * idempotency window, long settled by then.
-   */
+  /** Search lags about a minute; it is only used for attempts older than the idempotency window. */
   async findPaymentIntentByMetadata(key: string, value: string): Promise<Stripe.PaymentIntent | undefined> {
     const result = await this.call(() =>
       this.stripe.paymentIntents.search({ query: `metadata['${key}']:'${value}'`, limit: 1 }),
@@ -75,7 +68,7 @@ export class StripeGateway {
     return result.data[0];
   }
 
-  /** The refund of `paymentIntentId` carrying `metadata[key] = value`, if Stripe has one (a consistent list). */
+  /** Uses a list, which is consistent, rather than search. */
   async findRefundByMetadata(
     paymentIntentId: string,
     key: string,
@@ -84,7 +77,6 @@ export class StripeGateway {
     return (await this.listRefunds(paymentIntentId)).find((refund) => refund.metadata?.[key] === value);
   }
 
-  /** Every refund of a PaymentIntent, whichever channel made it, as Stripe holds it now. */
   listRefunds(paymentIntentId: string): Promise<Stripe.Refund[]> {
     return this.call(() =>
       this.stripe.refunds
@@ -93,7 +85,6 @@ export class StripeGateway {
     );
   }
 
-  /** The account's refunds created since `since`, newest first, a page at a time. */
   async *refundsCreatedSince(since: Date): AsyncGenerator<Stripe.Refund[]> {
     const created = { gte: Math.floor(since.getTime() / 1000) };
     for (let after: string | undefined; ;) {
@@ -129,7 +120,7 @@ export class StripeGateway {
     );
   }
 
-  /** The customer carrying `metadata[key] = value`, if Stripe has one (search: see findPaymentIntentByMetadata). */
+  /** Search, so eventually consistent (see `findPaymentIntentByMetadata`). */
   async findCustomerByMetadata(key: string, value: string): Promise<Stripe.Customer | undefined> {
     const result = await this.call(() =>
       this.stripe.customers.search({ query: `metadata['${key}']:'${value}'`, limit: 1 }),

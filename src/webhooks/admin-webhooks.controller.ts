@@ -15,14 +15,9 @@ import { decodeCursor, WebhookInboxService } from './webhook-inbox.service';
 const OPERATOR_ONLY =
   'For the platform operator (a token with the `admin` role), not for tenants: the inbox holds every tenant’s Stripe events.';
 
-/**
- * The Stripe inbox, for the platform's operator. `admin` is not a tenant's role: these routes
- * span every tenant's events (one Stripe account serves them all). What a tenant may see of its
- * own traffic it sees through its own routes, never under `/admin/*`.
- */
+/** Operator routes: one Stripe account serves every tenant, so the inbox holds all tenants' events. */
 @ApiTags('admin')
 @ApiErrors(
-  // AdminOnly() puts the bearer scheme on; the global guard answers 401 without a valid token.
   AuthErrorCode.TOKEN_MISSING,
   AuthErrorCode.TOKEN_INVALID,
   AuthErrorCode.TOKEN_EXPIRED,
@@ -30,7 +25,7 @@ const OPERATOR_ONLY =
   CommonErrorCode.SERVICE_UNAVAILABLE,
   CommonErrorCode.INTERNAL_ERROR,
 )
-// Below @ApiErrors: applied first, so the documented 403 is the error body's alone.
+// Decorators apply bottom-up: this runs before @ApiErrors, so the documented 403 is the error body alone.
 @AdminOnly()
 @Controller('admin/webhooks')
 export class AdminWebhooksController {

@@ -1,9 +1,8 @@
-/** The admin list's keyset cursor: (received_at in microseconds, event_id), opaque to clients. */
+/** Encodes the admin list's keyset cursor: (received_at in microseconds, event_id), opaque to clients. */
 export function encodeCursor(micros: string, eventId: string): string {
   return Buffer.from(`${micros}:${eventId}`, 'utf8').toString('base64url');
 }
 
-/** Undefined for a cursor this service did not write (the DTO refuses those first). */
 export function decodeCursor(cursor: string): { micros: string; eventId: string } | undefined {
   const match = /^(\d{1,20}):(.{1,255})$/s.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   return match ? { micros: match[1], eventId: match[2] } : undefined;

@@ -6,18 +6,14 @@ import { PaymentEventSequence } from './entities/payment-event-sequence.entity';
 
 export type Applied<T> = { applied: true; result: T } | { applied: false };
 
-/** What an effect sees: the payment under its lock, the transaction, and the events applied before. */
 export interface EventContext {
   payment: EventLockedPayment;
   manager: EntityManager;
-  /** The newest `created` (Stripe's clock) among applied events whose type starts with `prefix`. */
+  /** The newest Stripe `created` time among applied events whose type starts with `prefix`, or null. */
   newestApplied(prefix: string): Promise<number | null>;
 }
 
-/**
- * `payment_event_sequence`, written by this class only: which events a payment has had applied,
- * in order. Events of one payment are applied one at a time under its row lock.
- */
+/** The only writer of `payment_event_sequence`. */
 @Injectable()
 export class PaymentEventSequenceService {
   constructor(
@@ -25,16 +21,14 @@ export class PaymentEventSequenceService {
     @InjectRepository(PaymentEventSequence) private readonly applied: Repository<PaymentEventSequence>,
   ) {}
 
-  /** Whether the event has been applied to the payment already (read without the lock). */
+  /** Reads without the payment's lock; `executeIdempotent` checks again under it. */
   isApplied(paymentId: string, eventId: string): Promise<boolean> {
     return this.applied.existsBy({ paymentId, eventId });
   }
 
   /**
-   * Applies `effect` at most once per (payment, event): under the payment's row lock, an event
-   * already recorded is a no-op; otherwise the effect runs and the event is recorded with the
-   * next sequence number in the same transaction, so both happen or neither does (a worker
-   * killed half-way leaves nothing, and the retry applies it once).
+   * Applies `effect` at most once per (payment, event). Under the row lock, the effect and the event's record
+   * commit together, so a worker killed half-way leaves nothing and the retry applies it once.
    */
   executeIdempotent<T>(
     payment: PaymentRef,

@@ -5,13 +5,11 @@ import { RefundSync } from '../refunds';
 import { StripeGateway } from '../stripe';
 import { EventContext, PaymentEventSequenceService } from './payment-event-sequence.service';
 
-/** How processing an event ended: applied (or already applied), or nothing of ours to apply it to, and why. */
 export interface Dispatched {
   outcome: 'processed' | 'ignored';
   reason?: string;
 }
 
-/** When the event was received: news that a read of Stripe begun later already covers. */
 export interface Received {
   receivedAt?: Date;
 }
@@ -24,7 +22,6 @@ const INTENT_STATUS: Partial<Record<Stripe.Event.Type, PaymentStatus>> = {
   'payment_intent.requires_action': 'requires_action',
 };
 
-/** Every event that says a payment's refunds changed; each is answered by reading them all from Stripe. */
 const REFUND_EVENTS: ReadonlySet<string> = new Set<Stripe.Event.Type>([
   'charge.refunded',
   'charge.refund.updated',
@@ -35,22 +32,20 @@ const REFUND_EVENTS: ReadonlySet<string> = new Set<Stripe.Event.Type>([
 
 const INTENT_EVENTS = 'payment_intent.';
 
-/** A PaymentIntent's status as one source reports it; `current` when read from Stripe just now. */
+/** A PaymentIntent status from an event, or, when `current`, read from Stripe just now. */
 interface IntentNews {
   status: PaymentStatus;
   declineCode: string | null;
   current: boolean;
 }
 
-/** The event would take a failed payment back: only Stripe's current word may do that. */
+/** Thrown when an event would take a failed payment back: only Stripe's current status may do that. */
 class AskStripe extends Error {}
 
 /**
- * Applies one Stripe event to our records. An event is a hint that an object changed, not the
- * truth about it: Stripe neither orders nor dedupes them. Refund news is answered by reading the
- * payment's refunds from Stripe; a PaymentIntent's news is applied along the state machine, and
- * where it would take a payment back, Stripe is asked where it stands now. The payment (and with
- * it the tenant) is always our own row, found by the PaymentIntent.
+ * Stripe neither orders nor deduplicates events, so an event is treated as a hint that an object changed.
+ * Refund events trigger a read of the payment's refunds; PaymentIntent events follow the state machine, and
+ * one that would take a payment back triggers a read of the PaymentIntent.
  */
 @Injectable()
 export class StripeEventDispatcher {
@@ -63,7 +58,7 @@ export class StripeEventDispatcher {
 
   dispatch(event: Stripe.Event, received: Received = {}): Promise<Dispatched> {
     const object: unknown = (event.data as { object?: unknown } | undefined)?.object;
-    // Retrying cannot give an event the object it lacks.
+    // Ignored, not failed: a retry cannot give the event the object it lacks.
     if (typeof object !== 'object' || object === null || Array.isArray(object)) {
       return Promise.resolve({ outcome: 'ignored', reason: 'The event carries no data.object' });
     }
@@ -81,8 +76,7 @@ export class StripeEventDispatcher {
     status: PaymentStatus,
   ): Promise<Dispatched> {
     if (typeof intent.id !== 'string') return { outcome: 'ignored', reason: 'The PaymentIntent has no id' };
-    // Our row is committed before Stripe is ever called: a PaymentIntent with no row is not ours,
-    // whatever its metadata says, and waiting will not make it ours.
+    // Our row is committed before Stripe is called, so a PaymentIntent without one is not ours.
     const payment = await this.payments.findForEvent(intent.id, intent.metadata?.ps_payment_id);
     if (!payment) return notOurs(intent.id);
     let news: IntentNews = {
@@ -109,9 +103,8 @@ export class StripeEventDispatcher {
   }
 
   /**
-   * Any refund news of a payment of ours: its refunds are read from Stripe and applied (unless a
-   * read begun after the event arrived was applied already), then the event is recorded. A read
-   * that fails leaves the event unrecorded, so its retry reads again.
+   * Syncs the payment's refunds (unless a read begun after this event arrived was applied already), then
+   * records the event. A failed read leaves the event unrecorded, so its retry reads again.
    */
   private async onRefundNews(
     event: Stripe.Event,
@@ -131,11 +124,9 @@ export class StripeEventDispatcher {
 }
 
 /**
- * A PaymentIntent's news, under the payment's lock. An event's news is applied only when it is
- * not older than the news already applied, so a late `processing` never undoes `succeeded`. An
- * event that would take a failed payment back (a retry with another card) may be older than the
- * failure, which the request or the reconciliation job may have written without any event:
- * Stripe's current word decides instead.
+ * An event older than the newest PaymentIntent event applied is skipped, so a late `processing` never undoes
+ * `succeeded`. Taking a failed payment back (a retry with another card) is different: the failure may have
+ * been written without any event, so Stripe's current status decides.
  */
 async function applyIntentNews(
   context: EventContext,

@@ -9,22 +9,19 @@ import { StripeEventDispatcher } from './stripe-event.dispatcher';
 import { WebhookInboxService } from './webhook-inbox.service';
 import { STRIPE_WEBHOOK_QUEUE, StripeWebhookJob } from './webhooks.constants';
 
-/** No attempt can succeed: the event is dead at once. */
+/** Dead-letters the event at once: no retry can succeed. */
 class UnprocessableEventError extends Error {
   override readonly name = 'UnprocessableEventError';
 }
 
-/** Small: events of one payment queue on its row lock anyway, and Stripe calls are few. */
+/** Kept small: events of one payment wait on its row lock anyway, and Stripe calls are few. */
 const CONCURRENCY = 4;
 
 /**
- * Processes inbox events from Bull, in `worker` and `all` processes only. The row moves
- * `processing` → `processed` | `ignored`, or `failed` (rethrown, so Bull retries with backoff)
- * and `dead` once the row has had `WEBHOOK_MAX_ATTEMPTS` attempts. The row's own count decides,
- * not Bull's: Bull counts per job, and a job re-added by the sweeper or a replay starts from 0,
- * while a run Bull's stalled check restarted is not counted by Bull at all. Effects are applied
- * through `executeIdempotent`, so a job run twice (stalled worker, replay, sweeper) changes
- * nothing the second time.
+ * A row moves `processing` → `processed` | `ignored`, or to `failed` (rethrown, so Bull retries with backoff)
+ * and to `dead` after `WEBHOOK_MAX_ATTEMPTS`. The row's attempt count decides, not Bull's: a job re-added by
+ * the sweeper or a replay restarts Bull's count, and a run restarted by Bull's stalled check is not counted
+ * by Bull at all.
  */
 @Processor(STRIPE_WEBHOOK_QUEUE)
 export class StripeWebhookProcessor {
@@ -61,7 +58,7 @@ export class StripeWebhookProcessor {
         { eventId, type: row.type, attempt: row.attempts, dead, err: describeError(error) },
         dead ? 'Webhook event dead-lettered' : 'Webhook event failed; retrying',
       );
-      // Dead is final whatever attempts Bull has left for this job.
+      // Dead is final, whatever attempts Bull has left for this job.
       if (dead) await job.discard();
       throw error;
     }

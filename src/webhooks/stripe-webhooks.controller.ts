@@ -20,7 +20,6 @@ export class StripeWebhooksController {
     private readonly inbox: WebhookInboxService,
   ) {}
 
-  /** Verify, store, answer (enqueued after): the event's work never runs inside the request. */
   @Post('stripe')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({

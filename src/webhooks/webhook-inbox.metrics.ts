@@ -9,11 +9,7 @@ export const WEBHOOK_DEAD_LETTERS = 'payment_service_webhook_dead_letters';
 
 const backlog = new ScrapeTimeReadings<InboxBacklog>('the webhook inbox');
 
-/**
- * The inbox as operators watch it, read from PostgreSQL at each scrape (one indexed query), so
- * every instance reports the same numbers whoever wrote the rows. `processed` and `ignored` rows
- * are not counted: they only grow until the cleanup, and counting them would scan the table.
- */
+/** Read from PostgreSQL at each scrape, so every instance reports the same numbers. */
 export const webhookInboxMetricProviders = [
   makeGaugeProvider({
     name: WEBHOOK_INBOX_EVENTS,
@@ -31,7 +27,7 @@ export const webhookInboxMetricProviders = [
     name: WEBHOOK_OLDEST_PENDING_AGE,
     help: 'Age in seconds of the oldest Stripe event received and not yet settled (pending, processing or failed); 0 when none, NaN when the database cannot be read',
     async collect() {
-      // Unknown when the database cannot be read: NaN, not a reassuring 0.
+      // NaN, not a reassuring 0, when the database cannot be read.
       this.set((await backlog.read())?.oldestUnsettledAgeSeconds ?? NaN);
     },
   }),
@@ -44,7 +40,6 @@ export const webhookInboxMetricProviders = [
   }),
 ];
 
-/** Lends this application's inbox to the gauges while it runs. */
 @Injectable()
 export class WebhookInboxMetrics extends ScrapeTimeSource<InboxBacklog> {
   constructor(private readonly inbox: WebhookInboxService) {

@@ -11,7 +11,6 @@ import {
 import { decodeCursor, encodeCursor } from './inbox-cursor';
 import { VerifiedEvent } from './webhook-signature.verifier';
 
-/** The statuses of an event not yet settled: it is still to be applied. */
 export const UNSETTLED_STATUSES = ['pending', 'processing', 'failed'] as const;
 
 export interface InboxPage {
@@ -19,10 +18,8 @@ export interface InboxPage {
   nextCursor: string | null;
 }
 
-/** What operators watch of the inbox (see `WebhookInboxMetrics`). */
 export interface InboxBacklog {
   byStatus: Record<(typeof UNSETTLED_STATUSES)[number] | 'dead', number>;
-  /** Seconds since the oldest unsettled event was received, by the database clock; 0 when none. */
   oldestUnsettledAgeSeconds: number;
 }
 
@@ -33,18 +30,13 @@ export interface InboxQuery {
   cursor?: string;
 }
 
-/** An unsettled row as the sweeper read it: re-added only if it has not moved since. */
 export interface SweptRow {
   event_id: string;
   status: WebhookStatus;
   updated_micros: string;
 }
 
-/**
- * The events go to PostgreSQL as the text received, parsed there as jsonb: the same value
- * `JSON.stringify` of the parsed event would give, without serialising it again (nor overflowing
- * the stack on a deeply nested one).
- */
+/** Parsed by PostgreSQL from the text received, so events are not serialised again. */
 const INSERT_EVENTS: PreparedStatement = {
   name: 'webhook_inbox_insert_events',
   text: `INSERT INTO webhook_inbox (event_id, type, payload)
@@ -53,10 +45,7 @@ const INSERT_EVENTS: PreparedStatement = {
          ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
 };
 
-/**
- * An event PostgreSQL cannot store as jsonb, kept as the text received, dead with the reason:
- * acknowledged rather than answered 500, which Stripe would retry for three days to no avail.
- */
+/** Kept raw and dead rather than answered 500, which Stripe would retry for three days to no avail. */
 const INSERT_UNSTORABLE: PreparedStatement = {
   name: 'webhook_inbox_insert_unstorable',
   text: `INSERT INTO webhook_inbox (event_id, type, payload, raw_body, status, error)
@@ -64,15 +53,10 @@ const INSERT_UNSTORABLE: PreparedStatement = {
          ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
 };
 
-/**
- * `webhook_inbox`, every statement against it. Events are stored before they are acknowledged;
- * the row, not Bull, is the record of what is left to do and of how many attempts it took.
- */
 @Injectable()
 export class WebhookInboxRepository {
   constructor(@InjectRepository(WebhookInbox) private readonly inbox: Repository<WebhookInbox>) {}
 
-  /** Stores events in one statement, one commit; answers the ids it inserted (not the duplicates). */
   async insertEvents(events: readonly VerifiedEvent[]): Promise<string[]> {
     const result = await runPrepared<{ event_id: string }>(this.inbox.manager, INSERT_EVENTS, [
       events.map((event) => event.id),
@@ -82,7 +66,6 @@ export class WebhookInboxRepository {
     return result.rows.map((row) => row.event_id);
   }
 
-  /** Keeps an event PostgreSQL cannot store as JSON as its raw text, dead with `reason`. */
   async insertUnstorable(event: VerifiedEvent, reason: string): Promise<string[]> {
     const result = await runPrepared<{ event_id: string }>(this.inbox.manager, INSERT_UNSTORABLE, [
       event.id,
@@ -93,7 +76,6 @@ export class WebhookInboxRepository {
     return result.rows.map((row) => row.event_id);
   }
 
-  /** Sets one event `pending` again, whatever its status; false when there is no such event. */
   async markPending(eventId: string): Promise<boolean> {
     const [, affected] = await this.inbox.query<[unknown, number]>(
       `UPDATE webhook_inbox SET status = 'pending', updated_at = now() WHERE event_id = $1`,
@@ -102,7 +84,6 @@ export class WebhookInboxRepository {
     return affected > 0;
   }
 
-  /** The ids of every dead event, oldest first. */
   async deadEventIds(): Promise<string[]> {
     const rows = await this.inbox.query<Array<{ event_id: string }>>(
       `SELECT event_id FROM webhook_inbox WHERE status = 'dead' ORDER BY received_at, event_id`,
@@ -110,7 +91,6 @@ export class WebhookInboxRepository {
     return rows.map((row) => row.event_id);
   }
 
-  /** Sets `pending` those of `eventIds` still dead; answers their ids. */
   async takeDead(eventIds: string[]): Promise<string[]> {
     const [taken] = await this.inbox.query<[Array<{ event_id: string }>, number]>(
       `UPDATE webhook_inbox SET status = 'pending', updated_at = now()
@@ -120,7 +100,6 @@ export class WebhookInboxRepository {
     return taken.map((row) => row.event_id);
   }
 
-  /** Deletes up to `batchSize` rows `processed`/`ignored` finished more than `days` ago; answers how many. */
   async deleteFinishedBatch(days: number, batchSize: number): Promise<number> {
     const [, affected] = await this.inbox.query<[unknown, number]>(
       `DELETE FROM webhook_inbox WHERE event_id IN (
@@ -133,10 +112,6 @@ export class WebhookInboxRepository {
     return affected;
   }
 
-  /**
-   * Unsettled and dead rows by status, and the age of the oldest unsettled one: one query on
-   * the (status, received_at) index, for the gauges.
-   */
   async backlog(): Promise<InboxBacklog> {
     const rows = await this.inbox.query<Array<{ status: string; count: number; oldest_age: number | null }>>(
       `SELECT status, count(*)::int AS count, extract(epoch FROM now() - min(received_at))::float8 AS oldest_age
@@ -155,7 +130,6 @@ export class WebhookInboxRepository {
     return reading;
   }
 
-  /** Inbox rows, newest first, keyset-paginated on (received_at, event_id). */
   async list(query: InboxQuery): Promise<InboxPage> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await this.inbox.query<InboxRow[]>(
@@ -184,12 +158,7 @@ export class WebhookInboxRepository {
     };
   }
 
-  /**
-   * Marks an attempt begun and counts it; answers the event, or null when there is nothing to
-   * attempt: the row is gone (cleaned up), or settled already (`processed`, `ignored`, `dead`).
-   * A job for a settled row is a stale copy (a replay sets the row `pending` before it enqueues),
-   * and running it would count an attempt the event never needed.
-   */
+  /** Null for a gone or settled row: such a job is a stale copy and must not count an attempt. */
   async beginAttempt(eventId: string): Promise<WebhookInbox | null> {
     const [rows] = await this.inbox.query<[InboxRow[], number]>(
       `UPDATE webhook_inbox SET status = 'processing', attempts = attempts + 1, updated_at = now()
@@ -200,7 +169,6 @@ export class WebhookInboxRepository {
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
-  /** Ends an attempt; `reason` says why an event was ignored. */
   async finishAttempt(eventId: string, status: 'processed' | 'ignored', reason?: string): Promise<void> {
     await this.inbox.query(
       `UPDATE webhook_inbox SET status = $2, error = $3, processed_at = now(), updated_at = now()
@@ -209,10 +177,6 @@ export class WebhookInboxRepository {
     );
   }
 
-  /**
-   * Records a failed attempt: its error is the row's `error` and joins `attempt_errors`, which
-   * keeps the last `ATTEMPT_ERRORS_KEPT` of them.
-   */
   async failAttempt(eventId: string, status: 'failed' | 'dead', error: string): Promise<void> {
     await this.inbox.query(
       `UPDATE webhook_inbox
@@ -225,7 +189,6 @@ export class WebhookInboxRepository {
     );
   }
 
-  /** Unsettled rows, oldest first, with their `updated_at` to the microsecond (see `unmoved`). */
   unsettledOldestFirst(limit: number): Promise<SweptRow[]> {
     return this.inbox.query<SweptRow[]>(
       `SELECT event_id, status, ${MICROS('updated_at')}::text AS updated_micros
@@ -235,10 +198,7 @@ export class WebhookInboxRepository {
     );
   }
 
-  /**
-   * The ids among `rows` whose status and `updated_at` are still those read (to the microsecond,
-   * as PostgreSQL keeps it: a JavaScript Date would keep milliseconds only).
-   */
+  /** Compared to the microsecond, which a JavaScript Date would lose. */
   async unmoved(rows: SweptRow[]): Promise<string[]> {
     if (rows.length === 0) return [];
     const still = await this.inbox.query<Array<{ event_id: string }>>(
@@ -252,13 +212,11 @@ export class WebhookInboxRepository {
   }
 }
 
-/** One error kept per attempt is at most this long (a stack or a long message is cut). */
 const ERROR_MAX_LENGTH = 2000;
 
 const INBOX_COLUMNS = `event_id, type, payload, raw_body, status, attempts, error, attempt_errors,
   received_at, processed_at, updated_at`;
 
-/** A timestamp as whole microseconds since the epoch, exact, as text for JavaScript. */
 const MICROS = (column: string) => `(extract(epoch FROM ${column}) * 1000000)::bigint`;
 
 interface InboxRow {

@@ -16,19 +16,11 @@ export interface Receipt {
   duplicate?: true;
 }
 
-/** How many rows one sweep or one batch of a replay handles. */
 const SWEEP_BATCH = 500;
 
 /**
- * The inbox of Stripe events: stored before they are acknowledged, then handed to Bull. Redis is
- * never the only record: a row Bull lost (Redis down at receipt, flushed) is still
- * `pending`/`processing`/`failed` here, and the sweeper hands it over again. A job whose worker
- * was killed mid-job is still Bull's, active: Bull's stalled-job check gives it back to the queue,
- * and `executeIdempotent` makes the second run change nothing the first one applied.
- *
- * The row, not Bull, keeps the count: `attempts` grows with every run that begins, whoever
- * started it (Bull's retry, its stalled check, the sweeper, a replay), and it alone decides
- * when an event is dead.
+ * Redis is never the only record: a row whose job Bull lost is still unsettled here, and the sweeper enqueues
+ * it again. Effects go through `executeIdempotent`, so a job run twice changes nothing the second time.
  */
 @Injectable()
 export class WebhookInboxService {
@@ -43,32 +35,19 @@ export class WebhookInboxService {
     this.receipts = new WebhookInboxBatcher(inbox, (eventIds) => jobs.enqueueCommitted(eventIds));
   }
 
-  /**
-   * Stores a verified event once (a redelivery is a duplicate), together with the events
-   * received meanwhile, and answers once that statement has committed. The enqueue runs after
-   * the commit without holding the answer: the row is `pending` already, and the sweeper
-   * enqueues it if Redis does not take it. Only a database failure fails the receipt.
-   */
+  /** Resolves once committed; if Redis does not take the job, the sweeper enqueues it later. */
   async receive(event: VerifiedEvent): Promise<Receipt> {
     const stored = await this.receipts.store(event);
     return stored ? { received: true } : { received: true, duplicate: true };
   }
 
-  /** Re-queues one event whatever its status; effects already applied are not applied again. */
   async replay(eventId: string): Promise<'queued' | 'not_found'> {
     if (!(await this.inbox.markPending(eventId))) return 'not_found';
-    // Pending in the database is the promise: if Redis is down now, the sweeper enqueues it later.
     await this.jobs.enqueueAgain(eventId);
     return 'queued';
   }
 
-  /**
-   * Re-queues the events dead when it starts, each once; answers how many. The dead set is read
-   * first and replayed from that list, so an event that dies again while the list is worked
-   * through is not picked up again (re-reading `status = 'dead'` would loop on them for as long
-   * as they keep dying). Each is taken only while still dead, so one replayed meanwhile by
-   * someone else is not counted twice.
-   */
+  /** Works from the ids read up front: re-reading `status = 'dead'` would loop on events that keep dying. */
   async replayDead(): Promise<number> {
     const dead = await this.inbox.deadEventIds();
     let count = 0;
@@ -80,16 +59,12 @@ export class WebhookInboxService {
     return count;
   }
 
-  /**
-   * The sweeper's one pass, one process at a time: hands Bull again the unfinished rows whose job
-   * is lost (see `sweep`). Answers how many were enqueued (0 when another process holds the pass).
-   */
+  /** Returns how many events were enqueued; 0 when another process holds the sweep. */
   async sweepPending(): Promise<number> {
     const run = await this.runner.run(WEBHOOK_SWEEP_JOB, () => this.sweep());
     return run.ran ? run.result : 0;
   }
 
-  /** Deletes `processed`/`ignored` rows finished more than `days` ago, in batches; answers how many. */
   async deleteFinishedOlderThan(days: number, batchSize = 1000): Promise<number> {
     let deleted = 0;
     for (;;) {
@@ -120,12 +95,9 @@ export class WebhookInboxService {
   }
 
   /**
-   * Hands Bull again the unfinished rows whose job is lost (`WebhookJobQueue.lost`). A job still
-   * waiting, delayed for its backoff or running stays where it is: re-adding it would put the
-   * oldest events behind newer ones, and restart Bull's backoff.
-   *
-   * A row is re-added only if it has not moved since it was read: a job that completes between
-   * the read and Bull's answer is gone from Bull by then, and would otherwise be run again.
+   * Re-enqueues unsettled rows whose job Bull lost; waiting, delayed and running jobs are left alone. Only
+   * rows unchanged since they were read are re-added: a job that completed in between would otherwise run
+   * again.
    */
   private async sweep(): Promise<number> {
     const rows = await this.inbox.unsettledOldestFirst(SWEEP_BATCH);

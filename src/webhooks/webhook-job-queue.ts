@@ -10,16 +10,11 @@ import {
   WEBHOOK_RETRY_BASE_DELAY_MS,
 } from './webhooks.constants';
 
-/**
- * The Bull side of the inbox: a job per event (job id = event id, so a job already waiting is
- * not doubled). Every call is bounded in time and never throws: while Redis is down the client
- * fails at once and a hung one does not hold the caller; the row stays unsettled in PostgreSQL
- * and the sweeper hands it over again.
- */
+/** Job id = event id, so a waiting job is not duplicated. Calls never throw; the sweeper catches up. */
 @Injectable()
 export class WebhookJobQueue implements OnApplicationShutdown {
   private readonly logger = new Logger(WebhookJobQueue.name);
-  /** Enqueues started after a commit and not finished yet: shutdown waits for them. */
+  /** Enqueues still running; shutdown waits for them. */
   private readonly enqueuing = new Set<Promise<void>>();
 
   constructor(
@@ -27,21 +22,17 @@ export class WebhookJobQueue implements OnApplicationShutdown {
     private readonly config: AppConfig,
   ) {}
 
-  /** Runs before the webhooks module closes the queue: no enqueue is left to fail on it. */
+  /** Runs before the webhooks module closes the queue, so no enqueue fails on a closed queue. */
   async onApplicationShutdown(): Promise<void> {
     while (this.enqueuing.size > 0) await Promise.all([...this.enqueuing]);
   }
 
-  /** Starts handing a committed batch's new events to Bull, in one Redis transaction, tracked until it ends. */
   enqueueCommitted(eventIds: string[]): void {
     const enqueue = this.enqueueAll(eventIds).finally(() => this.enqueuing.delete(enqueue));
     this.enqueuing.add(enqueue);
   }
 
-  /**
-   * Hands an event to Bull, first removing a job of it that is not running (a finished or
-   * waiting one). Answers whether Bull took it.
-   */
+  /** Replaces any finished or waiting job of the event. Returns true when Bull took it. */
   async enqueueAgain(eventId: string): Promise<boolean> {
     try {
       await withTimeout(async () => {
@@ -59,10 +50,7 @@ export class WebhookJobQueue implements OnApplicationShutdown {
     }
   }
 
-  /**
-   * Which of these events Bull has lost: no job (Redis was down at receipt, flushed, or Bull gave
-   * up on a job that stalled too often), or one Bull has finished while the row has not.
-   */
+  /** Lost: no job (Redis down at receipt, flushed, stalled too often), or finished while unsettled. */
   async lost(eventIds: string[]): Promise<Set<string>> {
     // Concurrent look-ups share the connection's pipeline: one round trip, not one per event.
     const jobs = await Promise.all(eventIds.map((eventId) => this.queue.getJob(eventId)));

@@ -4,7 +4,7 @@ import { ExclusiveJobRunner } from '../scheduling';
 import { WebhookInboxService } from './webhook-inbox.service';
 import { WEBHOOK_SWEEP_JOB } from './webhooks.constants';
 
-/** Schedules the sweeper in `worker` and `all` processes (one pass at a time across all of them). */
+/** Schedules the sweeper in `worker` and `all` processes; one pass runs at a time across all of them. */
 @Injectable()
 export class WebhookSweeper implements OnApplicationBootstrap {
   constructor(

@@ -23,10 +23,7 @@ import { WebhookSignatureVerifier } from './webhook-signature.verifier';
 import { WebhookSweeper } from './webhook.sweeper';
 import { STRIPE_WEBHOOK_QUEUE } from './webhooks.constants';
 
-/**
- * Stripe webhooks (docs/design/webhooks.md): receiving and the inbox in every process; the Bull processor and
- * the sweeper only where `WORKER_MODE` is `worker` or `all`, so an `api` process never processes.
- */
+/** Stripe webhooks (docs/design/webhooks.md); only `worker` and `all` processes run the workers. */
 @Module({})
 export class WebhooksModule implements OnApplicationShutdown {
   constructor(

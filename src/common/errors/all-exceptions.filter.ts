@@ -4,9 +4,8 @@ import { describeError } from './error-like';
 import { normalizeError } from './normalize-error';
 
 /**
- * Renders every error as `{statusCode, code, message, details?}` (docs/errors.md). Unexpected errors
- * are logged by type, code and message only (no stack, no SQL text or parameters) and reach the
- * client as a bare 500.
+ * Renders every error as docs/errors.md describes. Unexpected errors are logged by type, code and message
+ * only (no stack, SQL or parameters) and answered as a bare 500.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -22,8 +21,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       response.raw.end();
       return;
     }
-    // A handler may have named what it created before failing (a commit after it, say): an
-    // error creates nothing, so it carries no Location.
+    // A handler may have set Location before failing (a commit after it, say), but an error creates nothing.
     response.removeHeader('location');
     response.status(exception.status).headers(exception.headers).send(exception.toBody());
   }

@@ -10,17 +10,13 @@ export interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
-/**
- * The one error shape the service answers with (docs/errors.md). Each module defines its own code enum
- * and an exhaustive code → status map, and throws a subclass of this.
- */
+/** The one error shape the service answers with (docs/errors.md). */
 export class AppException extends Error {
   constructor(
     readonly code: string,
     readonly status: HttpStatus,
     message: string,
     readonly details?: Record<string, unknown>,
-    /** Extra response headers, e.g. Retry-After. */
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
@@ -37,12 +33,7 @@ export class AppException extends Error {
   }
 }
 
-/**
- * The exception class of one module, from its exhaustive code → status map: the code decides
- * the status, so a module can only throw statuses its map declares. The map (and, for the API
- * document, the headers some codes are sent with and what their `details` hold) joins the
- * service's error codes.
- */
+/** The code decides the status, so a module can only throw the statuses its map declares. */
 export function moduleException<Code extends string>(
   statusByCode: Record<Code, HttpStatus>,
   documentedHeaders: Partial<Record<Code, ResponseHeaders>> = {},

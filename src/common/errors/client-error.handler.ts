@@ -6,15 +6,12 @@ import { describeError } from './error-like';
 import { CommonErrorCode, CommonException } from './common.exception';
 
 /**
- * Node rejects some requests before Fastify sees them (headers over the limit, a malformed
- * request line or header, a bad chunk), and Fastify's own answer is a body of its own. Clients get
- * the JSON error body there too (docs/errors.md), so this is Fastify's `clientErrorHandler`: the answer is
- * written on the socket, since no request or response object exists yet.
+ * Node rejects some requests before Fastify sees them; they still get the JSON error body (docs/errors.md).
  */
 const logger = new Logger('HttpParser');
 
 export function answerClientErrorAsJson(error: NodeJS.ErrnoException, socket: Duplex): void {
-  // A response already started on this connection cannot be replaced by another.
+  // A response already started on this connection cannot be replaced.
   const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
   if (error.code === 'ECONNRESET' || !socket.writable || started) {
     socket.destroy();

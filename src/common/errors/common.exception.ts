@@ -43,7 +43,6 @@ export const COMMON_ERROR_STATUS: Record<CommonErrorCode, HttpStatus> = {
   [CommonErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
-/** A readiness check's report entry: one dependency and its state. */
 const HEALTH_ENTRIES: SchemaObject = {
   type: 'object',
   additionalProperties: {
@@ -99,7 +98,6 @@ export class CommonException extends moduleException(
     ),
   },
 ) {
-  /** A dependency the request cannot run without is unreachable; the client should retry. */
   static serviceUnavailable(
     message = 'A required service is unavailable; retry shortly',
     retryAfterSeconds = 5,
@@ -109,7 +107,7 @@ export class CommonException extends moduleException(
     });
   }
 
-  /** The caller's tenant spent its request budget for this window (docs/design/requests.md, "Rate limits"). */
+  /** See docs/design/requests.md, "Rate limits". */
   static rateLimited(retryAfterSeconds: number) {
     return new CommonException(
       CommonErrorCode.RATE_LIMITED,

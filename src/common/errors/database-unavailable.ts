@@ -14,10 +14,7 @@ const UNAVAILABLE_SQLSTATES = /^(08...|57014|57P01|57P02|57P03|53300)$/;
 const POOL_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i;
 
-/**
- * True when an error means PostgreSQL could not be reached or dropped the connection, as
- * opposed to a query that ran and failed. Those become 503 with Retry-After, never 500.
- */
+/** PostgreSQL unreachable or the connection dropped: a 503 with Retry-After, never a 500. */
 export function isDatabaseUnavailableError(error: unknown): boolean {
   const cause = asErrorLike(error instanceof QueryFailedError ? (error.driverError as unknown) : error);
   if (!cause) return false;

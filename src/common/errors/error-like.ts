@@ -6,10 +6,7 @@ export interface ErrorLike {
   code?: unknown;
 }
 
-/**
- * Reads an error duck-typed: errors raised by Node's own sockets come from another realm in
- * some hosts (test VMs), where `instanceof Error` is false for them.
- */
+/** Duck-typed: in some hosts (test VMs) Node's socket errors fail `instanceof Error`. */
 export function asErrorLike(error: unknown): ErrorLike | undefined {
   if (error instanceof Error || types.isNativeError(error)) return error;
   if (typeof error === 'object' && error !== null && typeof (error as ErrorLike).message === 'string') {
@@ -19,7 +16,7 @@ export function asErrorLike(error: unknown): ErrorLike | undefined {
   return undefined;
 }
 
-/** What a log line may say about an error: type, code and message. Never a stack, SQL or parameters. */
+/** What a log line may say about an error: never a stack, SQL or parameters. */
 export function describeError(error: unknown): { type: string; message: string; code?: unknown } {
   const like = asErrorLike(error);
   return like

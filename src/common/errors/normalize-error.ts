@@ -10,10 +10,7 @@ export interface NormalizedError {
   origin: ErrorOrigin;
 }
 
-/**
- * The single mapping from anything thrown to the error a client sees. The exception filter
- * renders it, and the idempotency layer stores exactly the same body for replays.
- */
+/** Maps anything thrown to what a client sees; idempotency stores the same body for replays. */
 export function normalizeError(error: unknown): NormalizedError {
   if (error instanceof AppException) return { exception: error, origin: 'app' };
   if (error instanceof HttpException) return { exception: fromHttpException(error), origin: 'http' };
@@ -43,7 +40,7 @@ function fromHttpException(error: HttpException): AppException {
     return new CommonException(CommonErrorCode.MALFORMED_JSON, 'Request body is not valid JSON');
   }
   if (status === 503) {
-    // A readiness check that failed (terminus): say which dependency, nothing more.
+    // Name the failed dependency of a readiness check (terminus), nothing more.
     const report = error.getResponse();
     return new CommonException(
       CommonErrorCode.SERVICE_UNAVAILABLE,

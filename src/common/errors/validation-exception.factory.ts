@@ -6,7 +6,7 @@ interface FieldError {
   messages: string[];
 }
 
-/** ValidationPipe errors as one 400 that names every offending field, nested ones by path. */
+/** One 400 naming every offending field, nested ones by path. */
 export function validationExceptionFactory(errors: ValidationError[]): CommonException {
   const fields = flatten(errors);
   const message = fields.map(({ messages }) => messages[0]).join('; ') || 'Request validation failed';
@@ -21,7 +21,7 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   });
 }
 
-/** A route parameter that must be a UUID: the same 400 shape as a body field. */
+/** Same 400 shape as a body field. */
 export const uuidParamExceptionFactory = (field: string) => () =>
   new CommonException(CommonErrorCode.VALIDATION_FAILED, `${field} must be a UUID`, {
     fields: [{ field, messages: [`${field} must be a UUID`] }],

@@ -1,10 +1,7 @@
 import { ConsoleLogger } from '@nestjs/common';
 import { describeError } from '../errors/error-like';
 
-/**
- * The logger Nest uses until the pino logger takes over, and when startup fails before it can:
- * JSON lines like the rest, and an error reduced to its type, code and message (never a stack).
- */
+/** Used until pino takes over, and when startup fails first. */
 export class BootLogger extends ConsoleLogger {
   constructor() {
     super({ json: true, colors: false });

@@ -1,23 +1,13 @@
 import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { describeError } from '../errors/error-like';
 
-/**
- * A reading a gauge takes when `/metrics` is scraped (the state of a table, whoever wrote it),
- * rather than a number the code keeps up to date.
- *
- * prom-client's registry is process-wide and keeps the first metric registered under a name,
- * while each application has its own database connection (a test process runs several): the
- * gauge asks the most recently started application that is still running. A reading that fails
- * (the database is away) leaves the gauge unknown for that scrape (NaN, or no series), and
- * `/metrics` still answers.
- */
+/** The registry is process-wide, so the gauge asks the most recently started application. */
 export class ScrapeTimeReadings<T> {
   private readonly logger = new Logger(ScrapeTimeReadings.name);
   private readonly readers: Array<() => Promise<T>> = [];
 
   constructor(private readonly what: string) {}
 
-  /** Registers an application's reader; answers the function that unregisters it. */
   add(reader: () => Promise<T>): () => void {
     this.readers.push(reader);
     return () => {
@@ -38,7 +28,7 @@ export class ScrapeTimeReadings<T> {
   }
 }
 
-/** Lends an application's reading to a gauge for as long as the application runs. */
+/** Supplies an application's reading to a gauge while the application runs. */
 export abstract class ScrapeTimeSource<T> implements OnModuleInit, OnModuleDestroy {
   private unregister: (() => void) | undefined;
 

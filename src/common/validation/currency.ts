@@ -1,8 +1,4 @@
-/**
- * Currencies the service accepts: lowercase ISO 4217 codes Stripe settles for card payments.
- * Amounts are always integers in the currency's minor unit; for zero-decimal currencies the
- * minor unit is the unit itself (100 JPY is `amount: 100`, 1.00 USD is `amount: 100`).
- */
+/** Amounts are in the minor unit, which for zero-decimal currencies is the unit (100 JPY is `100`). */
 export const ZERO_DECIMAL_CURRENCIES: ReadonlySet<string> = new Set([
   'bif',
   'clp',

@@ -5,27 +5,19 @@ import { jsonSchemaPattern } from './json-schema-pattern';
 import { IsOptionalNotNull } from './optional.decorator';
 
 /**
- * An instant as RFC 3339 writes it, its offset included: `2026-12-05T13:40:00Z`,
- * `2026-12-05T14:40:00.123+01:00`. Every spelling of it is one JavaScript's `Date` reads as that
- * instant, on any machine: no date without a time, no time without an offset (which `Date` would
- * read in the server's zone), no week or ordinal dates (which it cannot read at all).
- * class-validator's `IsRFC3339` is not enough: it passes second 60 (an invalid `Date`) and
- * February 31 (which `Date` turns into March 3).
+ * RFC 3339 with an offset, so `Date` reads every accepted spelling as the same instant on any machine.
+ * class-validator's `IsRFC3339` passes second 60 and February 31, which `Date` misreads.
  */
 export const DATE_TIME_REGEXP =
   /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
-/**
- * The schema of such an instant: `format: date-time` (which also checks the day exists in its
- * month, as `isDateTime` does) and the pattern of the spellings the service reads.
- */
+/** `format: date-time` also checks that the day exists in its month, as `isDateTime` does. */
 export const DATE_TIME_SCHEMA = {
   type: 'string',
   format: 'date-time',
   pattern: jsonSchemaPattern(DATE_TIME_REGEXP),
 } as const;
 
-/** Whether `value` is an instant as `DATE_TIME_REGEXP` spells it, on a day its month has. */
 export function isDateTime(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   const match = DATE_TIME_REGEXP.exec(value);
@@ -39,7 +31,6 @@ function daysInMonth(year: number, month: number): number {
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
-/** A body field or query parameter holding an instant (see `DATE_TIME_REGEXP`). */
 export const IsDateTime = (options: { optional?: boolean; description?: string } = {}) =>
   applyDecorators(
     ...(options.optional ? [IsOptionalNotNull()] : []),

@@ -1,9 +1,4 @@
-/**
- * A JSON Schema `pattern` matching what `regex` matches. Patterns have no flags, so a
- * case-insensitive regex spells each letter in both cases (`[0-9A-F]` becomes `[0-9A-Fa-f]`,
- * `F` becomes `[Ff]`). The API document states the validators' own regexes this way, never a
- * copy of them.
- */
+/** JSON Schema patterns have no flags, so a case-insensitive regex spells each letter in both cases. */
 export function jsonSchemaPattern(regex: RegExp): string {
   const unsupported = regex.flags.replace(/[iu]/g, '');
   if (unsupported) throw new Error(`A pattern cannot say the flags "${unsupported}" of ${String(regex)}`);
@@ -45,7 +40,7 @@ export function jsonSchemaPattern(regex: RegExp): string {
   return pattern;
 }
 
-/** The pattern without its `^…$` anchors, to be composed into a larger one. */
+/** Without the `^…$` anchors, for composing into a larger pattern. */
 export function unanchored(pattern: string): string {
   return pattern.replace(/^\^/, '').replace(/\$$/, '');
 }

@@ -41,10 +41,9 @@ export const IsCurrency = () =>
     ApiProperty({ enum: SUPPORTED_CURRENCIES, example: 'usd' }),
   );
 
-/** The ids Stripe gives objects of one kind: its prefix (`pm`, `cus`), `_`, then 1–250 of `[A-Za-z0-9_]`. */
+/** Stripe ids: a prefix (`pm`, `cus`), `_`, then 1–250 of `[A-Za-z0-9_]`. */
 export const stripeIdRegExp = (prefix: string): RegExp => new RegExp(`^${prefix}_[A-Za-z0-9_]{1,250}$`);
 
-/** A Stripe object id of the given prefix, e.g. `pm_…`, `cus_…`. */
 export const IsStripeId = (prefix: string, options: { optional?: boolean; example?: string } = {}) =>
   applyDecorators(
     ...(options.optional ? [IsOptionalNotNull()] : []),
@@ -77,7 +76,6 @@ export const MAX_METADATA_VALUE_LENGTH = 500;
 /** Stripe refuses square brackets in metadata keys. */
 const METADATA_KEY_FORBIDDEN_CHARS = '[]';
 
-/** The metadata rules as a schema: each one stated from the constants the validator reads. */
 const METADATA_SCHEMA = {
   type: 'object',
   maxProperties: MAX_METADATA_KEYS,
@@ -91,10 +89,7 @@ const METADATA_SCHEMA = {
   example: { orderId: 'ord_1042' },
 };
 
-/**
- * Stripe's metadata limits (50 keys, keys ≤ 40 chars without square brackets, string values
- * ≤ 500 chars), leaving room for the keys the service adds.
- */
+/** Stripe's metadata limits, leaving room for the keys the service adds. */
 export function IsStripeMetadata(validationOptions?: ValidationOptions): PropertyDecorator {
   return applyDecorators(
     IsOptionalNotNull(),

@@ -2,9 +2,8 @@ import { applyDecorators } from '@nestjs/common';
 import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 
 /**
- * The one way to mark a DTO field optional (docs/design/requests.md): an ABSENT field skips validation and takes
- * its default, an explicit `null` fails. class-validator's `IsOptional()` skips `null` too, so a
- * service reading `dto.amount ?? remaining` would turn `"amount": null` into "refund everything".
+ * An absent field takes its default, but an explicit `null` fails (docs/design/requests.md). `IsOptional()`
+ * skips `null` too, which would turn `"amount": null` into "refund everything".
  */
 export const IsOptionalNotNull = (validationOptions?: ValidationOptions) =>
   applyDecorators(

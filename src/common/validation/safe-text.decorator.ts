@@ -3,10 +3,8 @@ import { isEmail, ValidateBy, ValidationOptions } from 'class-validator';
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * Why a string cannot be stored and sent on as it is, or undefined when it can. PostgreSQL
- * rejects NUL in `text` and `jsonb`, and an unpaired UTF-16 surrogate is either refused (jsonb)
- * or silently replaced by U+FFFD (text): what the fingerprint covers would then differ from what
- * is stored and sent to Stripe.
+ * PostgreSQL rejects NUL, and an unpaired surrogate is refused by jsonb or silently replaced by U+FFFD in
+ * text, so what is stored and sent to Stripe would differ from what was fingerprinted.
  */
 export function unsafeTextProblem(text: string): string | undefined {
   if (text.includes('\u0000')) return 'must not contain NUL characters';
@@ -14,7 +12,6 @@ export function unsafeTextProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** A string PostgreSQL stores and Stripe receives exactly as sent. Non-strings pass (IsString decides). */
 export function IsSafeText(validationOptions?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -29,10 +26,7 @@ export function IsSafeText(validationOptions?: ValidationOptions): PropertyDecor
   );
 }
 
-/**
- * An email address, checked only once it is safe text: class-validator's `IsEmail` (validator.js)
- * throws a URIError on an unpaired surrogate instead of answering false, which would be a 500.
- */
+/** Checked after the text is safe: `IsEmail` throws on an unpaired surrogate, which would be a 500. */
 export function IsSafeEmail(validationOptions?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {

@@ -5,11 +5,8 @@ import { getMetadataStorage, ValidationError } from 'class-validator';
 export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * The ValidationPipe, judging the raw parsed value first (docs/design/requests.md). Nest's pipe strips `__proto__`
- * and `constructor` from the body in place before class-transformer runs, so
- * `forbidNonWhitelisted` never sees them, while the idempotency fingerprint (taken earlier) did,
- * and what is stored would differ from what was fingerprinted. Here the raw body's own keys are
- * checked against the DTO, and a prototype key anywhere in it (metadata included) is refused.
+ * Checks the raw body first (docs/design/requests.md): Nest's pipe strips `__proto__` and `constructor`
+ * before `forbidNonWhitelisted` sees them, yet the idempotency fingerprint included them.
  */
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {
@@ -43,7 +40,7 @@ function rawValueErrors(value: unknown, metatype: Type<unknown>, type: 'body' | 
   return [...prototypeKeyErrors(value), ...unknownKeys];
 }
 
-/** Every prototype key at any depth, found without recursion so deep nesting cannot overflow. */
+/** Iterative, so deep nesting cannot overflow the stack. */
 function prototypeKeyErrors(root: object): ValidationError[] {
   const errors: ValidationError[] = [];
   const pending: Array<{ path: string; node: object }> = [{ path: '', node: root }];

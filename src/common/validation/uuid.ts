@@ -4,25 +4,20 @@ import { Matches } from 'class-validator';
 import { jsonSchemaPattern } from './json-schema-pattern';
 import { IsOptionalNotNull } from './optional.decorator';
 
-/** Reads the regex Nest's `ParseUUIDPipe` checks path ids with (`version: 'all'`, its default). */
+/** Exposes the regex `ParseUUIDPipe` checks path ids with (`version: 'all'`, its default). */
 class ParseUuidPattern extends ParseUUIDPipe {
   static readonly all: RegExp = ParseUuidPattern.uuidRegExps.all;
 }
 
-/**
- * A UUID as every id check accepts it: the path pipe's own regex (versions 1–8, nil and max, any
- * letter case), so an id is judged alike in a path and in a body.
- */
+/** The path pipe's regex, so an id is judged alike in a path and in a body. */
 export const UUID_REGEXP: RegExp = ParseUuidPattern.all;
 
-/** The schema of a UUID id: the format, and the pattern the service checks. */
 export const UUID_SCHEMA = {
   type: 'string',
   format: 'uuid',
   pattern: jsonSchemaPattern(UUID_REGEXP),
 } as const;
 
-/** A body field holding one of the service's ids (a UUID). */
 export const IsUuid = (options: { optional?: boolean; description?: string } = {}) =>
   applyDecorators(
     ...(options.optional ? [IsOptionalNotNull()] : []),
@@ -34,6 +29,6 @@ export const IsUuid = (options: { optional?: boolean; description?: string } = {
     }),
   );
 
-/** Documents a path parameter that `ParseUUIDPipe` checks: a 400 `VALIDATION_FAILED` otherwise. */
+/** Documents a path parameter `ParseUUIDPipe` checks, which is a 400 `VALIDATION_FAILED` otherwise. */
 export const ApiUuidParam = (name: string, description?: string) =>
   ApiParam({ name, required: true, schema: { ...UUID_SCHEMA }, ...(description ? { description } : {}) });

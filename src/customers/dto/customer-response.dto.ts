@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Customer } from '../entities/customer.entity';
 
-/** A customer as clients see it (docs/design/requests.md). Mapped field by field: never an entity. */
+/** A customer as clients see it (docs/design/requests.md); mapped field by field, never an entity. */
 export class CustomerResponseDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'cus_123', description: 'The id payments name in `customerId`' })

@@ -1,12 +1,7 @@
 import { Column, Entity, Unique } from 'typeorm';
 import { RequestRecord } from '../../database/record-columns';
 
-/**
- * A Stripe customer that belongs to one tenant. All tenants share one Stripe account, so this
- * row is what makes `cus_…` ids tenant-scoped: a payment may only name a customer its tenant
- * owns here. Written before Stripe is called (keyed by the scoped idempotency key) and
- * completed with the Stripe id after, like payments.
- */
+/** All tenants share one Stripe account, so this row is what scopes a `cus_…` id to a tenant. */
 @Entity({ name: 'customers' })
 @Unique('customers_scoped_key_unique', ['tenantId', 'userId', 'idempotencyKey'])
 @Unique('customers_stripe_customer_unique', ['stripeCustomerId'])

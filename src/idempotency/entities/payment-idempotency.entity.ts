@@ -2,17 +2,14 @@ import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDa
 
 export type IdempotencyStatus = 'in_progress' | 'completed';
 
-/** What a replay sends back: the first execution's status, exact body bytes and Location. */
 export interface StoredResponse {
   statusCode: number;
-  /** The JSON text as first sent; kept as a string so replays are byte-equal. */
+  /** Kept as text so that a replay is byte-for-byte the first response. */
   body: string;
   location?: string;
 }
 
-/**
- * The record of truth for one scoped idempotency key (docs/design/idempotency.md). Redis only caches it.
- */
+/** The record of truth for a scoped idempotency key (docs/design/idempotency.md); Redis only caches it. */
 @Entity({ name: 'payment_idempotency' })
 @Check('payment_idempotency_status_check', `"status" IN ('in_progress', 'completed')`)
 @Check('payment_idempotency_completed_has_response', `"status" <> 'completed' OR "response" IS NOT NULL`)
@@ -27,7 +24,6 @@ export class PaymentIdempotency {
   @PrimaryColumn({ name: 'idempotency_key', type: 'uuid' })
   idempotencyKey!: string;
 
-  /** sha256 of method + route + canonical JSON body. */
   @Column({ name: 'request_hash', type: 'char', length: 64 })
   requestHash!: string;
 
@@ -37,11 +33,9 @@ export class PaymentIdempotency {
   @Column({ type: 'jsonb', nullable: true })
   response!: StoredResponse | null;
 
-  /** Renewed by the running request; a lock older than the lock TTL belongs to a dead process. */
   @Column({ name: 'locked_at', type: 'timestamptz', nullable: true })
   lockedAt!: Date | null;
 
-  /** Identifies the execution holding the lock, so only it may renew, complete or release. */
   @Column({ name: 'lock_token', type: 'uuid', nullable: true })
   lockToken!: string | null;
 

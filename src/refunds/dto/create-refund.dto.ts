@@ -11,7 +11,7 @@ export class CreateRefundDto {
   @IsUuid({ description: 'The payment to refund, one of yours' })
   paymentId!: string;
 
-  /** Omitted: whatever is left to refund. */
+  /** When omitted, whatever is left is refunded. */
   @IsAmount({ optional: true })
   amount?: number;
 

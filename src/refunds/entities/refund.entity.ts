@@ -2,20 +2,18 @@ import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Unique } from 'typ
 import { StripeObjectRecord } from '../../database/record-columns';
 import { PaymentTransaction } from '../../payments/entities/payment-transaction.entity';
 
-/** Stripe's refund statuses. */
 export const REFUND_STATUSES = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
-/** Who made the refund: this API, or anyone else with access to the Stripe account (the Dashboard, …). */
+/** `external`: made outside this API, e.g. in the Stripe Dashboard. */
 export const REFUND_SOURCES = ['api', 'outside'] as const;
 export type RefundSource = (typeof REFUND_SOURCES)[number];
 
 const inList = (values: readonly string[]) => values.map((value) => `'${value}'`).join(', ');
 
 /**
- * One refund of a payment: one row per Stripe refund, whichever channel made it, following its
- * Stripe status. An API refund's row is written (`pending`, no Stripe id yet) before Stripe is
- * asked, so its amount is reserved while the outcome is unknown.
+ * One row per Stripe refund, whichever channel made it. An API refund's row is written `pending` before
+ * Stripe is asked, so its amount stays reserved while the outcome is unknown.
  */
 @Entity({ name: 'refunds' })
 @Unique('refunds_scoped_key_unique', ['tenantId', 'userId', 'idempotencyKey'])
@@ -29,7 +27,7 @@ const inList = (values: readonly string[]) => values.map((value) => `'${value}'`
   `("source" = 'api') = ("user_id" IS NOT NULL AND "idempotency_key" IS NOT NULL AND "request_hash" IS NOT NULL)`,
 )
 export class Refund extends StripeObjectRecord {
-  // Not a RequestRecord: these three are null for refunds made outside the API.
+  // Not a RequestRecord: these are null for refunds made outside the API.
   @Column({ name: 'user_id', type: 'varchar', length: 128, nullable: true })
   userId!: string | null;
 
@@ -61,7 +59,7 @@ export class Refund extends StripeObjectRecord {
   @Column({ type: 'varchar', length: 32, nullable: true })
   reason!: string | null;
 
-  /** Stripe's `failure_reason` for a refund that failed there; ours for one Stripe never made. */
+  /** Stripe's `failure_reason`, or ours for a refund Stripe never made. */
   @Column({ name: 'failure_reason', type: 'varchar', length: 64, nullable: true })
   failureReason!: string | null;
 

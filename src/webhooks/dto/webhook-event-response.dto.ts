@@ -6,7 +6,6 @@ import {
   WebhookStatus,
 } from '../entities/webhook-inbox.entity';
 
-/** One failed processing attempt. */
 export class WebhookAttemptErrorDto {
   @ApiProperty({ type: 'integer', description: 'Which attempt (1 for the first)', example: 2 })
   attempt!: number;
@@ -16,7 +15,7 @@ export class WebhookAttemptErrorDto {
   error!: string;
 }
 
-/** One inbox row as operators see it. Mapped field by field: never an entity. */
+/** Mapped field by field, so that no entity column reaches the API. */
 export class WebhookEventResponseDto {
   @ApiProperty({ example: 'evt_123' }) eventId!: string;
   @ApiProperty({ example: 'payment_intent.succeeded' }) type!: string;

@@ -1,10 +1,7 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
 import { PaymentTransaction } from '../../payments/entities/payment-transaction.entity';
 
-/**
- * Every event applied to a payment, in the order it was applied: a second delivery of an
- * event finds its row and changes nothing (`executeIdempotent`).
- */
+/** Events applied to each payment, in order; a redelivered event finds its row and changes nothing. */
 @Entity({ name: 'payment_event_sequence' })
 @Unique('payment_event_sequence_event_unique', ['paymentId', 'eventId'])
 export class PaymentEventSequence {
@@ -24,7 +21,7 @@ export class PaymentEventSequence {
   @Column({ name: 'event_type', type: 'varchar', length: 255 })
   eventType!: string;
 
-  /** When Stripe created the event (its own clock): orders news that may arrive late. */
+  /** Stripe's `created` time for the event, used to order news that arrives late. */
   @Column({ name: 'event_created', type: 'timestamptz' })
   eventCreated!: Date;
 
