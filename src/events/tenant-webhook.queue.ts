@@ -12,7 +12,7 @@ export const RELAY_JOB = 'relay';
 export const DELIVER_JOB = 'deliver';
 
 export interface RelayJob {
-  eventId: string;
+  eventIds: string[];
 }
 
 export interface DeliverJob {

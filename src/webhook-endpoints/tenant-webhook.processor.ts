@@ -22,7 +22,7 @@ export class TenantWebhookProcessor {
 
   @Process({ name: RELAY_JOB, concurrency: 2 })
   async relay(job: Job<RelayJob>): Promise<void> {
-    await this.deliveries.relay([job.data.eventId]);
+    await this.deliveries.relay(job.data.eventIds);
   }
 
   @Process({ name: DELIVER_JOB, concurrency: DELIVERY_CONCURRENCY })
