@@ -2,14 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type Stripe from 'stripe';
 import { EntityManager, In, ObjectLiteral, Repository } from 'typeorm';
-import {
-  beforeCursor,
-  createdWithin,
-  decodeKeysetCursor,
-  micros,
-  Page,
-  pageOf,
-} from '../common/pagination/keyset-cursor';
+import { Page, pageOf } from '../common/pagination/keyset-cursor';
+import { UUID_REGEXP } from '../common/validation/uuid';
 import { hydrate } from '../database/hydrate';
 import { runPrepared } from '../database/prepared-statement';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -20,7 +14,7 @@ import { PaymentStatus, PaymentTransaction } from './entities/payment-transactio
 import { PaymentEvents } from './payment-events';
 import { PaymentErrorCode, PaymentException } from './payment.exception';
 import { canTransition, paymentStatusOf, REFUNDABLE_STATUSES, refundedStatus } from './payment-status.util';
-import { APPLY_INTENT, APPLY_INTENT_AT, insertPayment } from './payment.statements';
+import { APPLY_INTENT, APPLY_INTENT_AT, insertPayment, listPayments, ListedRow } from './payment.statements';
 import {
   NewPayment,
   PaymentQuery,
@@ -30,12 +24,7 @@ import {
   UnsettledPayment,
 } from './payment.types';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * Every statement against `payment_transactions`. Each change of a payment's status records its
- * event in the same transaction (`PaymentEvents`): no change without its event, none without a change.
- */
+/** Every statement against `payment_transactions`; a status change records its event in its transaction. */
 @Injectable()
 export class PaymentRepository {
   constructor(
@@ -157,23 +146,7 @@ export class PaymentRepository {
 
   /** The tenant's payments, newest first, keyset-paginated on (created_at, id). */
   async list(query: PaymentQuery): Promise<Page<PaymentTransaction>> {
-    const after = query.cursor ? decodeKeysetCursor(query.cursor) : undefined;
-    const rows = await this.payments.query<Array<ObjectLiteral & { id: string; cursor_micros: string }>>(
-      `SELECT *, ${micros('created_at')}::text AS cursor_micros FROM payment_transactions
-       WHERE tenant_id = $1 AND ($2::varchar IS NULL OR status = $2) AND ($3::varchar IS NULL OR customer_id = $3)
-         AND ${createdWithin('created_at', 4)} AND ${beforeCursor('created_at', 'id', 6)}
-       ORDER BY created_at DESC, id DESC LIMIT $8`,
-      [
-        query.tenantId,
-        query.status ?? null,
-        query.customerId ?? null,
-        query.createdFrom ?? null,
-        query.createdTo ?? null,
-        after?.micros ?? null,
-        after?.id ?? null,
-        query.limit + 1,
-      ],
-    );
+    const rows = await this.payments.query<ListedRow[]>(...listPayments(query));
     return pageOf(rows, query.limit, (row) => hydrate(this.payments, row));
   }
 
@@ -287,7 +260,7 @@ export class PaymentRepository {
       where: { stripePaymentIntentId: paymentIntentId },
     });
     if (byIntent) return { id: byIntent.id, tenantId: byIntent.tenantId };
-    if (!paymentId || !UUID.test(paymentId)) return null;
+    if (!paymentId || !UUID_REGEXP.test(paymentId)) return null;
     const byId = await this.payments
       .createQueryBuilder('payment')
       .select(['payment.id', 'payment.tenantId'])

@@ -1,10 +1,12 @@
 import { runPrepared, PreparedStatement } from '../database/prepared-statement';
+import { ObjectLiteral } from 'typeorm';
+import { beforeCursor, createdWithin, decodeKeysetCursor, micros } from '../common/pagination/keyset-cursor';
 import { InsertRow } from '../idempotency';
-import { NewPayment } from './payment.types';
+import { NewPayment, PaymentQuery } from './payment.types';
 
 /**
- * The payment repository's prepared statements, the writes of every new payment: sent by name,
- * parsed and planned once per connection.
+ * The payment repository's longer statements. The writes of every new payment are prepared: sent
+ * by name, parsed and planned once per connection.
  */
 
 const INSERT_PAYMENT: PreparedStatement = {
@@ -55,4 +57,27 @@ export function insertPayment(fields: NewPayment, at: Date): InsertRow {
     ]);
     return inserted.rows[0];
   };
+}
+
+export type ListedRow = ObjectLiteral & { id: string; cursor_micros: string };
+
+/** The query of a page of `GET /payments` and its parameters, one row more than the page. */
+export function listPayments(query: PaymentQuery): [string, unknown[]] {
+  const after = query.cursor ? decodeKeysetCursor(query.cursor) : undefined;
+  return [
+    `SELECT *, ${micros('created_at')}::text AS cursor_micros FROM payment_transactions
+     WHERE tenant_id = $1 AND ($2::varchar IS NULL OR status = $2) AND ($3::varchar IS NULL OR customer_id = $3)
+       AND ${createdWithin('created_at', 4)} AND ${beforeCursor('created_at', 'id', 6)}
+     ORDER BY created_at DESC, id DESC LIMIT $8`,
+    [
+      query.tenantId,
+      query.status ?? null,
+      query.customerId ?? null,
+      query.createdFrom ?? null,
+      query.createdTo ?? null,
+      after?.micros ?? null,
+      after?.id ?? null,
+      query.limit + 1,
+    ],
+  ];
 }
