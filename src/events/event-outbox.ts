@@ -8,17 +8,10 @@ import { EventRepository, PaymentGuard } from './event.repository';
 import { RELAY_JOB, TenantWebhookQueue } from './tenant-webhook.queue';
 
 /**
- * The outbox the payments and refunds code records its changes in (docs/design/tenant-events.md):
- * an event is written in the transaction of the change, so there is no change without its event
- * and no event without its change, and handed to the webhook workers once that transaction has
- * committed.
- *
- * The rule a caller keeps, for `sequence`: record a payment's events (and its refunds') while
- * holding that payment's row lock (`SELECT … FOR UPDATE` in the same transaction), or in the
- * transaction that creates the payment. Numbers come from a per-payment counter row, locked by
- * the insert until the commit, so they are unique and strictly increasing per payment in commit
- * order whatever the caller does; the payment's row lock makes that order the order the payment
- * changed in (and keeps anyone from waiting on the counter).
+ * Records each event in the transaction of its change and relays it after the commit
+ * (docs/design/tenant-events.md). Record a payment's (and its refunds') events under the payment's row lock,
+ * or in the transaction that creates it: the counter row alone makes sequence numbers unique and increasing
+ * in commit order; the payment lock makes that the order of the changes, and nobody waits on the counter.
  */
 @Injectable()
 export class EventOutbox {
@@ -28,11 +21,7 @@ export class EventOutbox {
     private readonly transactions: TransactionRunner,
   ) {}
 
-  /**
-   * Records `draft` in the caller's transaction, one statement, and relays it once that
-   * transaction has committed (never if it rolls back); answers the event's id. With `guard`, the
-   * event is recorded only while the payment row is in that state (see `EventRepository.insert`).
-   */
+  /** Relays the event only once the caller's transaction commits, never on rollback. */
   async record(transaction: EntityManager, draft: EventDraft, guard?: PaymentGuard): Promise<string> {
     const id = randomUUID();
     await this.events.insert(
@@ -52,11 +41,7 @@ export class EventOutbox {
     return id;
   }
 
-  /**
-   * Hands committed events to the webhook workers. Returns at once and never throws: the hand-off
-   * runs in the background, bounded to a second, logged if Redis does not take it; an event it
-   * misses (or one guarded out) is left to the relay sweeper. `record` calls it after the commit.
-   */
+  /** Returns at once and never throws; an event the bounded hand-off misses is left to the relay sweeper. */
   relay(eventIds: readonly string[]): void {
     void this.queue.handOff(
       eventIds.map((eventId) => ({ name: RELAY_JOB, data: { eventId }, jobId: `relay:${eventId}` })),
