@@ -22,7 +22,7 @@ export class EventsService {
     return event;
   }
 
-  /** Across tenants, for operators' tools. */
+  /** Across tenants, for the operator's CLI (`events:resend`). */
   tenantOf(id: string): Promise<string | undefined> {
     return this.events.tenantOf(id);
   }
