@@ -41,7 +41,11 @@ export class EventOutbox {
     return id;
   }
 
-  /** Returns at once and never throws; an event the bounded hand-off misses is left to the relay sweeper. */
+  /**
+   * Hands committed events to the webhook workers. Returns at once and never throws: the hand-off
+   * runs in the background, bounded to a second, logged if Redis does not take it; an event it
+   * misses (or one guarded out) is left to the relay sweeper. `record` calls it after the commit.
+   */
   relay(eventIds: readonly string[]): void {
     void this.queue.handOff(
       eventIds.map((eventId) => ({ name: RELAY_JOB, data: { eventId }, jobId: `relay:${eventId}` })),

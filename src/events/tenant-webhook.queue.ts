@@ -5,7 +5,7 @@ import { describeError } from '../common/errors/error-like';
 
 export const TENANT_WEBHOOK_QUEUE = 'tenant-webhooks';
 
-/** Creates the deliveries of one committed event. */
+/** Creates the deliveries of committed events. */
 export const RELAY_JOB = 'relay';
 export const DELIVER_JOB = 'deliver';
 

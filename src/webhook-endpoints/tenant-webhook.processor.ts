@@ -8,7 +8,7 @@ import { WebhookDeliveriesService } from './webhook-deliveries.service';
 const DELIVERY_CONCURRENCY = 8;
 
 /**
- * A job only names a row, and the row says whether work is left, so a job run twice does nothing the second
+ * A job only names rows, and the rows say whether work is left, so a job run twice does nothing the second
  * time. Errors are rethrown: the job fails and the sweepers hand the work over again.
  */
 @Processor(TENANT_WEBHOOK_QUEUE)
