@@ -11,17 +11,10 @@ import { RELAY_JOB, TenantWebhookQueue } from './tenant-webhook.queue';
 export const RELAY_BATCH = 100;
 
 /**
- * The outbox the payments and refunds code records its changes in (docs/design/tenant-events.md):
- * an event is written in the transaction of the change, so there is no change without its event
- * and no event without its change, and handed to the webhook workers once that transaction has
- * committed.
- *
- * The rule a caller keeps, for `sequence`: record a payment's events (and its refunds') while
- * holding that payment's row lock (`SELECT … FOR UPDATE` in the same transaction), or in the
- * transaction that creates the payment. Numbers come from a per-payment counter row, locked by
- * the insert until the commit, so they are unique and strictly increasing per payment in commit
- * order whatever the caller does; the payment's row lock makes that order the order the payment
- * changed in (and keeps anyone from waiting on the counter).
+ * Records each event in the transaction of its change and relays it after the commit
+ * (docs/design/tenant-events.md). Record a payment's (and its refunds') events under the payment's row lock,
+ * or in the transaction that creates it: the counter row alone makes sequence numbers unique and increasing
+ * in commit order; the payment lock makes that the order of the changes, and nobody waits on the counter.
  */
 @Injectable()
 export class EventOutbox implements BeforeApplicationShutdown {
@@ -33,11 +26,7 @@ export class EventOutbox implements BeforeApplicationShutdown {
     private readonly transactions: TransactionRunner,
   ) {}
 
-  /**
-   * Records `draft` in the caller's transaction, one statement, and relays it once that
-   * transaction has committed (never if it rolls back); answers the event's id. With `guard`, the
-   * event is recorded only while the payment row is in that state (see `EventRepository.insert`).
-   */
+  /** Relays the event only once the caller's transaction commits, never on rollback. */
   async record(transaction: EntityManager, draft: EventDraft, guard?: PaymentGuard): Promise<string> {
     const id = randomUUID();
     await this.events.insert(

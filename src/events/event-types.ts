@@ -1,8 +1,4 @@
-/**
- * The events a tenant hears about. A payment's and a refund's statuses are spelled as their own
- * modules spell them; they are listed here, not imported, so the payments and refunds modules
- * can depend on this one and never the other way round.
- */
+/** Not imported from the payments and refunds modules: they depend on this one, never the reverse. */
 export const PAYMENT_EVENT_TYPES = [
   'payment.requires_payment_method',
   'payment.processing',
@@ -22,17 +18,15 @@ export const REFUND_EVENT_TYPES = [
   'refund.canceled',
 ] as const;
 
-/** An endpoint the service disabled after five days of failed deliveries (no payment). */
+/** Recorded when the service disables an endpoint after five days of failed deliveries; it has no payment. */
 export const ENDPOINT_DISABLED_EVENT = 'webhook_endpoint.disabled';
 
 export const EVENT_TYPES = [...PAYMENT_EVENT_TYPES, ...REFUND_EVENT_TYPES, ENDPOINT_DISABLED_EVENT] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** What an endpoint may subscribe to: an event type, every event of a kind, or everything. */
 export const EVENT_TYPE_PATTERNS = [...EVENT_TYPES, 'payment.*', 'refund.*', '*'] as const;
 export type EventTypePattern = (typeof EVENT_TYPE_PATTERNS)[number];
 
-/** Whether an endpoint subscribed to `patterns` receives events of `type`. */
 export function subscribes(patterns: readonly string[], type: string): boolean {
   const kind = type.slice(0, type.indexOf('.'));
   return patterns.some((pattern) => pattern === '*' || pattern === type || pattern === `${kind}.*`);
@@ -41,7 +35,6 @@ export function subscribes(patterns: readonly string[], type: string): boolean {
 export const CAUSE_KINDS = ['request', 'stripe_event', 'reconciliation', 'delivery_failures'] as const;
 export type CauseKind = (typeof CAUSE_KINDS)[number];
 
-/** What made the change: a client's request, a Stripe event, the reconciliation job, or failed deliveries. */
 export interface EventCause {
   kind: CauseKind;
   requestId?: string;
@@ -49,21 +42,18 @@ export interface EventCause {
   stripeEventId?: string;
 }
 
-/** What the caller records (see `EventOutbox.record`). */
 export interface EventDraft {
   tenantId: string;
-  /** The payment the event belongs to (a refund's payment for refund events); null for tenant events. */
+  /** For a refund event, the refund's payment, whose sequence it shares; null for tenant events. */
   paymentId: string | null;
   type: EventType;
   /** The payment, refund or endpoint as its own `GET` returns it after the change. */
   object: object;
-  /** Its status before the change; null when the change created it. */
   previousStatus: string | null;
-  /** Why it changed; by default the cause the entry point set (`withEventCause`). */
+  /** Defaults to the cause set by `withEventCause`. */
   cause?: EventCause;
 }
 
-/** An event as `GET /events/:id` answers it and as it is delivered. */
 export interface TenantEvent {
   id: string;
   type: EventType;

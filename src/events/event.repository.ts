@@ -13,10 +13,8 @@ import { PreparedStatement, runPrepared } from '../database/prepared-statement';
 import { EventCause, EventType, TenantEvent } from './event-types';
 
 /**
- * The outbox's one statement: the stream's next number (a payment's, or the tenant's for events
- * of no payment) and the event, together. The counter's row lock orders two writers of one
- * stream: the second waits for the first to commit, so numbers follow commits, and a number is
- * never reused, also once retention has deleted every earlier event of the payment.
+ * A stream is a payment, or the tenant for events of no payment. Its counter row's lock makes a second writer
+ * wait for the first to commit, so numbers follow commits; the counter outlives retention, so none is reused.
  */
 const RECORD: PreparedStatement = {
   name: 'events_record',
@@ -29,9 +27,8 @@ const RECORD: PreparedStatement = {
 };
 
 /**
- * `RECORD` only while the payment row is as the caller wrote it (`updated_at`, or only there at
- * all): for an event sent in the same write as its change, without waiting for the change's
- * answer, which must not be recorded when the change found nothing to change.
+ * For an event sent with its change, without waiting for the change's result: recorded only if the payment
+ * row is as the change left it (`PaymentGuard`), so a change that matched nothing records no event.
  */
 const RECORD_IF_PAYMENT: PreparedStatement = {
   name: 'events_record_if_payment',
@@ -46,9 +43,8 @@ const RECORD_IF_PAYMENT: PreparedStatement = {
          SELECT $1, $2, $3, $4, next.last_sequence, $5, $6::jsonb, $7::jsonb FROM next`,
 };
 
-/** The state the payment row must be in for a guarded event to be recorded. */
 export interface PaymentGuard {
-  /** Its `updated_at` as the change set it; absent: the row need only exist. */
+  /** When absent, the row need only exist. */
   updatedAt?: Date;
 }
 
@@ -58,7 +54,6 @@ export interface NewEvent {
   paymentId: string | null;
   type: EventType;
   previousStatus: string | null;
-  /** `{object, previousStatus}` as JSON text. */
   data: string;
   cause: EventCause;
 }
@@ -73,7 +68,6 @@ export interface EventQuery {
   cursor?: string;
 }
 
-/** What the relay needs of an event to hand it to endpoints. */
 export interface RelayedEvent {
   id: string;
   tenantId: string;
@@ -93,15 +87,10 @@ interface EventRow {
 
 const COLUMNS = `id, type, created_at, sequence, data, cause, ${micros('created_at')}::text AS cursor_micros`;
 
-/** `events` and `event_sequences`, every statement against them: the outbox and its numbering. */
 @Injectable()
 export class EventRepository {
   constructor(@InjectEntityManager() private readonly manager: EntityManager) {}
 
-  /**
-   * Inserts the event in `transaction`, with the next number of its stream; with `guard`, only
-   * while the payment row is in that state (see `RECORD_IF_PAYMENT`).
-   */
   async insert(transaction: EntityManager, event: NewEvent, guard?: PaymentGuard): Promise<void> {
     const values = [
       event.id,
@@ -124,7 +113,6 @@ export class EventRepository {
     return row ? toEvent(row) : undefined;
   }
 
-  /** Any tenant's event by id (the CLI's resend). */
   async tenantOf(id: string): Promise<string | undefined> {
     const [row] = await this.manager.query<Array<{ tenant_id: string }>>(
       'SELECT tenant_id FROM events WHERE id = $1',
@@ -133,7 +121,6 @@ export class EventRepository {
     return row?.tenant_id;
   }
 
-  /** The tenant's events, newest first, keyset-paginated on (created_at, id). */
   async list(query: EventQuery): Promise<Page<TenantEvent>> {
     const after = query.cursor ? decodeKeysetCursor(query.cursor) : undefined;
     const rows = await this.manager.query<EventRow[]>(
@@ -155,10 +142,7 @@ export class EventRepository {
     return pageOf(rows, query.limit, toEvent);
   }
 
-  /**
-   * Marks relayed those of `ids` not relayed yet and not being relayed by someone else (skipped,
-   * not waited for); answers them. Rolled back with the caller's transaction if it fails.
-   */
+  /** Skips rows another relay holds instead of waiting; the marks roll back with the caller's transaction. */
   async takeForRelay(transaction: EntityManager, ids: readonly string[]): Promise<RelayedEvent[]> {
     const [rows] = await transaction.query<
       [Array<{ id: string; tenant_id: string; type: EventType; created_at: Date }>, number]
@@ -177,7 +161,6 @@ export class EventRepository {
     }));
   }
 
-  /** Committed events not relayed yet, oldest first. */
   async unrelayedIds(limit: number): Promise<string[]> {
     const rows = await this.manager.query<Array<{ id: string }>>(
       'SELECT id FROM events WHERE relayed_at IS NULL ORDER BY created_at LIMIT $1',
@@ -186,13 +169,11 @@ export class EventRepository {
     return rows.map((row) => row.id);
   }
 
-  /** The event as delivered, whatever its tenant (the delivery row names it). */
   async findById(id: string): Promise<TenantEvent | undefined> {
     const [row] = await this.manager.query<EventRow[]>(`SELECT ${COLUMNS} FROM events WHERE id = $1`, [id]);
     return row ? toEvent(row) : undefined;
   }
 
-  /** Deletes up to `batchSize` events older than `days` (their deliveries go with them); answers how many. */
   async deleteOlderThan(days: number, batchSize: number): Promise<number> {
     const [, affected] = await this.manager.query<[unknown, number]>(
       `DELETE FROM events WHERE id IN (
@@ -203,7 +184,6 @@ export class EventRepository {
     return affected;
   }
 
-  /** When the oldest event not relayed yet was recorded; null when none. */
   async oldestUnrelayedAt(): Promise<Date | null> {
     const [row] = await this.manager.query<Array<{ oldest: Date | null }>>(
       'SELECT min(created_at) AS oldest FROM events WHERE relayed_at IS NULL',

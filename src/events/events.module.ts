@@ -10,18 +10,13 @@ import { EventsController } from './events.controller';
 import { EventsService } from './events.service';
 import { TENANT_WEBHOOK_QUEUE, TenantWebhookQueue } from './tenant-webhook.queue';
 
-/** Same options as the Stripe webhook queue: this database's prefix, fail-fast commands. */
 export const tenantWebhookQueueRegistration = BullModule.registerQueueAsync({
   name: TENANT_WEBHOOK_QUEUE,
   inject: [AppConfig],
   useFactory: bullQueueOptions,
 });
 
-/**
- * Tenant events (docs/design/tenant-events.md): the outbox the payments and refunds code records changes in
- * (`EventOutbox`), `GET /events`, and the queue outgoing webhooks run on. The endpoints and the
- * deliveries are the webhook-endpoints module's.
- */
+/** Endpoints and deliveries belong to the webhook-endpoints module (docs/design/tenant-events.md). */
 @Module({
   imports: [tenantWebhookQueueRegistration],
   controllers: [EventsController],
@@ -32,9 +27,8 @@ export class EventsModule implements OnApplicationShutdown {
   constructor(@InjectQueue(TENANT_WEBHOOK_QUEUE) private readonly queue: Queue) {}
 
   /**
-   * After the hand-offs (a provider's hook runs before its module's): waits for the jobs in
-   * flight, then stops. The connections are the webhooks module's to close (they are tracked with
-   * the Stripe webhook queue's, which may still be enqueuing now).
+   * Runs after `TenantWebhookQueue`'s hook (a provider's runs before its module's), so hand-offs are done.
+   * The webhooks module closes the Redis connections: the Stripe webhook queue may still be using them.
    */
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close().catch(() => undefined);

@@ -7,7 +7,6 @@ import { EventQuery, EventRepository, RelayedEvent } from './event.repository';
 
 export type { EventQuery, RelayedEvent };
 
-/** Reading the outbox: the tenant's events, and what the relay and the cleanup need of it. */
 @Injectable()
 export class EventsService {
   constructor(private readonly events: EventRepository) {}
@@ -16,24 +15,23 @@ export class EventsService {
     return this.events.list(query);
   }
 
-  /** The tenant's event; another tenant's is the same 404 as an unknown one. */
+  /** Another tenant's event is the same 404 as an unknown one. */
   async get(tenantId: string, id: string): Promise<TenantEvent> {
     const event = await this.events.findForTenant(tenantId, id);
     if (!event) throw new EventException(EventErrorCode.EVENT_NOT_FOUND, 'Event not found');
     return event;
   }
 
-  /** The tenant an event belongs to, whoever asks (operators' tools); undefined when there is none. */
+  /** Across tenants, for the operator's CLI (`events:resend`). */
   tenantOf(id: string): Promise<string | undefined> {
     return this.events.tenantOf(id);
   }
 
-  /** The event as delivered, whatever its tenant; undefined once deleted. */
+  /** Across tenants; undefined once retention has deleted the event. */
   findForDelivery(id: string): Promise<TenantEvent | undefined> {
     return this.events.findById(id);
   }
 
-  /** Marks relayed, in `transaction`, those of `ids` nobody has relayed; answers them. */
   takeForRelay(transaction: EntityManager, ids: readonly string[]): Promise<RelayedEvent[]> {
     return this.events.takeForRelay(transaction, ids);
   }
@@ -46,7 +44,7 @@ export class EventsService {
     return this.events.oldestUnrelayedAt();
   }
 
-  /** Deletes events older than `days` in batches, their deliveries with them; answers how many. */
+  /** The events' deliveries go with them (ON DELETE CASCADE). */
   async deleteOlderThan(days: number, batchSize: number): Promise<number> {
     let deleted = 0;
     for (;;) {

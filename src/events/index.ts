@@ -1,8 +1,3 @@
-/**
- * The events module's public face: the outbox the payments and refunds code records its changes
- * in, the event types and drafts it records, and the module to import; for the webhook
- * endpoints module, the events' reads and the queue outgoing webhooks run on.
- */
 export { EventsModule } from './events.module';
 export { EventOutbox } from './event-outbox';
 export { currentEventCause, requestCause, withEventCause } from './event-cause';

@@ -3,12 +3,10 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { JobOptions, Queue } from 'bull';
 import { describeError } from '../common/errors/error-like';
 
-/** The Bull queue of outgoing webhooks: relaying events to endpoints, and delivering them. */
 export const TENANT_WEBHOOK_QUEUE = 'tenant-webhooks';
 
-/** Hands one committed event to its tenant's endpoints (creates its deliveries). */
+/** Creates the deliveries of committed events. */
 export const RELAY_JOB = 'relay';
-/** Makes one attempt at one delivery. */
 export const DELIVER_JOB = 'deliver';
 
 export interface RelayJob {
@@ -19,7 +17,6 @@ export interface DeliverJob {
   deliveryId: string;
 }
 
-/** How long a hand-off waits for Redis before giving up; the sweepers hand over what it missed. */
 export const HANDOFF_TIMEOUT_MS = 1000;
 
 export interface QueuedJob {
@@ -33,9 +30,8 @@ export interface QueuedJob {
 const JOB_OPTIONS: JobOptions = { attempts: 1, removeOnComplete: true, removeOnFail: true };
 
 /**
- * The Bull side of outgoing webhooks. Every hand-off is bounded in time and never throws: Redis
- * down or slow, the work stays in PostgreSQL (an event not relayed, a delivery due) and the
- * sweepers hand it over again. Shutdown waits for the hand-offs still running.
+ * Hand-offs are bounded in time and never throw: with Redis down or slow, the work stays in PostgreSQL (an
+ * event not relayed, a delivery due) and the sweepers hand it over again.
  */
 @Injectable()
 export class TenantWebhookQueue implements OnApplicationShutdown {
@@ -48,7 +44,6 @@ export class TenantWebhookQueue implements OnApplicationShutdown {
     while (this.handingOff.size > 0) await Promise.all([...this.handingOff]);
   }
 
-  /** Starts handing `jobs` to Bull and answers whether Bull took them; never rejects. */
   handOff(jobs: readonly QueuedJob[]): Promise<boolean> {
     if (jobs.length === 0) return Promise.resolve(true);
     const handOff = this.addBulk(jobs).finally(() => this.handingOff.delete(handOff));

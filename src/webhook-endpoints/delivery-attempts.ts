@@ -14,10 +14,8 @@ import { webhookHeaders } from './webhook-signature';
 const LEASE_MARGIN_MS = 15000;
 
 /**
- * One attempt at one delivery, in a worker: claim it (counted, and not due again until the
- * attempt's lease has run out), sign the event with the endpoint's secrets, POST it, and record
- * the outcome with the next attempt's time. A worker killed mid-attempt leaves the delivery to
- * come due again when its lease ends: delivered at least once, nothing lost.
+ * The claim counts the attempt and keeps the delivery from coming due until its lease ends, so a worker
+ * killed mid-attempt leaves it to be attempted again: delivered at least once, nothing lost.
  */
 @Injectable()
 export class DeliveryAttempts {

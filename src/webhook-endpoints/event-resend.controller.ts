@@ -11,7 +11,7 @@ import { RedeliveryResponseDto, ResendEventDto } from './dto/redeliver.dto';
 import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhookEndpointErrorCode } from './webhook-endpoint.exception';
 
-/** `POST /events/:id/resend`: under `/events`, but the deliveries' business. */
+/** Under `/events`, but here because resending is the deliveries' business. */
 @ApiTags('events')
 @ApiAuthenticated()
 @ApiErrors(CommonErrorCode.INTERNAL_ERROR)

@@ -4,9 +4,8 @@ import { ExclusiveJobRunner } from '../scheduling';
 import { DELIVERY_SWEEP_JOB, RELAY_SWEEP_JOB, WebhookDeliveriesService } from './webhook-deliveries.service';
 
 /**
- * Schedules, in `worker` and `all` processes, the two passes that make PostgreSQL the record of
- * outgoing webhooks: relaying events committed and not relayed, and handing due deliveries to the
- * workers. Each runs in one process at a time, every `OUTGOING_WEBHOOK_SWEEP_INTERVAL_SECONDS`.
+ * The two passes that make PostgreSQL the record of outgoing webhooks: relaying committed events not yet
+ * relayed, and handing due deliveries to the workers. Each runs in one process at a time.
  */
 @Injectable()
 export class OutgoingWebhookSweeper implements OnApplicationBootstrap {

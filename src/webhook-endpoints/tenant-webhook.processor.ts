@@ -8,10 +8,8 @@ import { WebhookDeliveriesService } from './webhook-deliveries.service';
 const DELIVERY_CONCURRENCY = 8;
 
 /**
- * The outgoing webhooks' worker, in `worker` and `all` processes only. A job only names a row;
- * the row says whether there is still work (an event relayed already, a delivery not due), so a
- * job run twice does nothing the second time. An error (the database away) is rethrown: the job
- * ends failed and the sweepers hand the work over again once it can be done.
+ * A job only names rows, and the rows say whether work is left, so a job run twice does nothing the second
+ * time. Errors are rethrown: the job fails and the sweepers hand the work over again.
  */
 @Processor(TENANT_WEBHOOK_QUEUE)
 export class TenantWebhookProcessor {

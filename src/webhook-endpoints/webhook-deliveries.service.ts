@@ -15,17 +15,14 @@ import { WebhookEndpointErrorCode, WebhookEndpointException } from './webhook-en
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 
-/** How many rows one sweep handles. */
 const SWEEP_BATCH = 500;
 
 export const RELAY_SWEEP_JOB = 'events.relay-sweep';
 export const DELIVERY_SWEEP_JOB = 'webhook-deliveries.sweep';
 
 /**
- * Deliveries of events to endpoints: created when an event is relayed (one per endpoint of its
- * tenant subscribed to its type), then attempted by the workers when due. PostgreSQL holds what is
- * left to do; Bull only carries it to a worker, and the sweepers hand over again whatever Bull
- * never got or lost: events committed and not relayed, deliveries due.
+ * PostgreSQL holds what is left to deliver; Bull only carries it to a worker, and the sweepers hand over
+ * again whatever Bull never got or lost.
  */
 @Injectable()
 export class WebhookDeliveriesService {
@@ -42,9 +39,8 @@ export class WebhookDeliveriesService {
   ) {}
 
   /**
-   * Relays committed events: marks them relayed and creates their deliveries in one transaction,
-   * then hands the deliveries to the workers. An event already relayed, or being relayed by
-   * another process, is skipped; one rolled back was never committed and is not found.
+   * Marks events relayed and creates their deliveries in one transaction. An event already relayed, or held
+   * by another relay, is skipped; one rolled back was never committed and is not found.
    */
   async relay(eventIds: readonly string[]): Promise<number> {
     const due = await this.transactions.run(async (transaction) => {
@@ -74,10 +70,7 @@ export class WebhookDeliveriesService {
     return due.length;
   }
 
-  /**
-   * Delivers an event again now, to one endpoint of the tenant or to every enabled one subscribed
-   * to its type; each starts a new round of attempts (3 days from now). Answers the deliveries.
-   */
+  /** Each delivery starts a new round of attempts, for 3 days from now. */
   async resend(tenantId: string, eventId: string, endpointId?: string): Promise<string[]> {
     const event = await this.events.get(tenantId, eventId);
     let targets: string[];
@@ -101,7 +94,6 @@ export class WebhookDeliveriesService {
     return due.map((delivery) => delivery.id);
   }
 
-  /** Delivers again every failed delivery to the endpoint of events created since `since`. */
   async recover(tenantId: string, endpointId: string, since: Date): Promise<string[]> {
     this.ensureEnabled(await this.endpoints.get(tenantId, endpointId));
     const due = await this.transactions.run((transaction) =>
@@ -120,7 +112,6 @@ export class WebhookDeliveriesService {
     return this.deliveries.listForEndpoint({ endpointId, ...query });
   }
 
-  /** The relay sweeper's pass, one process at a time: relays the oldest events committed and not relayed. */
   async sweepUnrelayed(): Promise<number> {
     const run = await this.runner.run(RELAY_SWEEP_JOB, async () => {
       const ids = await this.events.unrelayedIds(SWEEP_BATCH);
@@ -132,8 +123,7 @@ export class WebhookDeliveriesService {
   }
 
   /**
-   * The delivery sweeper's pass, one process at a time: hands the workers every delivery due (a
-   * retry whose time has come, one whose job Bull lost, one whose worker died mid-attempt), and
+   * Due deliveries include retries, those whose job Bull lost and those whose worker died mid-attempt. Also
    * disables the endpoints whose deliveries have all failed for five days.
    */
   async sweepDue(): Promise<number> {

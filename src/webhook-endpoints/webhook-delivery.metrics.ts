@@ -23,7 +23,6 @@ export type AttemptOutcome = (typeof OUTCOMES)[number];
 const attemptsByOutcome: Record<AttemptOutcome, number> = { succeeded: 0, retrying: 0, failed: 0 };
 
 interface OutboundBacklog {
-  /** Seconds since the oldest event not yet delivered (not relayed, or a delivery pending) was recorded. */
   oldestUndeliveredAgeSeconds: number;
   disabledEndpoints: number;
 }
@@ -61,7 +60,6 @@ export const webhookDeliveryMetricProviders = [
   }),
 ];
 
-/** Counts attempts as workers make them, and lends this application's tables to the gauges. */
 @Injectable()
 export class WebhookDeliveryMetrics extends ScrapeTimeSource<OutboundBacklog> {
   constructor(

@@ -32,7 +32,7 @@ interface DeliveryRow {
 const COLUMNS = `id, event_id, event_type, endpoint_id, status, attempts, next_attempt_at, delivered_at, created_at,
   attempt_log, ${micros('created_at')}::text AS cursor_micros`;
 
-/** The deliveries' own statements start their rounds with this (`$n` is the horizon in ms). */
+/** Starts a new round; `$n` is the horizon in ms. */
 const RESTART = (n: number) => `status = 'pending', next_attempt_at = now(), round_attempts = 0,
   give_up_at = now() + $${n} * interval '1 millisecond', updated_at = now()`;
 
@@ -41,23 +41,20 @@ const LOG = (entry: string) =>
   `jsonb_path_query_array(attempt_log || jsonb_build_array(${entry}), '$[last - ${ATTEMPT_LOG_KEPT - 1} to last]')`;
 
 /**
- * `webhook_deliveries`, every statement against it: one row per (event, endpoint), the record of
- * what is left to deliver. `next_attempt_at` is when the next attempt is due, by the database
- * clock; a worker's claim moves it past the attempt's end, so an attempt whose worker died is due
- * again once that time has passed.
+ * One row per (event, endpoint). A claim moves `next_attempt_at` past the attempt's end, by the database
+ * clock, so an attempt whose worker died is due again once that time has passed.
  */
 @Injectable()
 export class WebhookDeliveryRepository {
   constructor(@InjectEntityManager() private readonly manager: EntityManager) {}
 
-  /** Creates the deliveries not there yet, due now; answers those created pending. */
   async insertMany(
     transaction: EntityManager,
     deliveries: NewDelivery[],
     horizonMs: number,
   ): Promise<DueDelivery[]> {
     if (deliveries.length === 0) return [];
-    // An INSERT answers its rows alone (an UPDATE, its rows and their count).
+    // TypeORM returns an INSERT's rows as they are, an UPDATE's as [rows, count].
     const rows = await transaction.query<Array<{ id: string; status: DeliveryStatus }>>(
       `INSERT INTO webhook_deliveries (id, tenant_id, event_id, endpoint_id, event_type, event_created_at,
                                        status, next_attempt_at, give_up_at, attempt_log)
@@ -85,7 +82,7 @@ export class WebhookDeliveryRepository {
     return rows.filter((row) => row.status === 'pending').map((row) => ({ id: row.id, attempts: 0 }));
   }
 
-  /** Puts an event's deliveries to `endpointIds` back to pending (creating those missing), due now, for a new round. */
+  /** Creates the deliveries missing and starts a new round for the others. */
   async restartForEvent(
     transaction: EntityManager,
     event: { id: string; tenantId: string; type: string; createdAt: Date },
@@ -104,7 +101,6 @@ export class WebhookDeliveryRepository {
     );
   }
 
-  /** Puts the endpoint's failed deliveries of events created since `since` back to pending, due now. */
   async restartFailed(
     transaction: EntityManager,
     endpointId: string,
@@ -119,7 +115,6 @@ export class WebhookDeliveryRepository {
     return rows;
   }
 
-  /** Deliveries due now, the longest due first. */
   due(limit: number): Promise<DueDelivery[]> {
     return this.manager.query<DueDelivery[]>(
       `SELECT id, attempts FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
@@ -129,9 +124,8 @@ export class WebhookDeliveryRepository {
   }
 
   /**
-   * Takes a due delivery for one attempt: counts it, and moves its next attempt `leaseMs` ahead,
-   * past the attempt's end. Answers nothing when it is not due (another worker has it, or it is
-   * settled): a second job for it is a stale copy.
+   * Counts the attempt and moves the next one `leaseMs` ahead, past this one's end. Returns undefined when
+   * the delivery is not due (another worker has it, or it is settled): this job is a stale copy.
    */
   async claim(id: string, leaseMs: number): Promise<ClaimedDelivery | undefined> {
     const [rows] = await this.manager.query<
@@ -165,9 +159,8 @@ export class WebhookDeliveryRepository {
   }
 
   /**
-   * Records the outcome of attempt `result.attempt`: succeeded, due again after the delay, or
-   * failed once the next attempt would fall past `give_up_at`. Answers the new status, or
-   * nothing when the attempt is no longer the delivery's latest (its lease ran out, another began).
+   * The delivery is `failed` once the next attempt would fall past `give_up_at`. Returns undefined when the
+   * attempt is no longer the delivery's latest (its lease ran out and another began).
    */
   async finishAttempt(
     transaction: EntityManager,
@@ -199,7 +192,6 @@ export class WebhookDeliveryRepository {
     return rows[0]?.status;
   }
 
-  /** Settles a claimed delivery without an attempt (its event is gone, its endpoint disabled). */
   async settleUnattempted(
     transaction: EntityManager,
     id: string,
@@ -215,7 +207,6 @@ export class WebhookDeliveryRepository {
     );
   }
 
-  /** Fails every pending delivery of an endpoint being disabled. */
   async failPendingOfEndpoint(
     transaction: EntityManager,
     endpointId: string,
@@ -231,7 +222,6 @@ export class WebhookDeliveryRepository {
     return affected;
   }
 
-  /** An endpoint's deliveries, newest first, keyset-paginated on (created_at, id). */
   async listForEndpoint(query: {
     endpointId: string;
     status?: DeliveryStatus;
@@ -248,7 +238,6 @@ export class WebhookDeliveryRepository {
     return pageOf(rows, query.limit, toDelivery);
   }
 
-  /** Deliveries by status and when the oldest event still to deliver was recorded, for the gauges. */
   async backlog(): Promise<{ pending: number; oldestPendingEventAt: Date | null }> {
     const [row] = await this.manager.query<Array<{ pending: number; oldest: Date | null }>>(
       `SELECT count(*)::int AS pending, min(event_created_at) AS oldest FROM webhook_deliveries WHERE status = 'pending'`,

@@ -1,8 +1,7 @@
-/** The shapes `WebhookDeliveryRepository` reads and writes `webhook_deliveries` in. */
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-/** One attempt, as `attempt_log` keeps it; attempt 0 is a delivery settled without one (its endpoint disabled). */
+/** Attempt 0 records a delivery failed without an attempt because its endpoint was disabled. */
 export interface DeliveryAttempt {
   attempt: number;
   /** ISO 8601, by the database clock. */
@@ -10,11 +9,10 @@ export interface DeliveryAttempt {
   statusCode: number | null;
   durationMs: number | null;
   error: string | null;
-  /** When the next attempt is due; null when none follows. */
   nextAttemptAt: string | null;
 }
 
-/** How many attempts `attempt_log` keeps: the latest, so a row's size stays bounded. */
+/** Only the latest attempts are kept, so a row's size stays bounded. */
 export const ATTEMPT_LOG_KEPT = 20;
 
 export interface WebhookDelivery {
@@ -30,7 +28,6 @@ export interface WebhookDelivery {
   attemptLog: DeliveryAttempt[];
 }
 
-/** A delivery to create for an event relayed to an endpoint. */
 export interface NewDelivery {
   id: string;
   tenantId: string;
@@ -38,24 +35,23 @@ export interface NewDelivery {
   endpointId: string;
   eventType: string;
   eventCreatedAt: Date;
-  /** Settled at once, without an attempt, for an endpoint that is disabled. */
+  /** The delivery is created `failed`, without an attempt. */
   endpointDisabled: boolean;
 }
 
-/** A delivery an attempt may be made at, named with the attempts it has had (Bull's job id). */
+/** `attempts` is part of the Bull job id, so each attempt is queued at most once. */
 export interface DueDelivery {
   id: string;
   attempts: number;
 }
 
-/** The delivery a worker has claimed for one attempt. */
 export interface ClaimedDelivery {
   id: string;
   eventId: string;
   endpointId: string;
   /** This attempt's number. */
   attempts: number;
-  /** Attempts since the delivery was last (re)started: the retry schedule's position. */
+  /** Attempts since the delivery was last (re)started: its position in the retry schedule. */
   roundAttempts: number;
 }
 
@@ -66,6 +62,6 @@ export interface AttemptResult {
   statusCode: number | null;
   durationMs: number;
   error: string | null;
-  /** The wait before the next attempt, if the delivery is not given up by then. */
+  /** Ignored on success, or when the next attempt would fall past `give_up_at`. */
   retryDelayMs: number;
 }

@@ -20,7 +20,7 @@ export class WebhookEndpointException extends moduleException(
   WEBHOOK_ENDPOINT_ERROR_STATUS,
   {},
   {
-    // As VALIDATION_FAILED words it, so a client reads both alike.
+    // Shaped like VALIDATION_FAILED's details, so a client reads both alike.
     [WebhookEndpointErrorCode.WEBHOOK_URL_INVALID]: errorDetails(
       {
         fields: {

@@ -5,7 +5,7 @@ import { EntityManager } from 'typeorm';
 export const DISABLED_REASONS = ['manual', 'failing'] as const;
 export type DisabledReason = (typeof DISABLED_REASONS)[number];
 
-/** An endpoint as its tenant sees it; the secrets are read apart, for signing only. */
+/** Without the secrets: they are read apart, for signing only. */
 export interface WebhookEndpoint {
   id: string;
   tenantId: string;
@@ -20,7 +20,7 @@ export interface WebhookEndpoint {
   updatedAt: Date;
 }
 
-/** What a delivery needs of its endpoint: where, signed with which secrets (the previous one during its overlap). */
+/** `secrets` includes the previous secret while its overlap after a rotation lasts. */
 export interface EndpointTarget {
   url: string;
   secrets: string[];
@@ -51,15 +51,14 @@ interface EndpointRow {
 const COLUMNS = `id, tenant_id, url, description, enabled_events, disabled_at, disabled_reason, failing_since,
   created_at, updated_at`;
 
-// First key of the per-tenant advisory locks of this table, apart from the other advisory locks.
+// Keeps this table's per-tenant advisory locks apart from the service's other advisory locks.
 const ENDPOINT_LOCK_NAMESPACE = 736_195;
 
-/** `webhook_endpoints`, every statement against it. */
 @Injectable()
 export class WebhookEndpointRepository {
   constructor(@InjectEntityManager() private readonly manager: EntityManager) {}
 
-  /** Serialises, until `transaction` ends, the creations of one tenant's endpoints (the cap). */
+  /** Held until `transaction` ends, so one tenant's creations are serialised and the cap holds. */
   async lockTenant(transaction: EntityManager, tenantId: string): Promise<void> {
     await transaction.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
       ENDPOINT_LOCK_NAMESPACE,
@@ -112,7 +111,7 @@ export class WebhookEndpointRepository {
     return rows.map(toEndpoint);
   }
 
-  /** Every endpoint of these tenants, enabled or not (the relay decides). */
+  /** Disabled endpoints too: the relay creates their deliveries `failed`. */
   async listForTenants(transaction: EntityManager, tenantIds: readonly string[]): Promise<WebhookEndpoint[]> {
     const rows = await transaction.query<EndpointRow[]>(
       `SELECT ${COLUMNS} FROM webhook_endpoints WHERE tenant_id = ANY($1::uuid[])`,
@@ -122,8 +121,8 @@ export class WebhookEndpointRepository {
   }
 
   /**
-   * Applies `changes` in `transaction`. Disabling keeps an earlier disable's time and reason;
-   * enabling forgets the run of failures, so the endpoint gets five days again.
+   * Disabling keeps an earlier disable's time and reason; enabling forgets the run of failures, so the
+   * endpoint gets five days again.
    */
   async update(
     transaction: EntityManager,
@@ -163,7 +162,6 @@ export class WebhookEndpointRepository {
     return affected > 0;
   }
 
-  /** Makes `secret` the endpoint's; the one it replaces keeps signing for `overlapMs`. */
   async rotateSecret(
     tenantId: string,
     id: string,
@@ -182,7 +180,7 @@ export class WebhookEndpointRepository {
     return row ? { ...toEndpoint(row), previousSecretExpiresAt: row.previous_secret_expires_at } : undefined;
   }
 
-  /** Where a delivery goes and the secrets that sign it now (by the database clock). */
+  /** The previous secret's expiry is judged by the database clock. */
   async targetOf(id: string): Promise<EndpointTarget | undefined> {
     const [row] = await this.manager.query<Array<{ url: string; secrets: string[]; disabled: boolean }>>(
       `SELECT url, disabled_at IS NOT NULL AS disabled,
@@ -193,7 +191,6 @@ export class WebhookEndpointRepository {
     return row;
   }
 
-  /** A delivery succeeded: the endpoint is not failing. */
   async markHealthy(transaction: EntityManager, id: string): Promise<void> {
     await transaction.query(
       'UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL',
@@ -201,7 +198,7 @@ export class WebhookEndpointRepository {
     );
   }
 
-  /** A delivery attempt failed: the run of failures began now, unless it had already. */
+  /** Keeps the start of a run of failures: the five days count from the first. */
   async markFailing(transaction: EntityManager, id: string): Promise<void> {
     await transaction.query(
       'UPDATE webhook_endpoints SET failing_since = now() WHERE id = $1 AND failing_since IS NULL',
@@ -209,7 +206,7 @@ export class WebhookEndpointRepository {
     );
   }
 
-  /** Disables the endpoint if still enabled and failing for `failingMs`; answers it if this did. */
+  /** Returns the endpoint only to the call that disabled it. */
   async disableFailing(
     transaction: EntityManager,
     id: string,
@@ -224,7 +221,6 @@ export class WebhookEndpointRepository {
     return rows[0] ? toEndpoint(rows[0]) : undefined;
   }
 
-  /** Enabled endpoints failing for `failingMs` or more. */
   async failingLongerThan(failingMs: number): Promise<string[]> {
     const rows = await this.manager.query<Array<{ id: string }>>(
       `SELECT id FROM webhook_endpoints

@@ -18,8 +18,8 @@ import { WebhookSender } from './webhook-sender';
 import { WebhookUrlPolicy } from './webhook-url.policy';
 
 /**
- * Tenants' webhook endpoints and the deliveries of their events (docs/design/tenant-events.md): the routes in every
- * process; the Bull processor and the sweepers only where `WORKER_MODE` is `worker` or `all`.
+ * Routes in every process; the processor and sweepers only where `WORKER_MODE` is `worker` or `all`
+ * (docs/design/tenant-events.md).
  */
 @Module({})
 export class WebhookEndpointsModule {

@@ -17,13 +17,11 @@ import { WebhookUrlPolicy } from './webhook-url.policy';
 
 export type { EndpointChanges, WebhookEndpoint };
 
-/** An endpoint with a secret that is shown once: on creation and on rotation. */
 export type EndpointWithSecret = WebhookEndpoint & { secret: string; previousSecretExpiresAt?: Date };
 
 /**
- * Tenants' webhook endpoints (docs/design/tenant-events.md): at most `WEBHOOK_ENDPOINTS_PER_TENANT` each, their URLs
- * checked against `WebhookUrlPolicy` whenever one is saved, their secrets rotated with a 24 h
- * overlap, and disabled once every delivery has failed for five days.
+ * At most `WEBHOOK_ENDPOINTS_PER_TENANT` per tenant, URLs checked whenever saved, secrets rotated with a 24 h
+ * overlap, disabled once every delivery has failed for five days (docs/design/tenant-events.md).
  */
 @Injectable()
 export class WebhookEndpointsService {
@@ -71,14 +69,14 @@ export class WebhookEndpointsService {
     return this.endpoints.listForTenant(tenantId);
   }
 
-  /** The tenant's endpoint; another tenant's is the same 404 as an unknown one. */
+  /** Another tenant's endpoint is the same 404 as an unknown one. */
   async get(tenantId: string, id: string): Promise<WebhookEndpoint> {
     const endpoint = await this.endpoints.findForTenant(tenantId, id);
     if (!endpoint) throw endpointNotFound();
     return endpoint;
   }
 
-  /** Changes an endpoint; disabling it fails what was still to be delivered to it. */
+  /** Disabling fails the deliveries still pending. */
   async update(tenantId: string, id: string, changes: EndpointChanges): Promise<WebhookEndpoint> {
     if (changes.url !== undefined) await this.policy.ensureAllowed(changes.url);
     const enabledEvents = changes.enabledEvents && [...new Set(changes.enabledEvents)];
@@ -97,12 +95,11 @@ export class WebhookEndpointsService {
     return updated;
   }
 
-  /** Deletes an endpoint and its deliveries. */
+  /** Its deliveries go with it (ON DELETE CASCADE). */
   async delete(tenantId: string, id: string): Promise<void> {
     if (!(await this.endpoints.delete(tenantId, id))) throw endpointNotFound();
   }
 
-  /** A new secret; the one it replaces keeps signing beside it for 24 h. */
   async rotateSecret(tenantId: string, id: string): Promise<EndpointWithSecret> {
     const secret = newWebhookSecret();
     const endpoint = await this.endpoints.rotateSecret(tenantId, id, secret, SECRET_OVERLAP_MS);
@@ -111,8 +108,8 @@ export class WebhookEndpointsService {
   }
 
   /**
-   * Disables the endpoint if every delivery to it has failed for five days, recording a
-   * `webhook_endpoint.disabled` event for its tenant in the same transaction; answers whether it did.
+   * Records `webhook_endpoint.disabled` in the transaction that disables the endpoint. Returns true only for
+   * the call that disabled it, so a worker and the sweeper racing record the event once.
    */
   async disableIfFailing(endpointId: string): Promise<boolean> {
     const recorded = await this.transactions.run(async (transaction) => {
@@ -141,7 +138,6 @@ export class WebhookEndpointsService {
     return true;
   }
 
-  /** Enabled endpoints whose deliveries have all failed for five days. */
   failingForTooLong(): Promise<string[]> {
     return this.endpoints.failingLongerThan(DISABLE_AFTER_FAILING_MS);
   }

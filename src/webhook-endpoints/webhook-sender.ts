@@ -8,7 +8,7 @@ import { UrlRefusedError, WebhookUrlPolicy } from './webhook-url.policy';
 /** At most this much of a receiver's answer is read; the rest is dropped with the connection. */
 export const RESPONSE_READ_LIMIT_BYTES = 64 * 1024;
 
-/** How much of a failed answer's body the attempt keeps, to say what the receiver said. */
+/** Enough of a failed answer's body to say what the receiver said. */
 const ERROR_BODY_KEPT = 200;
 
 export interface SendOutcome {
@@ -20,13 +20,10 @@ export interface SendOutcome {
 }
 
 /**
- * One POST to a receiver, guarded (docs/design/tenant-events.md): the host is resolved, every address checked
- * (`WebhookUrlPolicy`), and the connection made to the address checked — the resolution is
- * handed to the socket through `lookup`, so nothing resolves the name a second time, and a DNS
- * answer that changes in between (rebinding) is never connected to. The socket's remote address
- * is checked once more when it connects. Redirects are not followed (Node's client never does:
- * a 3xx is a failed attempt), at most 64 KiB of the answer is read, and the whole exchange is
- * bounded by `OUTGOING_WEBHOOK_TIMEOUT_MS`. Never throws: a failure is the outcome's `error`.
+ * Every resolved address is checked (docs/design/tenant-events.md), and the socket connects to the checked
+ * one through `lookup`, so a DNS answer that changes in between (rebinding) is never connected to; the
+ * remote address is checked again on connect. Redirects are not followed (a 3xx is a failed attempt), and
+ * the exchange is bounded by `OUTGOING_WEBHOOK_TIMEOUT_MS`. Never throws: a failure is the outcome's `error`.
  */
 @Injectable()
 export class WebhookSender {

@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
-/** A new signing secret in the Standard Webhooks form: `whsec_` and 32 random bytes in base64. */
 export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
 /**
- * The Standard Webhooks headers of one attempt: `webhook-id` (the event's id, the same on every
- * attempt, for receivers to dedupe on), `webhook-timestamp` (this attempt's, in seconds) and
- * `webhook-signature`, one `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` per secret,
- * space-separated, written by the `standardwebhooks` package so any of its verifiers agrees.
+ * Signed by the `standardwebhooks` package, so its verifiers agree; one signature per active secret.
+ * `webhook-id` is the event's id on every attempt, for receivers to deduplicate on.
  */
 export function webhookHeaders(
   secrets: readonly string[],

@@ -5,16 +5,15 @@ import { AppConfig } from '../config/app-config';
 import { HostResolver, ResolvedAddress } from './host-resolver';
 import { WebhookEndpointErrorCode, WebhookEndpointException } from './webhook-endpoint.exception';
 
-/** Why a URL or an address is refused; its message is the client's (and the attempt's) error. */
+/** Its message is the client's error, or the attempt's. */
 export class UrlRefusedError extends Error {
   override readonly name = 'UrlRefusedError';
 }
 
 /**
- * Whether an address is one the public internet routes to. ipaddr.js names the range an address
- * falls in (`loopback`, `private`, `linkLocal` — 169.254.169.254, the cloud metadata service —,
- * `uniqueLocal`, `carrierGradeNat`, `reserved`, `multicast`, …); only `unicast`, what no special
- * range claims, is public. An IPv4-mapped IPv6 address is judged as the IPv4 address it maps.
+ * Only ipaddr.js's `unicast`, what no special range claims, is public: not loopback, private, link-local
+ * (169.254.169.254, the cloud metadata service), carrier-grade NAT, multicast and the like. An IPv4-mapped
+ * IPv6 address is judged as the IPv4 address it maps.
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
@@ -22,10 +21,9 @@ export function isPublicAddress(address: string): boolean {
 }
 
 /**
- * Where webhooks may go (docs/design/tenant-events.md): `https` in production (`http` too elsewhere), no credentials
- * in the URL, and a host whose every address is public unless
- * `OUTGOING_WEBHOOKS_ALLOW_PRIVATE_URLS=true`. Checked when an endpoint is saved, and again at
- * each delivery against the addresses the connection is made to (see `WebhookSender`).
+ * `https` in production, no credentials in the URL, and every address public unless
+ * `OUTGOING_WEBHOOKS_ALLOW_PRIVATE_URLS=true` (docs/design/tenant-events.md). Checked when an endpoint is
+ * saved, and again at each delivery against the address connected to (see `WebhookSender`).
  */
 @Injectable()
 export class WebhookUrlPolicy {
@@ -34,7 +32,6 @@ export class WebhookUrlPolicy {
     private readonly resolver: HostResolver,
   ) {}
 
-  /** Refuses a URL with `400 WEBHOOK_URL_INVALID`, saying why. */
   async ensureAllowed(url: string): Promise<void> {
     try {
       const target = this.parse(url);
@@ -47,7 +44,6 @@ export class WebhookUrlPolicy {
     }
   }
 
-  /** The URL, if its form is allowed; throws `UrlRefusedError` otherwise. */
   parse(url: string): URL {
     let target: URL;
     try {
@@ -64,10 +60,7 @@ export class WebhookUrlPolicy {
     return target;
   }
 
-  /**
-   * The addresses `hostname` resolves to (itself, for an address), every one of them allowed;
-   * throws `UrlRefusedError` when one is not, or when the name does not resolve.
-   */
+  /** Refuses the host if any of its addresses is not allowed, not only the first. */
   async addressesOf(hostname: string): Promise<ResolvedAddress[]> {
     const literal = hostname.replace(/^\[(.*)\]$/, '$1');
     let addresses: ResolvedAddress[];
@@ -85,7 +78,6 @@ export class WebhookUrlPolicy {
     return addresses;
   }
 
-  /** Throws `UrlRefusedError` for an address webhooks may not go to. */
   ensureAddressAllowed(address: string, hostname = address): void {
     if (this.config.outgoingWebhooks.allowPrivateUrls || isPublicAddress(address)) return;
     throw new UrlRefusedError(

@@ -5,10 +5,8 @@ import { errorHeadersOf, errorStatusOf } from '../errors/error-codes';
 import { errorResponseSchema } from './error-schemas';
 import { ResponseHeaders } from './response-headers';
 
-/** A code of a module's error enum (`RefundErrorCode.REFUND_EXCEEDS_PAYMENT`); an unknown one fails at load. */
 type ErrorCode = string;
 
-/** Extra headers a response of a given status carries on one route, e.g. `Idempotent-Replayed`. */
 export type StatusHeaders = (status: HttpStatus) => ResponseHeaders;
 
 interface DocumentedErrors {
@@ -18,21 +16,14 @@ interface DocumentedErrors {
 
 const DOCUMENTED_ERRORS = 'payment-service:documented-errors';
 
-/**
- * Documents error codes a route (or every route of a controller) may answer with. Codes are
- * grouped by the status their module's map gives them, one response per status whose schema is
- * the error body of each code of that group (`errorResponseSchema`). Several `@ApiErrors()` on one target add
- * up, in any order: each application re-renders the union.
- */
+/** Several `@ApiErrors()` on one target add up, in any order: each re-renders one response per status. */
 export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
   return documentErrors({ codes, headerRules: [] });
 }
 
 /**
- * What reading a JSON body answers before the route runs (`configureApp`): not JSON, too large, a
- * type or charset nothing reads, nested too deep. Fastify reads the body a request sends on every
- * method but GET and HEAD, so a PATCH or DELETE answers these whether or not its route takes a
- * body. (An idempotent route gets them from `@Idempotent()`.)
+ * Answered while the body is read, before the route runs. Fastify reads a body on every method but GET and
+ * HEAD, so a PATCH or DELETE answers these even if its route takes none. `@Idempotent()` adds them itself.
  */
 export const ApiBodyErrors = () =>
   ApiErrors(
@@ -43,7 +34,6 @@ export const ApiBodyErrors = () =>
     CommonErrorCode.UNSUPPORTED_MEDIA_TYPE,
   );
 
-/** Adds headers to the documented error responses of a route by status (see `Idempotent()`). */
 export function ApiErrorHeaders(rule: StatusHeaders): MethodDecorator & ClassDecorator {
   return documentErrors({ codes: [], headerRules: [rule] });
 }
@@ -82,10 +72,6 @@ function documentErrors(added: DocumentedErrors): MethodDecorator & ClassDecorat
   };
 }
 
-/**
- * The headers the codes of one status carry: required when every one of them sends it, and one
- * carried by only some of them says which.
- */
 function headersOfCodes(codes: readonly ErrorCode[]): ResponseHeaders {
   const carried = new Map<string, { header: HeaderObject; codes: ErrorCode[] }>();
   for (const code of codes) {

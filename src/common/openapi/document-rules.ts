@@ -16,15 +16,11 @@ export interface DocumentRulesOptions {
   workerRoutes: ReadonlySet<string>;
 }
 
-/**
- * What the service does to every route, which no route's decorators say: applied to the
- * document Nest builds from the decorators, so the document says what the service does.
- */
+/** Adds to the document what the service does on every route but no route's decorators say. */
 export function applyDocumentRules(document: OpenAPIObject, options: DocumentRulesOptions): OpenAPIObject {
   for (const [path, operation] of operationsOf(document)) {
     addTransportErrors(operation, path, options);
-    // The global guard authenticates every route but the @Public() ones, and every guarded
-    // route documents the bearer scheme (ApiAuthenticated, AdminOnly): what has none is public.
+    // Every guarded route documents the bearer scheme (ApiAuthenticated, AdminOnly): one without is public.
     operation.security ??= [];
   }
   addErrorSchemas(document);
@@ -41,10 +37,8 @@ export function operationsOf(document: OpenAPIObject): Array<[string, OperationO
 }
 
 /**
- * Answers given before any route runs, so any route may get them: Node's HTTP parser refuses a
- * malformed request (400), headers over its limit (431) or a request not received in time
- * (408), answered as the error body by `answerClientErrorAsJson`. A worker process answers
- * `ROUTE_NOT_FOUND` on every route but the operational ones.
+ * Node's HTTP parser answers these before any route runs (400, 408, 431), as the error body through
+ * `answerClientErrorAsJson`. A worker process also answers `ROUTE_NOT_FOUND` on all but operational routes.
  */
 const BEFORE_ANY_ROUTE: readonly string[] = [
   CommonErrorCode.MALFORMED_REQUEST,
@@ -69,7 +63,6 @@ function addTransportErrors(operation: OperationObject, path: string, options: D
   }
 }
 
-/** The component schema of every error code a response names. */
 function addErrorSchemas(document: OpenAPIObject): void {
   const schemas = (document.components ??= {}).schemas ?? {};
   const named = new Set(
@@ -85,10 +78,7 @@ function addErrorSchemas(document: OpenAPIObject): void {
   document.components.schemas = schemas;
 }
 
-/**
- * `StrictValidationPipe`, the global pipe, refuses any key a body's DTO does not declare: every
- * schema a request body names is closed, as the pipe holds it.
- */
+/** `StrictValidationPipe` refuses keys a body's DTO does not declare, so request body schemas are closed. */
 function closeRequestSchemas(document: OpenAPIObject): void {
   const schemas = document.components?.schemas ?? {};
   for (const [, operation] of operationsOf(document)) {
@@ -103,9 +93,8 @@ function closeRequestSchemas(document: OpenAPIObject): void {
 }
 
 /**
- * OpenAPI 3.1, whose schemas are JSON Schema (2020-12): `propertyNames` for metadata keys, and
- * validators read the document's schemas as they are. Nest writes 3.0's `nullable`; 3.1 says
- * `type: [..., "null"]`.
+ * 3.1, whose schemas are JSON Schema 2020-12 (`propertyNames` for metadata keys; validators read them as
+ * they are). Nest writes 3.0's `nullable`, which 3.1 spells `type: [..., "null"]`.
  */
 function toOpenApi31(document: OpenAPIObject): OpenAPIObject {
   const pending: unknown[] = [document];

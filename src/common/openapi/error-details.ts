@@ -1,12 +1,7 @@
 import type { SchemaObject } from '@nestjs/swagger';
 
-/**
- * What an error code carries in `details`, for the API document: the exception that throws the
- * code declares it beside its code → status map (`moduleException`), so a client reads
- * `details.paymentId` of `CARD_DECLINED` typed, without a cast.
- */
+/** Declared beside the exception's code → status map (`moduleException`), so clients read `details` typed. */
 export interface ErrorDetails {
-  /** The `details` object. */
   schema: SchemaObject;
   /** False when some answers with the code carry no `details` at all. */
   always: boolean;
@@ -14,10 +9,7 @@ export interface ErrorDetails {
 
 export type DocumentedDetails = Readonly<Record<string, ErrorDetails>>;
 
-/**
- * A closed `details` object: `required` lists the properties every answer carries, the others
- * only some do (`description` says which).
- */
+/** `required` lists the properties every answer carries; `description` says when the others appear. */
 export function errorDetails(
   properties: Record<string, SchemaObject>,
   options: { required?: readonly string[]; always?: boolean; description?: string } = {},
@@ -34,7 +26,6 @@ export function errorDetails(
   };
 }
 
-/** `details.field`: the request field an error is about. */
 export function fieldDetail(field: string): SchemaObject {
   return { type: 'string', enum: [field], description: 'The request field this error is about' };
 }

@@ -4,10 +4,8 @@ import { errorDetailsOf, errorStatusOf, registeredErrorCodes } from '../errors/e
 const SCHEMAS = '#/components/schemas/';
 
 /**
- * Each error code is a schema of its own in the API document (`CARD_DECLINED` is
- * `CardDeclinedError`): `statusCode` and `code` fixed, `details` typed as the code's exception
- * declares it. A response of one status is one code's schema, or several discriminated by
- * `code`, so a generated client narrows on `code` and reads `details` without a cast.
+ * Each code has a schema of its own (`CARD_DECLINED` is `CardDeclinedError`); a status with several codes is
+ * their `oneOf` discriminated by `code`, so a generated client narrows on `code` before reading `details`.
  */
 export function errorSchemaName(code: string): string {
   const words = code.toLowerCase().split('_');
@@ -18,7 +16,6 @@ export function errorSchemaRef(code: string): ReferenceObject {
   return { $ref: `${SCHEMAS}${errorSchemaName(code)}` };
 }
 
-/** The schema of a response whose body is one of `codes` (all of one status). */
 export function errorResponseSchema(codes: readonly string[]): SchemaObject | ReferenceObject {
   const sorted = [...new Set(codes)].sort();
   if (sorted.length === 1) return errorSchemaRef(sorted[0]);
@@ -31,7 +28,6 @@ export function errorResponseSchema(codes: readonly string[]): SchemaObject | Re
   };
 }
 
-/** The codes a schema written by `errorResponseSchema` stands for; none for any other schema. */
 export function codesOfErrorSchema(schema: SchemaObject | ReferenceObject | undefined): string[] {
   if (!schema) return [];
   const byName = new Map(registeredErrorCodes().map((code) => [errorSchemaName(code), code]));
@@ -41,7 +37,6 @@ export function codesOfErrorSchema(schema: SchemaObject | ReferenceObject | unde
     .filter((code): code is string => code !== undefined);
 }
 
-/** The component schema of one code's error body. */
 export function errorBodySchema(code: string): SchemaObject {
   const status = errorStatusOf(code);
   const details = errorDetailsOf(code);

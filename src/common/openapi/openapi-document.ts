@@ -3,7 +3,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import stringify from 'safe-stable-stringify';
 import { applyDocumentRules, DocumentRulesOptions } from './document-rules';
 
-/** Where the committed document lives, relative to the repository root (`npm run openapi`). */
+/** Relative to the repository root; `npm run openapi` writes it. */
 export const OPENAPI_DOCUMENT_PATH = 'docs/openapi.json';
 
 const DESCRIPTION = [
@@ -14,7 +14,7 @@ const DESCRIPTION = [
   'Request bodies and query strings are exactly as strict as these schemas: an unknown field or query parameter, an explicit `null`, or text with a NUL character or an unpaired surrogate is `400 VALIDATION_FAILED`.',
 ].join('\n');
 
-/** The OpenAPI document of every route, as `/docs` serves it and `docs/openapi.json` holds it. */
+/** The document `/docs` serves and `docs/openapi.json` holds. */
 export function buildOpenApiDocument(app: INestApplication, options: DocumentRulesOptions): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
@@ -51,10 +51,7 @@ export function buildOpenApiDocument(app: INestApplication, options: DocumentRul
   return applyDocumentRules(document, options);
 }
 
-/**
- * Keys sorted at every level and two-space indented, so the file changes only when the
- * contract does, whatever order modules and decorators were registered in.
- */
+/** Sorted keys at every level: the file changes only when the contract does, not with registration order. */
 export function serializeOpenApiDocument(document: OpenAPIObject): string {
   return `${stringify(document, null, 2)}\n`;
 }

@@ -2,7 +2,6 @@ import type { HeaderObject } from '@nestjs/swagger';
 
 export type ResponseHeaders = Record<string, HeaderObject>;
 
-/** `Location` of a created resource, read at `path` (e.g. `/payments/{id}`). */
 export function locationHeader(path: string): ResponseHeaders {
   return {
     Location: {

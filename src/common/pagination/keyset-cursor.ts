@@ -1,30 +1,24 @@
-/**
- * A keyset cursor over (timestamp to the microsecond, id), opaque to clients: the position after
- * the last row of a page ordered newest first. Every list of the tenant-facing routes pages this way.
- */
+/** The position after a page's last row, newest first; opaque to clients. */
 export interface KeysetPosition {
   /** Microseconds since the epoch, as text: a JavaScript number would lose precision. */
   micros: string;
   id: string;
 }
 
-/** The shape a query DTO accepts before decoding: base64url, bounded. */
 export const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
 
 export function encodeKeysetCursor(position: KeysetPosition): string {
   return Buffer.from(`${position.micros}:${position.id}`, 'utf8').toString('base64url');
 }
 
-/** Undefined for a cursor this service did not write. */
 export function decodeKeysetCursor(cursor: string): KeysetPosition | undefined {
   const match = /^(\d{1,20}):([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   return match ? { micros: match[1], id: match[2] } : undefined;
 }
 
-/** A timestamp column as whole microseconds since the epoch, exact, as text for JavaScript. */
 export const micros = (column: string) => `(extract(epoch FROM ${column}) * 1000000)::bigint`;
 
-/** The SQL of "strictly after the cursor, newest first" for `column` and `idColumn` at parameter `$n`, `$n+1`. */
+/** Rows after the cursor in newest-first order; binds `$n` (micros) and `$n+1` (id). */
 export function beforeCursor(column: string, idColumn: string, n: number): string {
   return `($${n}::bigint IS NULL OR (${column}, ${idColumn}) < (timestamptz 'epoch' + $${n}::bigint * interval '1 microsecond', $${n + 1}::uuid))`;
 }
@@ -34,7 +28,7 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Cuts the one-row look-ahead off and writes the cursor of the next page, if there is one. */
+/** Callers fetch `limit + 1` rows: the extra one only tells whether a next page exists. */
 export function pageOf<Row extends { cursor_micros: string; id: string }, T>(
   rows: Row[],
   limit: number,
@@ -49,10 +43,7 @@ export function pageOf<Row extends { cursor_micros: string; id: string }, T>(
   };
 }
 
-/**
- * The SQL of "created within the range at `$n` (from) and `$n+1` (to)", either bound optional.
- * `to` is inclusive to the millisecond a client can write, though the column holds microseconds.
- */
+/** `$n` is from and `$n+1` to, either optional; `to` includes every microsecond of its millisecond. */
 export function createdWithin(column: string, n: number): string {
   return `($${n}::timestamptz IS NULL OR ${column} >= $${n}) AND ($${n + 1}::timestamptz IS NULL OR ${column} < $${n + 1}::timestamptz + interval '1 millisecond')`;
 }

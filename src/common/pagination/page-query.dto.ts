@@ -9,7 +9,6 @@ import { CURSOR_PATTERN } from './keyset-cursor';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-/** `limit` (1–100) and `cursor` of a keyset-paginated list; a list's query DTO extends it with its filters. */
 export class PageQueryDto {
   @IsOptionalNotNull()
   @Type(() => Number)
@@ -30,7 +29,6 @@ export class PageQueryDto {
   cursor?: string;
 }
 
-/** A page of a list filtered by creation time, both bounds inclusive. */
 export class CreatedRangeQueryDto extends PageQueryDto {
   @IsDateTime({ optional: true, description: 'Created at or after this instant' })
   createdFrom?: string;
@@ -39,7 +37,6 @@ export class CreatedRangeQueryDto extends PageQueryDto {
   createdTo?: string;
 }
 
-/** The range a query asked for, as instants. */
 export function createdRangeOf(query: CreatedRangeQueryDto): { createdFrom?: Date; createdTo?: Date } {
   return {
     createdFrom: query.createdFrom === undefined ? undefined : new Date(query.createdFrom),

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { CAUSE_KINDS, CauseKind, EVENT_TYPES, EventType, TenantEvent } from '../event-types';
 
-/** What made the change. */
 export class EventCauseDto {
   @ApiProperty({
     enum: CAUSE_KINDS,
@@ -36,7 +35,7 @@ export class EventDataDto {
   previousStatus!: string | null;
 }
 
-/** An event as `GET /events/:id` answers it and as webhooks deliver it (the body, byte for byte). */
+/** `GET /events/:id` returns the body of the event's webhook deliveries, byte for byte. */
 export class EventResponseDto {
   @ApiProperty({
     format: 'uuid',

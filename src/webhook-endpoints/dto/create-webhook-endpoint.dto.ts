@@ -7,7 +7,7 @@ import { EVENT_TYPE_PATTERNS, EventTypePattern } from '../../events';
 
 export const URL_MAX_LENGTH = 2048;
 
-/** Decorators shared by the creation and the update: the same rules for each field. */
+/** Shared with the update DTO, so both apply the same rules. */
 export const WebhookUrl = () => applyDecorators(IsString(), IsSafeText(), MaxLength(URL_MAX_LENGTH));
 export const EnabledEvents = () =>
   applyDecorators(

@@ -4,7 +4,6 @@ import { IsOptionalNotNull } from '../../common/validation/optional.decorator';
 import { EVENT_TYPE_PATTERNS, EventTypePattern } from '../../events';
 import { Description, EnabledEvents, URL_MAX_LENGTH, WebhookUrl } from './create-webhook-endpoint.dto';
 
-/** Only the fields given change. */
 export class UpdateWebhookEndpointDto {
   @IsOptionalNotNull()
   @WebhookUrl()

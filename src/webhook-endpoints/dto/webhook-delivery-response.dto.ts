@@ -36,7 +36,6 @@ export class DeliveryAttemptDto {
   nextAttemptAt!: string | null;
 }
 
-/** One event's delivery to one endpoint, with its attempts. */
 export class WebhookDeliveryResponseDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid', description: 'The event: the `webhook-id` of every attempt' })

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { EVENT_TYPE_PATTERNS } from '../../events';
 import { DISABLED_REASONS, DisabledReason, WebhookEndpoint } from '../webhook-endpoint.repository';
 
-/** An endpoint as its tenant sees it, without its secret. Mapped field by field: never a row. */
+/** Mapped field by field, so that no row column (the secrets) reaches the API. */
 export class WebhookEndpointResponseDto {
   @ApiProperty({ format: 'uuid', example: '0b6c3f4e-2a1d-4e5f-8a9b-1c2d3e4f5a6b' }) id!: string;
   @ApiProperty({ example: 'https://example.com/webhooks' }) url!: string;
@@ -36,7 +36,7 @@ export class WebhookEndpointResponseDto {
   }
 }
 
-/** The answer to a creation or a rotation: the only times the secret is shown. */
+/** The secret is shown only on creation and rotation (and their idempotent replays). */
 export class WebhookEndpointWithSecretDto extends WebhookEndpointResponseDto {
   @ApiProperty({
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
