@@ -47,12 +47,9 @@ export class EventOutbox implements BeforeApplicationShutdown {
   }
 
   /**
-   * Hands committed events to the webhook workers. Returns at once and never throws: the events
-   * of one turn of the event loop go in one job (at most `RELAY_BATCH` each), handed to Redis in
-   * the background, bounded to a second, logged if Redis does not take it; an event it misses (or
-   * one guarded out) is left to the relay sweeper. Under load this is one Redis write for many
-   * payments instead of one per event, which was most of the outbox's cost per payment
-   * (docs/benchmarks.md).
+   * Returns at once and never throws. The events of one event-loop turn go to Redis as one job (at
+   * most `RELAY_BATCH`): one write per event was most of the outbox's cost per payment
+   * (docs/benchmarks.md). An event the bounded hand-off misses is left to the relay sweeper.
    */
   relay(eventIds: readonly string[]): void {
     if (this.pending.length === 0) setImmediate(() => this.flush());

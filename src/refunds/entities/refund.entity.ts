@@ -5,7 +5,7 @@ import { PaymentTransaction } from '../../payments/entities/payment-transaction.
 export const REFUND_STATUSES = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
-/** `external`: made outside this API, e.g. in the Stripe Dashboard. */
+/** `outside`: made outside this API, e.g. in the Stripe Dashboard. */
 export const REFUND_SOURCES = ['api', 'outside'] as const;
 export type RefundSource = (typeof REFUND_SOURCES)[number];
 
