@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { SwaggerModule } from '@nestjs/swagger';
+import type { INestApplication } from '@nestjs/common';
+import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { Logger, PinoLogger } from 'nestjs-pino';
@@ -9,6 +10,7 @@ import { registerAccessLog, requestIdFor } from './common/logging/access-log';
 import { CommonErrorCode, CommonException } from './common/errors/common.exception';
 import { buildOpenApiDocument } from './common/openapi/openapi-document';
 import { normalisedSegments } from './auth/admin-path';
+import { TENANT_EVENT_WEBHOOK } from './webhook-endpoints';
 import { AppConfig } from './config/app-config';
 import { countHttpResponse } from './metrics/http-responses.metrics';
 
@@ -69,9 +71,16 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   closeConnectionsWhenDrained(fastify);
   app.enableShutdownHooks();
 
-  const document = buildOpenApiDocument(app, { workerRoutes: OPERATIONAL_ROUTES });
-  SwaggerModule.setup('docs', app, document);
+  SwaggerModule.setup('docs', app, openApiDocumentOf(app));
   return app;
+}
+
+/** The API's document: its routes, and the webhooks it sends to tenants' endpoints. */
+export function openApiDocumentOf(app: INestApplication): OpenAPIObject {
+  return buildOpenApiDocument(app, {
+    workerRoutes: OPERATIONAL_ROUTES,
+    webhooks: { tenantEvent: TENANT_EVENT_WEBHOOK },
+  });
 }
 
 /** Built once: `@fastify/helmet` reparses the policy on every request (2 % of a replay's CPU). */

@@ -3,13 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppModule } from './app.module';
-import { createHttpAdapter, OPERATIONAL_ROUTES } from './app.setup';
+import { createHttpAdapter, openApiDocumentOf } from './app.setup';
 import { loadAppConfig } from './config/app-config';
-import {
-  buildOpenApiDocument,
-  OPENAPI_DOCUMENT_PATH,
-  serializeOpenApiDocument,
-} from './common/openapi/openapi-document';
+import { OPENAPI_DOCUMENT_PATH, serializeOpenApiDocument } from './common/openapi/openapi-document';
 
 /**
  * Preview mode with default settings: needs no database, Redis or Stripe, and never depends on the machine.
@@ -22,10 +18,7 @@ async function writeOpenApiDocument(): Promise<void> {
     abortOnError: false,
   });
   const target = resolve(process.cwd(), OPENAPI_DOCUMENT_PATH);
-  writeFileSync(
-    target,
-    serializeOpenApiDocument(buildOpenApiDocument(app, { workerRoutes: OPERATIONAL_ROUTES })),
-  );
+  writeFileSync(target, serializeOpenApiDocument(openApiDocumentOf(app)));
   await app.close();
   process.stdout.write(`Wrote ${OPENAPI_DOCUMENT_PATH}\n`);
 }

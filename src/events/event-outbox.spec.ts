@@ -1,5 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { EventOutbox, RELAY_BATCH } from './event-outbox';
+import { EventOutbox, RELAY_BATCH, RELAY_WINDOW_MS } from './event-outbox';
 import type { EventRepository } from './event.repository';
 import type { QueuedJob, TenantWebhookQueue } from './tenant-webhook.queue';
 import type { TransactionRunner } from '../database/transaction-runner';
@@ -14,31 +13,35 @@ class RecordingQueue {
 }
 
 describe(EventOutbox.name, () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+  const windowPasses = () => jest.advanceTimersByTime(RELAY_WINDOW_MS);
   const outboxWith = (queue: RecordingQueue) =>
     new EventOutbox({} as EventRepository, queue as unknown as TenantWebhookQueue, {} as TransactionRunner);
   const relayedIds = (queue: RecordingQueue) =>
     queue.handOffs.flat().flatMap((job) => (job.data as { eventIds: string[] }).eventIds);
 
-  it('hands the events of one turn to the queue as one job, after that turn', async () => {
+  it(`hands the events of ${RELAY_WINDOW_MS} ms to the queue as one job, once they have passed`, () => {
     const queue = new RecordingQueue();
     const outbox = outboxWith(queue);
     outbox.relay(['a']);
     outbox.relay(['b', 'c']);
+    jest.advanceTimersByTime(RELAY_WINDOW_MS - 1);
     expect(queue.handOffs).toHaveLength(0);
-    await nextTurn();
+    jest.advanceTimersByTime(1);
     expect(queue.handOffs).toEqual([
       [{ name: 'relay', data: { eventIds: ['a', 'b', 'c'] }, jobId: 'relay:a' }],
     ]);
     outbox.relay(['d']);
-    await nextTurn();
+    windowPasses();
     expect(relayedIds(queue)).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it(`splits a turn's events into jobs of at most ${RELAY_BATCH}`, async () => {
+  it(`splits the events of a window into jobs of at most ${RELAY_BATCH}`, () => {
     const queue = new RecordingQueue();
     const ids = Array.from({ length: RELAY_BATCH * 2 + 1 }, (_, i) => `e${i}`);
     outboxWith(queue).relay(ids);
-    await nextTurn();
+    windowPasses();
     expect(queue.handOffs.map((jobs) => (jobs[0].data as { eventIds: string[] }).eventIds.length)).toEqual([
       RELAY_BATCH,
       RELAY_BATCH,
@@ -47,11 +50,13 @@ describe(EventOutbox.name, () => {
     expect(relayedIds(queue)).toEqual(ids);
   });
 
-  it('hands over what is pending when the application shuts down, without waiting for the turn', () => {
+  it('hands over what is pending when the application shuts down, without waiting for the window', () => {
     const queue = new RecordingQueue();
     const outbox = outboxWith(queue);
     outbox.relay(['a']);
     outbox.beforeApplicationShutdown();
     expect(relayedIds(queue)).toEqual(['a']);
+    windowPasses();
+    expect(queue.handOffs).toHaveLength(1);
   });
 });

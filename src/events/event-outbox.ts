@@ -9,6 +9,8 @@ import { RELAY_JOB, TenantWebhookQueue } from './tenant-webhook.queue';
 
 /** The most events one relay job carries: one transaction of the relay takes them all. */
 export const RELAY_BATCH = 100;
+/** How long the events of concurrent requests gather before one job carries them. */
+export const RELAY_WINDOW_MS = 10;
 
 /**
  * Records each event in the transaction of its change and relays it after the commit
@@ -19,6 +21,7 @@ export const RELAY_BATCH = 100;
 @Injectable()
 export class EventOutbox implements BeforeApplicationShutdown {
   private pending: string[] = [];
+  private flushing: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly events: EventRepository,
@@ -47,12 +50,12 @@ export class EventOutbox implements BeforeApplicationShutdown {
   }
 
   /**
-   * Returns at once and never throws. The events of one event-loop turn go to Redis as one job (at
-   * most `RELAY_BATCH`): one write per event was most of the outbox's cost per payment
+   * Returns at once and never throws. The events of `RELAY_WINDOW_MS` go to Redis as one job (at
+   * most `RELAY_BATCH` each): one write per event was most of the relay's cost per payment
    * (docs/benchmarks.md). An event the bounded hand-off misses is left to the relay sweeper.
    */
   relay(eventIds: readonly string[]): void {
-    if (this.pending.length === 0) setImmediate(() => this.flush());
+    this.flushing ??= setTimeout(() => this.flush(), RELAY_WINDOW_MS);
     this.pending.push(...eventIds);
   }
 
@@ -61,6 +64,8 @@ export class EventOutbox implements BeforeApplicationShutdown {
   }
 
   private flush(): void {
+    clearTimeout(this.flushing);
+    this.flushing = undefined;
     while (this.pending.length > 0) {
       const eventIds = this.pending.splice(0, RELAY_BATCH);
       void this.queue.handOff([{ name: RELAY_JOB, data: { eventIds }, jobId: `relay:${eventIds[0]}` }]);

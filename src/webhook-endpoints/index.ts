@@ -1,2 +1,3 @@
 export { WebhookDeliveriesService } from './webhook-deliveries.service';
 export { WebhookEndpointsModule } from './webhook-endpoints.module';
+export { TENANT_EVENT_WEBHOOK } from './webhook-delivery.openapi';

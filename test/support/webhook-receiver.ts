@@ -1,6 +1,7 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { OpenApiContract } from './contract/openapi-contract';
 
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
@@ -15,10 +16,13 @@ export type ReceiverBehaviour =
 /**
  * A tenant's webhook receiver on a loopback port, as a test drives it: it keeps every request it
  * gets, answers 200 unless told otherwise, and verifies deliveries with the Standard Webhooks
- * library as a tenant's own code would.
+ * library as a tenant's own code would. Every delivery is checked against the document's
+ * `webhooks`, and `close()` fails on the first that departs from it.
  */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
+  /** Deliveries not as docs/openapi.json's `webhooks` says, checked as they arrive. */
+  private readonly violations: Error[] = [];
   private behaviour: ReceiverBehaviour = { kind: 'answer', status: 200 };
   private readonly held = new Set<ServerResponse>();
 
@@ -61,21 +65,25 @@ export class WebhookReceiver {
     return this.deliveriesOf(eventId);
   }
 
+  /** Closes the receiver; throws the first delivery that departed from the API document. */
   async close(): Promise<void> {
     for (const response of this.held) response.destroy();
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
+    if (this.violations.length > 0) throw this.violations[0];
   }
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      this.received.push({
-        headers: request.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        receivedAt: Date.now(),
-      });
+      const body = Buffer.concat(chunks).toString('utf8');
+      this.received.push({ headers: request.headers, body, receivedAt: Date.now() });
+      try {
+        OpenApiContract.load().checkWebhook('tenantEvent', { headers: request.headers, text: body });
+      } catch (error) {
+        this.violations.push(error as Error);
+      }
       const behaviour = this.behaviour;
       if (behaviour.kind === 'hang') {
         this.held.add(response);

@@ -14,6 +14,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 export interface DocumentRulesOptions {
   /** First path segments a `WORKER_MODE=worker` process still serves (`health`, `metrics`). */
   workerRoutes: ReadonlySet<string>;
+  /** The requests the service sends (OpenAPI 3.1 `webhooks`), by name. */
+  webhooks?: OpenAPIObject['webhooks'];
 }
 
 /** Adds to the document what the service does on every route but no route's decorators say. */
@@ -25,6 +27,7 @@ export function applyDocumentRules(document: OpenAPIObject, options: DocumentRul
   }
   addErrorSchemas(document);
   closeRequestSchemas(document);
+  if (options.webhooks) document.webhooks = options.webhooks;
   return toOpenApi31(document);
 }
 

@@ -497,7 +497,28 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    tenantEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An event, delivered to your endpoint
+         * @description Sent to every enabled endpoint subscribed to the event’s type, signed with each active secret (two during the 24 h after a rotation). At least once and not ordered: deduplicate on `webhook-id`, order on `sequence` and `previousStatus`. Any 2xx within `OUTGOING_WEBHOOK_TIMEOUT_MS` (10 s) is success; anything else, a redirect included, is retried at once, then after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h… until 3 days after the event. At most 64 KiB of the answer is read.
+         */
+        post: operations["receiveTenantEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         AdminRoleRequiredError: {
@@ -4872,6 +4893,49 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ServiceUnavailableError"];
                 };
+            };
+        };
+    };
+    receiveTenantEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s `id`, the same on every attempt */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in seconds since the epoch; refuse one too far from now */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per active secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventResponseDto"];
+            };
+        };
+        responses: {
+            /** @description Received: no further attempt */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: retried on the schedule */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: retried on the schedule */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

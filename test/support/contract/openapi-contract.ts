@@ -4,6 +4,7 @@ import type {
   HeaderObject,
   OpenAPIObject,
   OperationObject,
+  ParameterObject,
   ReferenceObject,
   ResponseObject,
   SchemaObject,
@@ -145,6 +146,36 @@ export class OpenApiContract {
         documented.schema,
         observed,
       );
+  }
+
+  /**
+   * Throws a ContractViolation naming every way a request the service sent (a webhook the
+   * document lists under `webhooks`) departs from it: a required header missing or not as its
+   * schema says, or a body not as its request body schema says.
+   */
+  checkWebhook(
+    name: string,
+    request: { headers: Record<string, string | string[] | undefined>; text: string },
+  ): void {
+    const operation = this.document.webhooks?.[name]?.post;
+    if (!operation) throw new ContractViolation(`the document lists no webhook ${name}`);
+    const label = `webhook ${name}`;
+    const problems: string[] = [];
+    for (const parameter of (operation.parameters ?? []).map((p) => this.resolve<ParameterObject>(p))) {
+      if (parameter.in !== 'header') continue;
+      const value = request.headers[parameter.name.toLowerCase()];
+      if (value === undefined) {
+        if (parameter.required) problems.push(`did not send ${parameter.name}`);
+        continue;
+      }
+      const validate = this.validator(`${label} header ${parameter.name}`, parameter.schema ?? {});
+      if (!validate(String(value)))
+        problems.push(`sent ${parameter.name}: ${String(value)}, not as documented`);
+    }
+    if (problems.length > 0) throw new ContractViolation(`${label} ${problems.join('; ')}`);
+    const schema = this.resolve(operation.requestBody ?? { content: {} }).content['application/json']?.schema;
+    if (!schema) throw new ContractViolation(`${label} documents no JSON body`);
+    this.checkBody(label, `${label} body`, schema, { method: 'post', url: name, status: 0, ...request });
   }
 
   private checkHeaders(name: string, observed: ObservedResponse, response: ResponseObject): void {
