@@ -749,7 +749,7 @@ export interface components {
             /** Format: date-time */
             at: string;
             /**
-             * @description Which attempt (1 for the first); 0 for a delivery settled without an attempt (its endpoint disabled, its event gone)
+             * @description Which attempt (1 for the first); 0 for a pending delivery failed when its endpoint was disabled. A delivery settled without being sent (its endpoint disabled, or its event gone, when its turn came) keeps its claimed number, with the reason as `error`
              * @example 1
              */
             attempt: number;
