@@ -94,6 +94,18 @@ describe('GET /payments', () => {
     expect(await page(client, 'limit=100')).toEqual({ data: [], nextCursor: null });
   });
 
+  it('tells a limit that is not a number that it must be an integer, before its bounds', async () => {
+    const { client } = current();
+    for (const query of ['limit=abc', 'limit=5&limit=6']) {
+      const response = await client.get(`/payments?${query}`);
+      expect({ query, status: response.status, message: response.body.message }).toEqual({
+        query,
+        status: 400,
+        message: 'limit must be an integer number',
+      });
+    }
+  });
+
   it.each([
     ['limit=0', 'limit'],
     ['limit=101', 'limit'],

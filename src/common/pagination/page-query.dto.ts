@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
@@ -9,13 +10,22 @@ import { CURSOR_PATTERN } from './keyset-cursor';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
+/**
+ * A page size, 1 to `MAX_PAGE_SIZE`. Applied in this order, `IsInt` is reported first: `limit=abc`
+ * is told it must be an integer, not that it is over 100 (stacked decorators apply bottom-up).
+ */
+export const IsPageLimit = (defaultSize: number) =>
+  applyDecorators(
+    IsOptionalNotNull(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(MAX_PAGE_SIZE),
+    ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: defaultSize }),
+  );
+
 export class PageQueryDto {
-  @IsOptionalNotNull()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsPageLimit(DEFAULT_PAGE_SIZE)
   limit?: number;
 
   @IsOptionalNotNull()

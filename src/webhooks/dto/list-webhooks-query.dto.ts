@@ -1,12 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { IsPageLimit } from '../../common/pagination/page-query.dto';
 import { jsonSchemaPattern } from '../../common/validation/json-schema-pattern';
 import { IsOptionalNotNull } from '../../common/validation/optional.decorator';
 import { WEBHOOK_STATUSES, WebhookStatus } from '../entities/webhook-inbox.entity';
 
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 100;
 const EVENT_TYPE = /^[a-z0-9_.]+$/;
 const MAX_EVENT_TYPE_LENGTH = 255;
 const CURSOR = /^[A-Za-z0-9_-]{1,400}$/;
@@ -29,12 +28,7 @@ export class ListWebhooksQueryDto {
   })
   type?: string;
 
-  @IsOptionalNotNull()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsPageLimit(DEFAULT_PAGE_SIZE)
   limit?: number;
 
   @IsOptionalNotNull()
