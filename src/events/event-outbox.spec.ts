@@ -50,13 +50,16 @@ describe(EventOutbox.name, () => {
     expect(relayedIds(queue)).toEqual(ids);
   });
 
-  it('hands over what is pending when the application shuts down, without waiting for the window', () => {
+  it('hands over what is pending when the application shuts down, and what commits later at once', () => {
     const queue = new RecordingQueue();
     const outbox = outboxWith(queue);
     outbox.relay(['a']);
     outbox.beforeApplicationShutdown();
     expect(relayedIds(queue)).toEqual(['a']);
+    // Committed while requests drain: handed over at once, while the queue still waits for it.
+    outbox.relay(['b']);
+    expect(relayedIds(queue)).toEqual(['a', 'b']);
     windowPasses();
-    expect(queue.handOffs).toHaveLength(1);
+    expect(queue.handOffs).toHaveLength(2);
   });
 });

@@ -22,6 +22,7 @@ export const RELAY_WINDOW_MS = 10;
 export class EventOutbox implements BeforeApplicationShutdown {
   private pending: string[] = [];
   private flushing: NodeJS.Timeout | undefined;
+  private closing = false;
 
   constructor(
     private readonly events: EventRepository,
@@ -55,11 +56,14 @@ export class EventOutbox implements BeforeApplicationShutdown {
    * (docs/benchmarks.md). An event the bounded hand-off misses is left to the relay sweeper.
    */
   relay(eventIds: readonly string[]): void {
-    this.flushing ??= setTimeout(() => this.flush(), RELAY_WINDOW_MS);
     this.pending.push(...eventIds);
+    // Once shutting down, at once: the queue waits only for hand-offs already started.
+    if (this.closing) this.flush();
+    else this.flushing ??= setTimeout(() => this.flush(), RELAY_WINDOW_MS);
   }
 
   beforeApplicationShutdown(): void {
+    this.closing = true;
     this.flush();
   }
 

@@ -3,6 +3,7 @@ import { EntityManager, FindOptionsWhere, ObjectLiteral, Repository } from 'type
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { hydrate } from '../database/hydrate';
 import { RequestRecord, StripeObjectRecord } from '../database/record-columns';
+import { TransactionRunner } from '../database/transaction-runner';
 import { runInUnitOfWork, UnitOfWork } from '../database/unit-of-work';
 import { ensureSameRequest, IdempotentExecution } from './idempotent-request';
 
@@ -25,8 +26,15 @@ export type InsertRow = (
   identity: RequestIdentity,
 ) => Promise<ObjectLiteral | undefined>;
 
-/** Sent without waiting for the insert's answer; must do nothing when no row has `identity.id`. */
-export type AlongsideRow = (manager: EntityManager, identity: RequestIdentity) => Promise<unknown>;
+/**
+ * A statement written with the insert, sent without waiting for its answer: it must do nothing
+ * when no row has `identity.id`. Outside a unit of work both run in one of `transactions`, so
+ * what the statement defers to the commit waits for it.
+ */
+export interface AlongsideRow {
+  write: (manager: EntityManager, identity: RequestIdentity) => Promise<unknown>;
+  transactions: TransactionRunner;
+}
 
 /**
  * Recovery point 1: the row is durable before Stripe is called. A re-execution finds the row its first
@@ -47,7 +55,7 @@ export async function recordForRequest<T extends RequestRecord>(
     requestHash: execution.requestHash,
   };
   const raw = alongside
-    ? await insertWith(repository.manager, identity, insert, alongside)
+    ? await insertWith(identity, insert, alongside)
     : await runInUnitOfWork('commit', repository.manager, (manager) => insert(manager, identity));
   const recorded: RecordedRow<T> = raw
     ? { row: hydrate(repository, raw), created: true }
@@ -58,7 +66,6 @@ export async function recordForRequest<T extends RequestRecord>(
 
 /** In a unit of work, the deferred insert and the statement alongside go in one write with COMMIT. */
 async function insertWith(
-  manager: EntityManager,
   identity: RequestIdentity,
   insert: InsertRow,
   alongside: AlongsideRow,
@@ -66,12 +73,12 @@ async function insertWith(
   const unit = UnitOfWork.current();
   if (unit) {
     const { answer } = await unit.defer((transaction) => insert(transaction, identity));
-    await unit.commit((transaction) => alongside(transaction, identity));
+    await unit.commit((transaction) => alongside.write(transaction, identity));
     return answer;
   }
-  return manager.transaction(async (transaction) => {
+  return alongside.transactions.run(async (transaction) => {
     const inserted = await insert(transaction, identity);
-    if (inserted) await alongside(transaction, identity);
+    if (inserted) await alongside.write(transaction, identity);
     return inserted;
   });
 }

@@ -14,7 +14,7 @@ import { PaymentStatus, PaymentTransaction } from './entities/payment-transactio
 import { PaymentEvents } from './payment-events';
 import { PaymentErrorCode, PaymentException } from './payment.exception';
 import { canTransition, paymentStatusOf, REFUNDABLE_STATUSES, refundedStatus } from './payment-status.util';
-import { APPLY_INTENT, APPLY_INTENT_AT, insertPayment, listPayments, ListedRow } from './payment.statements';
+import * as sql from './payment.statements';
 import {
   NewPayment,
   PaymentQuery,
@@ -39,12 +39,8 @@ export class PaymentRepository {
    */
   record(execution: IdempotentExecution, fields: NewPayment): Promise<RecordedPayment> {
     const at = new Date();
-    return recordForRequest(
-      this.payments,
-      execution,
-      insertPayment(fields, at),
-      'payment',
-      (manager, identity) =>
+    return recordForRequest(this.payments, execution, sql.insertPayment(fields, at), 'payment', {
+      write: (manager, identity) =>
         this.events.reached(
           manager,
           this.payments.create({
@@ -58,7 +54,8 @@ export class PaymentRepository {
           null,
           {},
         ),
-    );
+      transactions: this.transactions,
+    });
   }
 
   recordStripeAttempt(recorded: RecordedPayment): Promise<number> {
@@ -89,7 +86,9 @@ export class PaymentRepository {
     const unit = UnitOfWork.current();
     if (unit) {
       const answered = this.payments.merge(this.payments.create(), payment, applied);
-      await unit.defer((manager) => runPrepared(manager, APPLY_INTENT_AT, [...values, applied.updatedAt]));
+      await unit.defer((manager) =>
+        runPrepared(manager, sql.APPLY_INTENT_AT, [...values, applied.updatedAt]),
+      );
       // Sent with it: recorded only if the update found the row still without its PaymentIntent.
       if (moved) {
         await unit.defer((manager) =>
@@ -99,7 +98,7 @@ export class PaymentRepository {
       return answered;
     }
     return this.transactions.run(async (manager) => {
-      const updated = await runPrepared(manager, APPLY_INTENT, values);
+      const updated = await runPrepared(manager, sql.APPLY_INTENT, values);
       // No row: another execution linked its PaymentIntent first.
       if (!updated.rows[0])
         return manager.getRepository(PaymentTransaction).findOneByOrFail({ id: payment.id });
@@ -123,18 +122,21 @@ export class PaymentRepository {
     return (lock ? query.setLock('pessimistic_write') : query).getOne();
   }
 
-  /** A definite refusal that left no PaymentIntent at Stripe. */
+  /** A definite refusal, no PaymentIntent at Stripe; applied once, so a key's new owner adds no event. */
   markFailed(payment: PaymentTransaction, failure: PaymentFailure): Promise<PaymentTransaction> {
-    return runInUnitOfWork('write', this.payments.manager, async (manager) => {
-      const payments = manager.getRepository(PaymentTransaction);
-      await payments.update(
-        { id: payment.id },
-        { status: 'failed', failureCode: failure.code, declineCode: failure.declineCode },
+    const work = async (manager: EntityManager) => {
+      const [rows] = await manager.query<[Array<ObjectLiteral & { previous_status: PaymentStatus }>, number]>(
+        sql.MARK_FAILED,
+        [payment.id, failure.code, failure.declineCode],
       );
-      const failed = await payments.findOneByOrFail({ id: payment.id });
-      if (payment.status !== 'failed') await this.events.reached(manager, failed, payment.status);
+      if (!rows[0]) return manager.getRepository(PaymentTransaction).findOneByOrFail({ id: payment.id });
+      const failed = hydrate(this.payments, rows[0]);
+      await this.events.reached(manager, failed, rows[0].previous_status);
       return failed;
-    });
+    };
+    return UnitOfWork.current()
+      ? runInUnitOfWork('write', this.payments.manager, work)
+      : this.transactions.run(work);
   }
 
   /** Another tenant's payment is indistinguishable from a missing one (docs/design/requests.md). */
@@ -146,7 +148,7 @@ export class PaymentRepository {
 
   /** The tenant's payments, newest first, keyset-paginated on (created_at, id). */
   async list(query: PaymentQuery): Promise<Page<PaymentTransaction>> {
-    const rows = await this.payments.query<ListedRow[]>(...listPayments(query));
+    const rows = await this.payments.query<sql.ListedRow[]>(...sql.listPayments(query));
     return pageOf(rows, query.limit, (row) => hydrate(this.payments, row));
   }
 

@@ -59,6 +59,13 @@ export function insertPayment(fields: NewPayment, at: Date): InsertRow {
   };
 }
 
+/** Fails the row, under its lock, answering it with the status it had; no row when it may not fail. */
+export const MARK_FAILED = `UPDATE payment_transactions payment
+  SET status = 'failed', failure_code = $2, decline_code = $3, updated_at = now()
+  FROM (SELECT id, status FROM payment_transactions WHERE id = $1 FOR UPDATE) previous
+  WHERE payment.id = previous.id AND payment.stripe_payment_intent_id IS NULL AND payment.status <> 'failed'
+  RETURNING payment.*, previous.status AS previous_status`;
+
 export type ListedRow = ObjectLiteral & { id: string; cursor_micros: string };
 
 /** The query of a page of `GET /payments` and its parameters, one row more than the page. */

@@ -103,7 +103,7 @@ export class PaymentsController {
   @ApiOperation({
     operationId: 'listPayments',
     summary: 'List your payments, newest first',
-    description: `Filtered by \`status\`, \`customerId\` and creation time (\`createdFrom\`, \`createdTo\`, both inclusive). Pages of \`limit\` (1–${MAX_PAGE_SIZE}, ${DEFAULT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next. A payment created while you page appears on no page already read: it is newer than the first. Any other query parameter is \`400 VALIDATION_FAILED\`.`,
+    description: `Filtered by \`status\`, \`customerId\` and creation time (\`createdFrom\`, \`createdTo\`, both inclusive). Pages of \`limit\` (1–${MAX_PAGE_SIZE}, ${DEFAULT_PAGE_SIZE} by default); pass \`nextCursor\` as \`cursor\` for the next. Ordered by when each payment’s request began, so one still being created may appear later on a page already read: to catch up, read from the first page again. Any other query parameter is \`400 VALIDATION_FAILED\`.`,
   })
   @ApiOkResponse({ type: PaymentPageDto, description: 'A page of your payments' })
   @ApiErrors(CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.SERVICE_UNAVAILABLE)

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionRunner } from '../database/transaction-runner';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { EntityManager, In, IsNull, Repository } from 'typeorm';
@@ -30,7 +29,6 @@ export class RefundRepository {
   constructor(
     @InjectRepository(Refund) private readonly refunds: Repository<Refund>,
     private readonly events: RefundEvents,
-    private readonly transactions: TransactionRunner,
   ) {}
 
   /** Another tenant's refund is as absent as a missing one. */
@@ -170,17 +168,14 @@ export class RefundRepository {
     return rows[0]?.age_seconds ?? null;
   }
 
-  /** `failureReason` is Stripe's error code. */
-  async markRefused(id: string, failureReason: string): Promise<void> {
-    await this.transactions.run(async (manager) => {
-      const refunds = manager.getRepository(Refund);
-      const { affected } = await refunds.update(
-        { id, status: 'pending', stripeRefundId: IsNull() },
-        { status: 'failed', failureReason },
-      );
-      if (affected === 1)
-        await this.events.reached(manager, await refunds.findOneByOrFail({ id }), 'pending');
-    });
+  /** `failureReason` is Stripe's error code. The caller holds the payment's row lock. */
+  async markRefused(manager: EntityManager, id: string, failureReason: string): Promise<void> {
+    const refunds = manager.getRepository(Refund);
+    const { affected } = await refunds.update(
+      { id, status: 'pending', stripeRefundId: IsNull() },
+      { status: 'failed', failureReason },
+    );
+    if (affected === 1) await this.events.reached(manager, await refunds.findOneByOrFail({ id }), 'pending');
   }
 
   /**

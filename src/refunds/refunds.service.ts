@@ -140,9 +140,12 @@ export class RefundsService {
       if (!(error instanceof StripeException) || !isDefinite(error)) throw error;
       await execution.ensureHeld();
       const providerCode = error.details?.providerCode;
-      await this.refunds.markRefused(
-        refund.id,
-        typeof providerCode === 'string' ? providerCode : 'provider_rejected',
+      await this.payments.withRefundLock(refund.tenantId, refund.paymentId, (_payment, manager) =>
+        this.refunds.markRefused(
+          manager,
+          refund.id,
+          typeof providerCode === 'string' ? providerCode : 'provider_rejected',
+        ),
       );
       throw exceedsPaymentIfStripeSaysSo(error);
     }

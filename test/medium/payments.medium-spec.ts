@@ -4,6 +4,7 @@ import type { IdempotentExecution } from '../../src/idempotency';
 import { PaymentTransaction } from '../../src/payments/entities/payment-transaction.entity';
 import { PaymentsModule } from '../../src/payments/payments.module';
 import { PaymentCreationService } from '../../src/payments/payment-creation.service';
+import { PaymentRepository } from '../../src/payments/payment.repository';
 import { StripeErrorCode, StripeException } from '../../src/stripe/stripe.exception';
 import { backdateRow, buildExecution, lostLease, reExecution } from './support/fixture.builders';
 import { createMediumModule, MediumModule } from './support/medium-module';
@@ -111,6 +112,29 @@ describe(PaymentCreationService.name, () => {
         expect(medium.stripe.stub.createPaymentIntent.calls).toHaveLength(1);
       },
     );
+  });
+
+  it('records a refusal’s event once, also when a retry that read the row before it applies it again', async () => {
+    const execution = buildExecution();
+    const refusal = stripeFailures.declined('generic_decline');
+    medium.stripe.stub.createPaymentIntent.failsOnce(refusal);
+    await rejectionOf(payments.processPayment(execution, dto));
+    const failed = await rowOf(execution);
+    const staleView = { ...failed, status: 'processing' } as PaymentTransaction;
+
+    const again = await medium.moduleRef
+      .get(PaymentRepository)
+      .markFailed(staleView, { code: StripeErrorCode.CARD_DECLINED, declineCode: 'generic_decline' });
+
+    expect(again).toMatchObject({ id: failed.id, status: 'failed', updatedAt: failed.updatedAt });
+    const events = await medium.dataSource.query<Array<{ type: string; previous_status: string }>>(
+      'SELECT type, previous_status FROM events WHERE payment_id = $1 ORDER BY sequence',
+      [failed.id],
+    );
+    expect(events).toEqual([
+      { type: 'payment.processing', previous_status: null },
+      { type: 'payment.failed', previous_status: 'processing' },
+    ]);
   });
 
   describe('an unknown outcome', () => {

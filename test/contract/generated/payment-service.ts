@@ -233,7 +233,7 @@ export interface paths {
         };
         /**
          * List your payments, newest first
-         * @description Filtered by `status`, `customerId` and creation time (`createdFrom`, `createdTo`, both inclusive). Pages of `limit` (1–100, 20 by default); pass `nextCursor` as `cursor` for the next. A payment created while you page appears on no page already read: it is newer than the first. Any other query parameter is `400 VALIDATION_FAILED`.
+         * @description Filtered by `status`, `customerId` and creation time (`createdFrom`, `createdTo`, both inclusive). Pages of `limit` (1–100, 20 by default); pass `nextCursor` as `cursor` for the next. Ordered by when each payment’s request began, so one still being created may appear later on a page already read: to catch up, read from the first page again. Any other query parameter is `400 VALIDATION_FAILED`.
          */
         get: operations["listPayments"];
         put?: never;
