@@ -116,6 +116,12 @@ describe('GET /payments', () => {
     ['cursor=not*base64', 'cursor'],
     // The right shape, but not a position this route wrote.
     [`cursor=${Buffer.from('nonsense').toString('base64url')}`, 'cursor'],
+    // Of the cursor's shape, but no row's position: an id that is not a UUID, a time past bigint.
+    [`cursor=${Buffer.from(`1:${'-'.repeat(36)}`).toString('base64url')}`, 'cursor'],
+    [
+      `cursor=${Buffer.from(`9223372036854775807:${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`).toString('base64url')}`,
+      'cursor',
+    ],
     ['sort=asc', 'sort'],
   ])('refuses %s with 400 VALIDATION_FAILED naming %s', async (query, field) => {
     const { client } = current();

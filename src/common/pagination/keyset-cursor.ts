@@ -1,3 +1,5 @@
+import { UUID_REGEXP } from '../validation/uuid';
+
 /** The position after a page's last row, newest first; opaque to clients. */
 export interface KeysetPosition {
   /** Microseconds since the epoch, as text: a JavaScript number would lose precision. */
@@ -11,9 +13,14 @@ export function encodeKeysetCursor(position: KeysetPosition): string {
   return Buffer.from(`${position.micros}:${position.id}`, 'utf8').toString('base64url');
 }
 
+/** 9999-12-31T23:59:59.999999Z: past it, PostgreSQL's bigint or timestamp arithmetic would overflow. */
+const MAX_CURSOR_MICROS = 253402300799999999n;
+
+/** Undefined for a cursor this service did not write: its position must be one a row can have. */
 export function decodeKeysetCursor(cursor: string): KeysetPosition | undefined {
-  const match = /^(\d{1,20}):([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return match ? { micros: match[1], id: match[2] } : undefined;
+  const match = /^(\d{1,20}):(.{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match || BigInt(match[1]) > MAX_CURSOR_MICROS || !UUID_REGEXP.test(match[2])) return undefined;
+  return { micros: match[1], id: match[2] };
 }
 
 export const micros = (column: string) => `(extract(epoch FROM ${column}) * 1000000)::bigint`;
