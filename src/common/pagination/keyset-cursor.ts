@@ -16,10 +16,15 @@ export function encodeKeysetCursor(position: KeysetPosition): string {
 /** 9999-12-31T23:59:59.999999Z: past it, PostgreSQL's bigint or timestamp arithmetic would overflow. */
 const MAX_CURSOR_MICROS = 253402300799999999n;
 
+/** Whether `digits` is a time a row can have, in microseconds since the epoch. */
+export function isCursorMicros(digits: string): boolean {
+  return /^\d{1,20}$/.test(digits) && BigInt(digits) <= MAX_CURSOR_MICROS;
+}
+
 /** Undefined for a cursor this service did not write: its position must be one a row can have. */
 export function decodeKeysetCursor(cursor: string): KeysetPosition | undefined {
   const match = /^(\d{1,20}):(.{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match || BigInt(match[1]) > MAX_CURSOR_MICROS || !UUID_REGEXP.test(match[2])) return undefined;
+  if (!match || !isCursorMicros(match[1]) || !UUID_REGEXP.test(match[2])) return undefined;
   return { micros: match[1], id: match[2] };
 }
 
